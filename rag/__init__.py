@@ -1,0 +1,14 @@
+"""rag: answers questions about news articles with cited, quoted evidence."""
+from .errors import RagError
+from .settings import Settings
+from .types import Answer, Chunk, Citation, Document, Hit, IndexReport
+
+__all__ = ["RAG", "RagError", "Settings", "Answer", "Chunk", "Citation", "Document", "Hit", "IndexReport"]
+
+
+def __getattr__(name):
+    if name == "RAG":
+        from .api import RAG
+
+        return RAG
+    raise AttributeError(name)

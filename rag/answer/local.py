@@ -1,0 +1,120 @@
+"""The offline answerer: picks the sentences that answer the question and quotes them verbatim."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cite import content_terms
+from ..sentences import sentence_spans
+from ..types import Answer, Citation
+from .base import Passage, abstention, cite_sentence
+from .phrases import best_phrase, candidates, question_kind, wants_list
+
+NAME = "local"
+
+
+@dataclass
+class Scored:
+    passage: Passage
+    start: int
+    end: int
+    lexical: float
+    dense: float = 0.0
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.passage.article[self.start:self.end]
+
+
+class LocalAnswerer:
+    """Scores sentences by idf-weighted overlap with the question, then by embedding similarity."""
+
+    name = NAME
+
+    def __init__(self, embedder, idf, threshold: float, max_sentences: int = 3, preselect: int = 12):
+        self.embedder, self.idf = embedder, idf
+        self.threshold, self.max_sentences, self.preselect = threshold, max_sentences, preselect
+
+    def rank(self, question: str, passages: list[Passage]) -> list[Scored]:
+        terms = sorted(content_terms(question))
+        weights = self.idf(terms) if terms else np.zeros(0)
+        total = float(weights.sum()) or 1.0
+        kind = question_kind(question)
+        seen, pool = set(), []
+        for p in passages:
+            for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
+                if (p.hit.doc_id, s) in seen or e - s < 15:
+                    continue
+                seen.add((p.hit.doc_id, s))
+                have = content_terms(p.article[s:e])
+                stems = {t[:5] for t in have}
+                lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
+                bonus = 0.15 if kind and candidates(kind, p.article[s:e]) else 0.0
+                pool.append(Scored(p, s, e, lexical=float(lex), score=float(lex) + bonus + 0.05 / p.n))
+        pool.sort(key=lambda x: -x.score)
+        pool = pool[:self.preselect]
+        if not pool:
+            return []
+        vecs = self.embedder.embed([question] + [x.text for x in pool])
+        for x, v in zip(pool, vecs[1:]):
+            x.dense = float(vecs[0] @ v)
+            x.score = 0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
+        pool.sort(key=lambda x: -x.score)
+        return pool
+
+    def stream(self, question: str, passages: list[Passage]):
+        answer = self.answer(question, passages)
+        yield from re.findall(r"\S+\s*", answer.text)
+        yield answer
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        ranked = self.rank(question, passages)
+        if not ranked:
+            return abstention(NAME, "no passages")
+        best = ranked[0]
+        diag = {"best_score": round(best.score, 4), "best_dense": round(best.dense, 4),
+                "best_lexical": round(best.lexical, 4)}
+        if best.score < self.threshold:
+            return abstention(NAME, "weak evidence", **diag)
+        kind = question_kind(question)
+        chosen = [best]
+        if wants_list(question):
+            for x in ranked[1:]:
+                if len(chosen) >= self.max_sentences or x.score < best.score - 0.15:
+                    break
+                if not kind or candidates(kind, x.text):
+                    chosen.append(x)
+        return self._compose(question, kind, chosen, diag)
+
+    def _compose(self, question: str, kind: str | None, chosen: list[Scored], diag: dict) -> Answer:
+        citations: list[Citation] = []
+        heads: list[str] = []
+        for x in chosen:
+            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            if c is None:
+                continue
+            citations.append(c)
+            phrase = best_phrase(kind, question, x.text)
+            if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
+                heads.append(f"{phrase} [{c.n}]")
+        if not citations:
+            return abstention(NAME, "no verifiable quote", **diag)
+        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({_as_of(c)})" if c.published_at else "") for c in citations)
+        head = _join(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        dated = [c for c in citations if c.published_at]
+        if heads and dated:
+            head += f" ({_as_of(dated[0])})"
+        text = head if not heads else f"{head}\n\n{quotes}"
+        return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
+                      diagnostics={**diag, "short_answer": re.sub(r"\s*\[\d+\]", "", _join(heads)) if heads else None})
+
+
+def _as_of(c: Citation) -> str:
+    return f"as of {c.published_at}"
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -1,0 +1,107 @@
+"""Find the short answer phrase (a date, a number, a name, a place) inside a supporting sentence."""
+from __future__ import annotations
+
+import re
+
+MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
+          "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
+DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_DATE = re.compile(
+    rf"\b(?:(?:{DAYS}),?\s+)?(?:(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}\s+(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"|(?:mid-|early\s+|late\s+)?(?:{MONTHS})(?:\s+\d{{4}})?"
+    rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{DAYS})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
+_NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
+                     r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)?"
+                     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
+                     r"(?:hundred|thousand|million|billion|of\s+\w+)\b", re.I)
+_CAP = r"(?:[A-Z][\w’'\-]*\.?|[A-Z]\.(?:[A-Z]\.)+)"
+_NAME = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|bin|al-)?\s*{_CAP}){{0,3}}")
+_NOT_NAME = set(("The A An In On At Of For And But If This That These Those It Its He She They We I You "
+                 "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
+                 "July August September October November December President Vice Premier Minister Secretary "
+                 "Treasury Commerce Foreign Trade Representative Spokesperson Chinese Ministry Officials Official "
+                 "US U.S. U.S China Beijing Washington White House United States American Department Deputy "
+                 "According Source Original Statement Media Report Prime Chief Head Senior Top Lead Chairman "
+                 "Mr Mrs Ms Dr Gen Gov Sen Rep Commission Council Agency Government State Economic Security "
+                 "Review Business Fox Bloomberg Xinhua Reuters AFP Journal Street Wall Times Post News").split())
+_ROLE = set("President Vice Premier Minister Secretary Treasury Commerce Foreign Trade Representative "
+            "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S. Chinese Senior".split())
+_PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,2}})")
+_NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
+
+
+_STOP = set("the a an of to in on at for and or is are was were be been does did do what which who whom whose when "
+            "where why how with by from that this it its as has have had will would can could said says".split())
+
+
+def question_kind(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\b(when|what date|which date|what day|which day|by when|deadline|what month|what year|how long ago)\b", q):
+        return "date"
+    if re.search(r"\b(how (many|much|high|big|large|long)|what (percent|percentage|rate|level|share|amount|number|"
+                 r"value|figure|size)|which (rate|level|percentage)|what tariff rate)\b", q):
+        return "number"
+    if re.search(r"\b(who|whom|whose|which (official|spokes\w*|minister|secretary|negotiator|person|leader|president|"
+                 r"premier|representative|member|analyst)|name of|what is the name)\b", q):
+        return "person"
+    if re.search(r"\b(where|which (city|cities|country|countries|capital|place|venue|location|nation)|"
+                 r"what (city|cities|country|countries|capital|place))\b", q):
+        return "place"
+    return None
+
+
+def wants_list(question: str) -> bool:
+    return bool(re.search(r"\b(which|what|name)\s+(\w+\s+)?(cities|countries|places|officials|people|topics|issues|"
+                          r"goods|products|sectors|items|materials|economies|leaders|members|rounds|meetings|dates)\b"
+                          r"|\ball\b|\blist\b|\bboth\b", question, re.I))
+
+
+def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
+    if kind == "date":
+        return [m.span() for m in _DATE.finditer(sentence)]
+    if kind == "number":
+        return [m.span() for m in _NUMBER.finditer(sentence) if re.search(r"\d|[a-z]", m.group())]
+    if kind == "person":
+        return [span for m in _NAME.finditer(sentence) if (span := _trim_name(sentence, m.span()))]
+    if kind == "place":
+        return [m.span(1) for m in _PLACE_PREP.finditer(sentence)
+                if not set(m.group(1).split()) <= _NOT_PLACE and not _DATE.fullmatch(m.group(1))]
+    return []
+
+
+def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
+    """Drop leading titles ("Treasury Secretary Scott Bessent" -> "Scott Bessent"); names have 2+ words."""
+    words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\S+", sentence[span[0]:span[1]])]
+    while words and sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}:
+        words.pop(0)
+    if len(words) < 2 or all(sentence[a:b].strip(".,’'") in _NOT_NAME for a, b in words):
+        return None
+    return words[0][0], words[-1][1]
+
+
+def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
+    """The candidate of the wanted kind that is not in the question and sits nearest the question's words."""
+    if kind is None:
+        return None
+    qwords = {w.lower() for w in re.findall(r"\w+", question)}
+    spans = [sp for sp in candidates(kind, sentence)
+             if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
+    if not spans:
+        return None
+    anchors = [m.span() for m in re.finditer(r"\w+", sentence)
+               if m.group().lower() in qwords and m.group().lower() not in _STOP]
+
+    def gap(sp: tuple[int, int], anchor: tuple[int, int]) -> int:
+        """Answers tend to follow the words they answer ("expire on X", "headed by X"): look right first."""
+        if sp[0] >= anchor[1]:
+            return sp[0] - anchor[1]
+        return 2 * (anchor[0] - sp[1]) if sp[1] <= anchor[0] else 0
+
+    def cost(sp: tuple[int, int]) -> float:
+        specific = -40 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        return min((gap(sp, a) for a in anchors), default=0) + specific
+
+    s, e = min(spans, key=cost)
+    return sentence[s:e].strip(" ,;:")

@@ -1,0 +1,176 @@
+"""`rag.RAG`: the one Python API that the CLI, the UI and the eval harness all call."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from .answer.base import Passage
+from .errors import RagError
+from .followup import standalone
+from .retrieve import Filters, diversify, fuse, recency_boost, to_hit, wants_recent
+from .settings import Settings
+from .store import day_number
+from .types import Answer, Hit, IndexReport
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class RAG:
+    """Index news articles into Chroma and answer questions with verified, quoted citations."""
+
+    def __init__(self, settings: Settings | None = None, **overrides):
+        self.settings = settings or Settings.load(**overrides)
+        if settings and overrides:
+            self.settings = settings._with(overrides)
+        self._lexical = None
+
+    @cached_property
+    def store(self):
+        from .store import Store
+
+        return Store(self.settings)
+
+    @cached_property
+    def embedder(self):
+        from .embed import Embedder
+
+        return Embedder(self.settings.embed_model, self.settings.embed_backend, self.settings.embed_batch)
+
+    @property
+    def lexical(self):
+        from .lexical import Lexical
+
+        count = self.store.chunks.count()
+        if self._lexical is None or len(self._lexical.ids) != count:
+            ids = self.store._get_all(self.store.chunks, [])[0] if count else []
+            self._lexical = Lexical.load_or_build(ids, self._committed_chunks, self._cache_root())
+        return self._lexical
+
+    def _cache_root(self) -> Path:
+        name = "bm25" if not self.settings.chroma_url else "bm25-" + re.sub(r"\W+", "_", self.settings.chroma_url)
+        return self.settings.index_dir / f"{name}-{self.settings.collection}"
+
+    def _committed_chunks(self):
+        """Chunks whose article record matches them: a half-written article is invisible to BM25."""
+        articles = self.store.article_state()
+        ids, texts, metas = self.store.all_chunks()
+        keep = [i for i, m in enumerate(metas) if articles.get(m["doc_id"], {}).get("doc_hash") == m["doc_hash"]]
+        return [ids[i] for i in keep], [texts[i] for i in keep], [metas[i] for i in keep]
+
+    def index(self, paths, prune: bool = False, progress: bool = False, notice=None) -> IndexReport:
+        from .indexer import Indexer
+
+        kwargs = {"notice": notice} if notice else {}
+        report = Indexer(self.settings, self.store, self.embedder).run(
+            [paths] if isinstance(paths, (str, Path)) else list(paths), prune=prune, progress=progress, **kwargs)
+        self._lexical = None
+        return report
+
+    def ensure_index(self) -> IndexReport | None:
+        """First run: with nothing indexed yet, index the bundled seed articles."""
+        if self.store.articles.count() == 0 and self.settings.seeds_dir.is_dir():
+            return self.index([self.settings.seeds_dir])
+        return None
+
+    def check_question(self, question: str) -> str:
+        q = _CONTROL.sub(" ", question or "").strip()
+        if not q:
+            raise RagError("the question is empty")
+        if len(q) > self.settings.max_question_chars:
+            raise RagError(f"the question is {len(q):,} characters; the limit is {self.settings.max_question_chars:,} "
+                           "(RAG_MAX_QUESTION_CHARS)")
+        return q
+
+    def retrieve(self, question: str, k: int = 10, source: str | None = None, since: str | None = None,
+                 until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
+        q = self.check_question(question)
+        filters = Filters(source=source, since=since, until=until)
+        where = filters.where()
+        lex = self.lexical
+        if not lex.ids:
+            return []
+        n = max(self.settings.candidates, k)
+        vector = self.embedder.embed([q])[0]
+        dense = [cid for cid, _ in self.store.dense(vector, n, where) if cid in lex.pos]
+        lexical = [cid for cid, _ in lex.search(q, n * 3 if (source or where) else n)
+                   if filters.accepts(lex.metas[lex.pos[cid]])][:n]
+        dense = [cid for cid in dense if filters.accepts(lex.metas[lex.pos[cid]])]
+        scores = fuse([(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)], self.settings.rrf_k)
+        metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
+        if recency if recency is not None else wants_recent(q):
+            scores = recency_boost(scores, metas, self.settings.recency_half_life_days,
+                                   day_number(as_of) if as_of else None)
+        ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=2)
+        return [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid]) for cid in ranked[:k]]
+
+    def passages(self, hits: list[Hit]) -> list[Passage]:
+        articles = self.store.articles_by_id([h.doc_id for h in hits])
+        out = []
+        for h in hits:
+            text, meta = articles.get(h.doc_id, (None, None))
+            if text is not None and text[h.start:h.end] == h.text:
+                out.append(Passage(n=len(out) + 1, hit=h, article=text))
+        return out
+
+    def answerer(self, name: str | None = None):
+        name = name or self.settings.answerer
+        local = self._local_answerer
+        if name == "local":
+            return local
+        if name == "openai":
+            from .answer.llm import OpenAIAnswerer
+
+            return OpenAIAnswerer(self.settings, fallback=local)
+        raise RagError(f"unknown answerer {name!r}; use 'local' or 'openai'")
+
+    @cached_property
+    def _local_answerer(self):
+        from .answer.local import LocalAnswerer
+
+        return LocalAnswerer(self.embedder, lambda words: self.lexical.idf(words), self.settings.abstain_threshold,
+                             self.settings.max_answer_sentences)
+
+    def ask(self, question: str, history: list[str] | None = None, answerer: str | None = None, **filters) -> Answer:
+        answer = None
+        for piece in self.stream(question, history=history, answerer=answerer, **filters):
+            if isinstance(piece, Answer):
+                answer = piece
+        return answer
+
+    def stream(self, question: str, history: list[str] | None = None, answerer: str | None = None,
+               k: int | None = None, **filters) -> Iterator[str | Answer]:
+        """Yields text pieces as they are produced, then the final, verified Answer."""
+        t0 = time.perf_counter()
+        q = standalone(self.check_question(question), history)
+        hits = self.retrieve(q, k=k or self.settings.top_k, **filters)
+        t1 = time.perf_counter()
+        passages = self.passages(hits)
+        answer = None
+        for piece in self.answerer(answerer).stream(q, passages):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                yield piece
+        t2 = time.perf_counter()
+        answer.timings.update(retrieve_ms=round((t1 - t0) * 1000, 1), answer_ms=round((t2 - t1) * 1000, 1),
+                              total_ms=round((t2 - t0) * 1000, 1))
+        if q != question.strip():
+            answer.diagnostics["standalone_question"] = q
+        yield answer
+
+    def articles(self) -> list[dict]:
+        state = self.store.article_state()
+        rows = [{"doc_id": d, "title": m.get("title"), "published_at": m.get("published_at") or None,
+                 "source": m.get("source"), "chunks": m.get("n_chunks")} for d, m in state.items()]
+        return sorted(rows, key=lambda r: (r["published_at"] or "", r["doc_id"]), reverse=True)
+
+    def article(self, doc_id: str) -> dict:
+        found = self.store.articles_by_id([doc_id])
+        if doc_id not in found:
+            raise RagError(f"no indexed article with id {doc_id!r}")
+        text, meta = found[doc_id]
+        return {"doc_id": doc_id, "text": text, "title": meta.get("title"), "source": meta.get("source"),
+                "published_at": meta.get("published_at") or None}

@@ -1,0 +1,151 @@
+"""The `rag` command: a thin layer over `rag.RAG`; errors are one line and a non-zero exit."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .errors import RagError
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", help="only articles published on/after YYYY-MM-DD")
+    p.add_argument("--until", help="only articles published on/before YYYY-MM-DD")
+    p.add_argument("--source", help="only articles whose source/id contains this text")
+    p.add_argument("--as-of", dest="as_of", help="reference date for recency (YYYY-MM-DD)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="rag", description="Answer questions about news articles with quoted citations.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="index files/folders (.txt .md .html .jsonl .jsonl.gz)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--prune", action="store_true", help="remove indexed articles not among PATHs")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--answerer", choices=["local", "openai"])
+    p.add_argument("--k", type=int, help="passages given to the answerer")
+    _filters(p)
+    p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    _filters(p)
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
+    p = sub.add_parser("eval", help="score the system on an eval set")
+    p.add_argument("--dataset", help="JSONL eval set (default eval/questions.jsonl)")
+    p.add_argument("--corpus", help="corpus to index for this eval (default: the seeds)")
+    p.add_argument("--out", help="report folder (default eval/)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    sub.add_parser("articles", help="list indexed articles")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except RagError as e:
+        print(f"rag: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        print(f"rag: unexpected error: {e.__class__.__name__}: {first} (RAG_DEBUG=1 shows details)", file=sys.stderr)
+        return 1
+
+
+def _rag():
+    from .api import RAG
+
+    return RAG()
+
+
+def cmd_index(args) -> int:
+    rag = _rag()
+    report = rag.index(args.paths, prune=args.prune, progress=not args.json)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(f"indexed {report.seen} articles in {report.seconds:.1f}s: {report.added} added, {report.updated} updated, "
+              f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped; "
+              f"{report.chunks_written} chunks written" + (f"; {report.repaired} leftover chunks repaired" if report.repaired else ""))
+    return 1 if report.skipped and report.seen == 0 else 0
+
+
+def _filter_kwargs(args) -> dict:
+    return {"since": args.since, "until": args.until, "source": args.source, "as_of": args.as_of}
+
+
+def cmd_ask(args) -> int:
+    rag = _rag()
+    rag.check_question(args.question)
+    seeded = rag.ensure_index()
+    if seeded and not args.json:
+        print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.seeds_dir})", file=sys.stderr)
+    if args.json:
+        answer = rag.ask(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    answer = None
+    for piece in rag.stream(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args)):
+        if isinstance(piece, str):
+            print(piece, end="", flush=True)
+        else:
+            answer = piece
+    print()
+    if answer.notice:
+        print(f"note: {answer.notice}", file=sys.stderr)
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title} — {c.published_at or 'undated'} — {c.source} (chars {c.start}-{c.end})")
+    print(f"\n({answer.answerer}, {answer.timings.get('total_ms', 0):.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_retrieve(args) -> int:
+    rag = _rag()
+    rag.check_question(args.question)
+    rag.ensure_index()
+    hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
+    if args.json:
+        print(json.dumps({"hits": [h.to_json() for h in hits]}, ensure_ascii=False))
+        return 0
+    for i, h in enumerate(hits, 1):
+        snippet = " ".join(h.text.split())[:200]
+        print(f"{i:2d}. {h.score:.4f}  {h.doc_id}  {h.published_at or 'undated'}  {h.title[:60]}\n    {snippet}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .ui import serve
+
+    return serve(host=args.host, port=args.port, local_llm=args.local_llm)
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import run_cli
+
+    return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit)
+
+
+def cmd_articles(args) -> int:
+    for a in _rag().articles():
+        print(f"{a['published_at'] or 'undated':10}  {a['doc_id']}  {a['title']}")
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "retrieve": cmd_retrieve, "serve": cmd_serve, "eval": cmd_eval,
+            "articles": cmd_articles}
+
+if __name__ == "__main__":
+    sys.exit(main())

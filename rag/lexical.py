@@ -1,0 +1,92 @@
+"""BM25 over the stored chunks (bm25s), rebuilt only when the store's contents change."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+
+def fingerprint(ids: list[str]) -> str:
+    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+
+
+class Lexical:
+    """Keeps every chunk's text and metadata beside its BM25 row, so lexical-only hits need no Chroma call."""
+
+    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir: Path | None = None):
+        import bm25s
+        import Stemmer
+
+        self.ids, self.texts, self.metas = ids, texts, metas
+        self.pos = {cid: i for i, cid in enumerate(ids)}
+        self.stemmer = Stemmer.Stemmer("english")
+        self.retriever = bm25s.BM25()
+        self._bm25s = bm25s
+        self.df: dict[str, int] = {}
+        if ids:
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
+            self.retriever.index(tokens, show_progress=False)
+            counts = np.bincount(np.concatenate([np.unique(t) for t in tokens.ids if len(t)] or [np.zeros(0, int)]),
+                                 minlength=len(tokens.vocab))
+            self.df = {word: int(counts[i]) for word, i in tokens.vocab.items() if word}
+        if cache_dir is not None:
+            self._save(cache_dir)
+
+    @classmethod
+    def load_or_build(cls, ids: list[str], fetch, cache_root: Path) -> "Lexical":
+        """`fetch()` returns (ids, texts, metas); only called when the cache does not match `ids`."""
+        key = fingerprint(ids)
+        cache = cache_root / key
+        if (cache / "chunks.json").is_file():
+            try:
+                return cls._load(cache)
+            except (OSError, ValueError, KeyError):
+                shutil.rmtree(cache, ignore_errors=True)
+        ids, texts, metas = fetch()
+        if cache_root.exists():
+            for old in cache_root.iterdir():
+                shutil.rmtree(old, ignore_errors=True)
+        return cls(ids, texts, metas, cache_dir=cache if fingerprint(ids) == key else None)
+
+    def _save(self, cache: Path) -> None:
+        tmp = cache.with_name(cache.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self.retriever.save(str(tmp / "bm25"))
+        (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "texts": self.texts, "metas": self.metas,
+                                                    "df": self.df}))
+        shutil.rmtree(cache, ignore_errors=True)
+        tmp.rename(cache)
+
+    @classmethod
+    def _load(cls, cache: Path) -> "Lexical":
+        import bm25s
+
+        data = json.loads((cache / "chunks.json").read_text())
+        self = cls.__new__(cls)
+        cls.__init__(self, [], [], [])
+        self.ids, self.texts, self.metas, self.df = data["ids"], data["texts"], data["metas"], data["df"]
+        self.pos = {cid: i for i, cid in enumerate(self.ids)}
+        if self.ids:
+            self.retriever = bm25s.BM25.load(str(cache / "bm25"))
+        return self
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False, n_threads=1)
+        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def idf(self, words: list[str]) -> np.ndarray:
+        """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
+        stems = self.stemmer.stemWords([w.lower() for w in words])
+        n = max(len(self.ids), 1)
+        df = np.array([self.df.get(s, 0) for s in stems], dtype=np.float32)
+        return np.log(1 + (n - df + 0.5) / (df + 0.5))

@@ -1,0 +1,163 @@
+"""Turn files and folders of news articles into Documents; bad inputs become skips, never crashes."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .errors import RagError
+from .types import Document
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".jsonl.gz"})
+_DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*\n?", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input that was not indexed, and why (counted in the IndexReport)."""
+
+    input: str
+    reason: str
+
+
+def suffix_of(path: Path) -> str:
+    name = path.name.lower()
+    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
+
+
+def expand(paths: list[str | Path]) -> list[tuple[Path, Path]]:
+    """(file, root) pairs: doc ids are paths relative to the root the user named."""
+    out: list[tuple[Path, Path]] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise RagError(f"{raw}: no such file or folder")
+        if p.is_dir():
+            out += [(f, p) for f in sorted(p.rglob("*")) if f.is_file() and suffix_of(f) in SUPPORTED
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+        else:
+            out.append((p, p.parent))
+    return out
+
+
+def load(paths: list[str | Path], max_mb: float = 50.0) -> Iterator[Document | Skip]:
+    for file, root in expand(paths):
+        yield from load_file(file, root, max_mb)
+
+
+def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document | Skip]:
+    suffix = suffix_of(file)
+    rel = file.relative_to(root).as_posix()
+    if suffix not in SUPPORTED:
+        yield Skip(str(file), f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED)}")
+        return
+    size = file.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        yield Skip(str(file), f"file is {size / 1048576:.0f} MB, over the {max_mb:g} MB limit (RAG_MAX_FILE_MB)")
+        return
+    if suffix in {".jsonl", ".jsonl.gz"}:
+        yield from _load_jsonl(file, rel, max_mb)
+        return
+    raw = file.read_bytes()
+    text, problem = decode(raw)
+    if problem:
+        yield Skip(str(file), problem)
+        return
+    if suffix in HTML_SUFFIXES:
+        title, text = html_to_text(text)
+        doc = make_document(rel, text, str(file), title=title)
+    else:
+        doc = make_document(rel, text, str(file), markdown=suffix != ".txt")
+    yield doc if doc.text.strip() else Skip(str(file), "no text in the file")
+
+
+def decode(raw: bytes) -> tuple[str, str | None]:
+    if not raw.strip():
+        return "", "empty file"
+    if b"\x00" in raw[:8192]:
+        return "", "binary file, not text"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        return "", f"not UTF-8 text (bad byte at offset {e.start})"
+
+
+def html_to_text(html: str) -> tuple[str | None, str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]):
+        tag.decompose()
+    lines = (re.sub(r"[ \t\xa0]+", " ", line).strip() for line in soup.get_text("\n").splitlines())
+    text = "\n".join(line for line in lines if line)
+    if not title:
+        h1 = BeautifulSoup(html, "html.parser").find("h1")
+        title = h1.get_text(" ", strip=True) if h1 else None
+    return title, text
+
+
+def make_document(doc_id: str, text: str, source: str, title: str | None = None,
+                  published_at: str | None = None, markdown: bool = False) -> Document:
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    m = _DATE_LINE.match(text)
+    if m:
+        published_at = published_at or m.group(1)
+        text = text[m.end():]
+    text = text.strip()
+    if not title:
+        first = text.split("\n", 1)[0].strip()
+        title = re.sub(r"^#+\s*", "", first) if markdown else first
+        if len(title) > 120:
+            title = title[:120].rsplit(" ", 1)[0] + "…"
+    published_at = normalize_date(published_at)
+    digest = hashlib.sha256(f"{title}\x1f{published_at}\x1f{text}".encode()).hexdigest()[:16]
+    return Document(doc_id=doc_id, title=title or doc_id, text=text, source=source,
+                    published_at=published_at, content_hash=digest)
+
+
+def normalize_date(value) -> str | None:
+    """Accept YYYY-MM-DD, YYYY/MM/DD and ISO datetimes; anything else is treated as unknown."""
+    m = re.match(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", str(value or "").strip())
+    if not m:
+        return None
+    try:
+        return date(*map(int, m.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def _load_jsonl(file: Path, rel: str, max_mb: float) -> Iterator[Document | Skip]:
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    try:
+        with opener(file, "rb") as fh:
+            for lineno, line in enumerate(io.BufferedReader(fh), 1):
+                if not line.strip():
+                    continue
+                yield _jsonl_record(line, f"{file}:{lineno}", f"{rel}#{lineno}", max_mb)
+    except (OSError, EOFError) as e:
+        yield Skip(str(file), f"cannot read ({e.__class__.__name__}: {e})")
+
+
+def _jsonl_record(line: bytes, where: str, fallback_id: str, max_mb: float) -> Document | Skip:
+    if len(line) > max_mb * 1024 * 1024:
+        return Skip(where, f"line over the {max_mb:g} MB limit")
+    try:
+        rec = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return Skip(where, f"malformed JSON line ({e.__class__.__name__})")
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+        return Skip(where, "JSON line has no non-empty 'text' field")
+    doc_id = str(rec.get("id") or fallback_id)
+    title = rec.get("title") if isinstance(rec.get("title"), str) else None
+    return make_document(doc_id, rec["text"], str(rec.get("url") or where), title=title,
+                         published_at=rec.get("published_at"))

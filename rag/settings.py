@@ -1,0 +1,96 @@
+"""One settings object: defaults that work offline, overridden by `rag.toml`, then by `RAG_*` env vars."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import RagError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("index")
+    seeds_dir: Path = Path("seeds")
+    chroma_url: str | None = None
+    collection: str = "rag_news"
+    embed_model: str | None = None
+    embed_backend: str = "torch"
+    embed_batch: int = 64
+    chunk_tokens: int = 128
+    chunk_overlap: int = 32
+    top_k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    title_in_embedding: bool = True
+    reranker: str | None = None
+    answerer: str = "local"
+    abstain_threshold: float = 0.35
+    max_answer_sentences: int = 3
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 30.0
+    llm_retries: int = 3
+    openai_api_key: str | None = field(default=None, repr=False)
+    recency_half_life_days: float = 30.0
+    max_file_mb: float = 50.0
+    max_question_chars: int = 2000
+    ui_user: str | None = None
+    ui_password: str | None = field(default=None, repr=False)
+    upload_max_mb: float = 10.0
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides) -> "Settings":
+        values: dict = {}
+        path = Path(config or os.environ.get("RAG_CONFIG", "rag.toml"))
+        if path.is_file():
+            try:
+                values.update(tomllib.loads(path.read_text(encoding="utf-8")).get("rag", {}))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+                raise RagError(f"config {path}: not valid TOML ({e})") from None
+        for f in fields(cls):
+            env = os.environ.get(f"RAG_{f.name.upper()}")
+            if env not in (None, ""):
+                values[f.name] = env
+        if os.environ.get("OPENAI_API_KEY") and "openai_api_key" not in values:
+            values["openai_api_key"] = os.environ["OPENAI_API_KEY"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls()._with(values)
+
+    def _with(self, values: dict) -> "Settings":
+        known = {f.name: f for f in fields(self)}
+        typed = {}
+        for name, raw in values.items():
+            if name not in known:
+                raise RagError(f"unknown setting {name!r}")
+            default = getattr(self, name)
+            try:
+                typed[name] = _coerce(raw, default)
+            except ValueError:
+                raise RagError(f"setting {name}: cannot use {raw!r}") from None
+        return replace(self, **typed)
+
+
+def _coerce(raw, default):
+    if raw is None:
+        return None
+    if isinstance(default, bool):
+        return raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw

@@ -1,0 +1,141 @@
+"""Chroma storage: chunk vectors plus one article record per document, written so a crash never corrupts."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .errors import RagError
+from .settings import Settings
+from .types import Chunk, Document
+
+
+def day_number(published_at: str | None) -> int:
+    """Dates as integers so Chroma can filter ranges with $gte/$lte; -1 means unknown."""
+    return date.fromisoformat(published_at).toordinal() if published_at else -1
+
+
+class Store:
+    """Article records are the commit marker: chunks are written first, the article last.
+
+    Retrieval only trusts chunks whose doc_hash matches their article's, so a run killed part-way
+    leaves nothing visible that is half-written, and the next run's `repair` removes the leftovers.
+    """
+
+    def __init__(self, settings: Settings):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.location = settings.chroma_url or str(settings.index_dir)
+        try:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                if url.scheme not in ("http", "https") or not url.hostname:
+                    raise RagError(f"RAG_CHROMA_URL {settings.chroma_url!r} is not an http(s) URL")
+                self.client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
+                                                  ssl=url.scheme == "https", settings=chroma_settings)
+                self.client.heartbeat()
+            else:
+                settings.index_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+            self.chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", embedding_function=None,
+                                                                metadata={"hnsw:space": "cosine"})
+            self.articles = self.client.get_or_create_collection(f"{settings.collection}_articles", embedding_function=None,
+                                                                  metadata={"hnsw:space": "cosine"})
+        except RagError:
+            raise
+        except Exception as e:
+            raise RagError(f"cannot open the Chroma store at {self.location}: {_one_line(e)}") from None
+        self.batch = min(self.client.get_max_batch_size(), 1000)
+
+    def article_state(self) -> dict[str, dict]:
+        return dict(zip(*self._get_all(self.articles, ["metadatas"]))) if self.articles.count() else {}
+
+    def chunk_state(self) -> dict[str, dict]:
+        return dict(zip(*self._get_all(self.chunks, ["metadatas"]))) if self.chunks.count() else {}
+
+    def _get_all(self, collection, include: list[str]) -> tuple[list, ...]:
+        ids, *cols = [], *([] for _ in include)
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=self.batch * 5, offset=offset)
+            if not got["ids"]:
+                break
+            ids += got["ids"]
+            for col, key in zip(cols, include):
+                col += got[key]
+            offset += len(got["ids"])
+        return (ids, *cols)
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
+        ids, docs, metas = self._get_all(self.chunks, ["documents", "metadatas"])
+        return ids, docs, metas
+
+    def write(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray, stale_ids: list[str]) -> None:
+        base = {"doc_id": doc.doc_id, "doc_hash": doc.content_hash, "title": doc.title, "source": doc.source,
+                "published_at": doc.published_at or "", "day": day_number(doc.published_at)}
+        for i in range(0, len(chunks), self.batch):
+            part = chunks[i:i + self.batch]
+            self.chunks.upsert(ids=[c.chunk_id for c in part], embeddings=vectors[i:i + self.batch],
+                               documents=[c.text for c in part],
+                               metadatas=[{**base, "start": c.start, "end": c.end} for c in part])
+        mean = vectors.mean(axis=0)
+        self.articles.upsert(ids=[doc.doc_id], embeddings=[mean / (np.linalg.norm(mean) or 1.0)], documents=[doc.text],
+                             metadatas=[{**base, "n_chunks": len(chunks)}])
+        self.delete_chunks(stale_ids)
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), self.batch):
+            self.chunks.delete(ids=ids[i:i + self.batch])
+
+    def delete_articles(self, doc_ids: list[str]) -> None:
+        for i in range(0, len(doc_ids), self.batch):
+            self.articles.delete(ids=doc_ids[i:i + self.batch])
+
+    def dense(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
+        n = min(n, self.chunks.count())
+        if n <= 0:
+            return []
+        got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+
+    def articles_by_id(self, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
+        if not doc_ids:
+            return {}
+        got = self.articles.get(ids=list(dict.fromkeys(doc_ids)), include=["documents", "metadatas"])
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+
+@contextmanager
+def write_lock(settings: Settings, notice=print) -> Iterator[None]:
+    """One writer per store: a second `rag index` waits for the first instead of interleaving."""
+    lock_dir = settings.index_dir
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    name = "write.lock" if not settings.chroma_url else f"write-{hashlib.sha1(settings.chroma_url.encode()).hexdigest()[:10]}.lock"
+    with open(Path(lock_dir) / name, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            notice(f"another indexing run is writing to {settings.chroma_url or lock_dir}; waiting for it to finish")
+            t = time.monotonic()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            notice(f"lock acquired after {time.monotonic() - t:.1f}s")
+        fh.seek(0), fh.truncate(), fh.write(str(os.getpid())), fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return f"{e.__class__.__name__}: {text[0] if text else ''}"[:300]

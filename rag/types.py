@@ -1,0 +1,97 @@
+"""Typed records that cross module boundaries, so every layer speaks the same shapes."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    title: str
+    text: str
+    source: str
+    published_at: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    published_at: str | None
+    score: float
+    text: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "chunk_id"}
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    published_at: str | None
+    quote: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    answerer: str = "local"
+    notice: str | None = None
+    diagnostics: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "timings": self.timings,
+            "answerer": self.answerer,
+            "notice": self.notice,
+            "diagnostics": self.diagnostics,
+        }
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    repaired: int = 0
+    chunks_written: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def seen(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["skipped"] = [{"input": p, "reason": r} for p, r in self.skipped]
+        return d
