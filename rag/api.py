@@ -130,7 +130,8 @@ class RAG:
     def _local_answerer(self):
         from .answer.local import LocalAnswerer
 
-        return LocalAnswerer(self.embedder, lambda words: self.lexical.idf(words), self.settings.abstain_threshold,
+        return LocalAnswerer(self.embedder, lambda words: self.lexical.idf(words),
+                             lambda words: self.lexical.doc_freq(words), self.settings.abstain_threshold,
                              self.settings.max_answer_sentences)
 
     def ask(self, question: str, history: list[str] | None = None, answerer: str | None = None, **filters) -> Answer:

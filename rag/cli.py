@@ -97,13 +97,16 @@ def cmd_ask(args) -> int:
         answer = rag.ask(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
-    answer = None
+    answer, streamed = None, []
     for piece in rag.stream(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args)):
         if isinstance(piece, str):
+            streamed.append(piece)
             print(piece, end="", flush=True)
         else:
             answer = piece
     print()
+    if "".join(streamed).strip() != answer.text.strip():
+        print(f"\n— after checking every citation against its source —\n{answer.text}")
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     for c in answer.citations:

@@ -84,6 +84,9 @@ class Lexical:
         docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False, n_threads=1)
         return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
+    def doc_freq(self, words: list[str]) -> list[int]:
+        return [self.df.get(s, 0) for s in self.stemmer.stemWords([w.lower() for w in words])]
+
     def idf(self, words: list[str]) -> np.ndarray:
         """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
         stems = self.stemmer.stemWords([w.lower() for w in words])

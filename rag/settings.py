@@ -36,7 +36,7 @@ class Settings:
     title_in_embedding: bool = True
     reranker: str | None = None
     answerer: str = "local"
-    abstain_threshold: float = 0.35
+    abstain_threshold: float = 0.40
     max_answer_sentences: int = 3
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -34,15 +34,17 @@ class LocalAnswerer:
 
     name = NAME
 
-    def __init__(self, embedder, idf, threshold: float, max_sentences: int = 3, preselect: int = 12):
-        self.embedder, self.idf = embedder, idf
+    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, preselect: int = 12):
+        self.embedder, self.idf, self.df = embedder, idf, df
         self.threshold, self.max_sentences, self.preselect = threshold, max_sentences, preselect
 
-    def rank(self, question: str, passages: list[Passage]) -> list[Scored]:
+    def rank(self, question: str, passages: list[Passage]) -> tuple[list[Scored], float]:
+        """Sentences best first, and the share of the question's weight in words the corpus never uses."""
         terms = sorted(content_terms(question))
         weights = self.idf(terms) if terms else np.zeros(0)
         total = float(weights.sum()) or 1.0
         kind = question_kind(question)
+        unknown = float(sum(w for t, w, d in zip(terms, weights, self.df(terms)) if d == 0) / total)
         seen, pool = set(), []
         for p in passages:
             for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
@@ -57,13 +59,14 @@ class LocalAnswerer:
         pool.sort(key=lambda x: -x.score)
         pool = pool[:self.preselect]
         if not pool:
-            return []
+            return [], unknown
         vecs = self.embedder.embed([question] + [x.text for x in pool])
         for x, v in zip(pool, vecs[1:]):
             x.dense = float(vecs[0] @ v)
-            x.score = 0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
+            x.score = (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
+                       - 0.15 * unknown - 0.2 * _missing_numbers(question, x.text))
         pool.sort(key=lambda x: -x.score)
-        return pool
+        return pool, unknown
 
     def stream(self, question: str, passages: list[Passage]):
         answer = self.answer(question, passages)
@@ -71,12 +74,12 @@ class LocalAnswerer:
         yield answer
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        ranked = self.rank(question, passages)
+        ranked, unknown = self.rank(question, passages)
         if not ranked:
             return abstention(NAME, "no passages")
         best = ranked[0]
         diag = {"best_score": round(best.score, 4), "best_dense": round(best.dense, 4),
-                "best_lexical": round(best.lexical, 4)}
+                "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
         kind = question_kind(question)
@@ -110,6 +113,12 @@ class LocalAnswerer:
         text = head if not heads else f"{head}\n\n{quotes}"
         return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
                       diagnostics={**diag, "short_answer": re.sub(r"\s*\[\d+\]", "", _join(heads)) if heads else None})
+
+
+def _missing_numbers(question: str, sentence: str) -> float:
+    """A number or year the question names but the evidence lacks ("in 2024") means a different fact."""
+    wanted = set(re.findall(r"\d[\d,.]*\d|\d", question))
+    return float(bool(wanted - set(re.findall(r"\d[\d,.]*\d|\d", sentence))))
 
 
 def _as_of(c: Citation) -> str:

@@ -16,8 +16,8 @@ _NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per\s?cent|perce
                      r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)?"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
                      r"(?:hundred|thousand|million|billion|of\s+\w+)\b", re.I)
-_CAP = r"(?:[A-Z][\w’'\-]*\.?|[A-Z]\.(?:[A-Z]\.)+)"
-_NAME = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|bin|al-)?\s*{_CAP}){{0,3}}")
+_CAP = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w’'\-]*)"
+_NAME = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|bin|al-)?\s*{_CAP}){{0,5}}")
 _NOT_NAME = set(("The A An In On At Of For And But If This That These Those It Its He She They We I You "
                  "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
                  "July August September October November December President Vice Premier Minister Secretary "

@@ -1,0 +1,211 @@
+"""The eval harness behind `pytest eval/` and `rag eval`: retrieval, answer, citation, abstention, latency."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+import string
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from .errors import RagError
+from .types import Answer
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+KS = (1, 3, 5, 10)
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("“", '"').replace("”", '"')
+    text = re.sub(r"\[\d+\]", " ", text)
+    text = "".join(" " if ch in string.punctuation and ch not in "%$" else ch for ch in text)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def contains(text: str, forms: list[str]) -> bool:
+    t = f" {normalize(text)} "
+    return any(f" {normalize(f)} " in t for f in forms if normalize(f))
+
+
+def token_f1(prediction: str, truth: str) -> float:
+    p, t = normalize(prediction).split(), normalize(truth).split()
+    common = sum((Counter(p) & Counter(t)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(t)
+    return 2 * precision * recall / (precision + recall)
+
+
+def load_questions(path: Path) -> list[dict]:
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError:
+            raise RagError(f"{path}:{i}: malformed JSON line") from None
+        q.setdefault("id", q.get("question_id", f"line{i}"))
+        q.setdefault("gold_docs", q.get("gold_ids", []))
+        answers = q.get("answers") or ([q["answer"]] if q.get("answer") else [])
+        q["answers"] = [a.strip("“”\"") for a in answers]
+        q.setdefault("type", "single-article" if q["answers"] else "unanswerable")
+        rows.append(q)
+    return rows
+
+
+def components(q: dict) -> list[list[str]]:
+    return q.get("all_answers") or ([q["answers"]] if q["answers"] else [])
+
+
+def score_question(q: dict, doc_ranking: list[str], answer: Answer) -> dict:
+    gold = set(q["gold_docs"])
+    answerable = bool(q["answers"])
+    row = {"id": q["id"], "type": q["type"], "question": q["question"], "answer": answer.text,
+           "expected": q["answers"], "abstained": answer.abstained, "answerable": answerable,
+           "latency_ms": answer.timings.get("total_ms", 0.0), "cited": [c.doc_id for c in answer.citations]}
+    if answerable and gold:
+        ranks = [i for i, d in enumerate(doc_ranking[:10]) if d in gold]
+        row.update({f"hit@{k}": float(bool(ranks) and ranks[0] < k) for k in KS})
+        row["mrr@10"] = 1.0 / (ranks[0] + 1) if ranks else 0.0
+    if answerable:
+        comps = components(q)
+        found = [contains(answer.text, forms) for forms in comps] if not answer.abstained else [False] * len(comps)
+        row["accuracy"] = float(all(found))
+        row["partial"] = sum(found) / len(found)
+        short = answer.diagnostics.get("short_answer") or answer.text.split("\n")[0]
+        row["f1"] = 0.0 if answer.abstained else max(token_f1(short, a) for a in q["answers"])
+        supported = [c for c in answer.citations if (not gold or c.doc_id in gold)
+                     and any(contains(c.quote, forms) for forms in comps)]
+        if answer.citations:
+            row["citation_precision"] = len(supported) / len(answer.citations)
+        covered = [forms for forms in comps if any(contains(c.quote, forms) for c in supported)]
+        row["citation_recall"] = len(covered) / len(comps)
+    return row
+
+
+def summarize(rows: list[dict]) -> dict:
+    def mean(key, subset):
+        vals = [r[key] for r in subset if key in r]
+        return round(sum(vals) / len(vals), 4) if vals else None
+
+    metrics = [f"hit@{k}" for k in KS] + ["mrr@10", "accuracy", "partial", "f1", "citation_precision", "citation_recall"]
+    by_type = defaultdict(list)
+    for r in rows:
+        by_type[r["type"]].append(r)
+    out = {"overall": {m: mean(m, rows) for m in metrics}, "by_type": {}}
+    for t, subset in sorted(by_type.items()):
+        out["by_type"][t] = {"n": len(subset), **{m: mean(m, subset) for m in metrics}}
+    unans = [r for r in rows if not r["answerable"]]
+    abstained = [r for r in rows if r["abstained"]]
+    tp = sum(1 for r in abstained if not r["answerable"])
+    out["overall"]["abstention_precision"] = round(tp / len(abstained), 4) if abstained else None
+    out["overall"]["abstention_recall"] = round(tp / len(unans), 4) if unans else None
+    lat = sorted(r["latency_ms"] for r in rows)
+    out["overall"]["latency_p50_ms"] = round(statistics.median(lat), 1) if lat else None
+    out["overall"]["latency_p95_ms"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1) if lat else None
+    out["overall"]["n"] = len(rows)
+    return out
+
+
+def corpus_index_dir(corpus: list[Path], base: Path) -> Path:
+    key = hashlib.sha1("|".join(str(p.resolve()) for p in corpus).encode()).hexdigest()[:10]
+    return base / f"eval-{key}"
+
+
+def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path | None = None,
+        limit: int | None = None, rag=None, progress: bool = False) -> dict:
+    from .api import RAG
+
+    dataset = Path(dataset or EVAL_DIR / "questions.jsonl")
+    if not dataset.is_file():
+        raise RagError(f"{dataset}: no such eval set")
+    questions = load_questions(dataset)[:limit]
+    if rag is None:
+        base = RAG()
+        corpus = [Path(p) for p in (corpus or [base.settings.seeds_dir])]
+        rag = RAG(base.settings, index_dir=corpus_index_dir(corpus, base.settings.index_dir))
+        rag.index(corpus, progress=progress)
+    by_id = {q["id"]: q for q in questions}
+    rows, t0 = [], time.perf_counter()
+    for i, q in enumerate(questions, 1):
+        prev = by_id.get(q.get("follow_up_of"))
+        history = [prev["question"]] if prev else None
+        as_of = q.get("question_date")
+        filters = {"until": as_of.replace("/", "-")} if as_of and q.get("use_date_filter") else {}
+        answer = rag.ask(q["question"], history=history, **filters)
+        standalone = answer.diagnostics.get("standalone_question", q["question"])
+        hits = rag.retrieve(standalone, k=30, **filters)
+        ranking = list(dict.fromkeys(h.doc_id for h in hits))
+        rows.append(score_question(q, ranking, answer))
+        if progress:
+            print(f"\r{i}/{len(questions)} questions", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    report = {"dataset": str(dataset), "answerer": rag.settings.answerer, "seconds": round(time.perf_counter() - t0, 1),
+              "summary": summarize(rows), "questions": rows}
+    if out is not None:
+        write_report(report, Path(out))
+    return report
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    (out / "report.md").write_text(markdown(report))
+    plot(report, out / "report.png")
+
+
+def markdown(report: dict) -> str:
+    s = report["summary"]
+    cols = ["n", "hit@5", "mrr@10", "accuracy", "f1", "citation_precision", "citation_recall"]
+    lines = [f"Eval of `{report['dataset']}` with the `{report['answerer']}` answerer "
+             f"({s['overall']['n']} questions, {report['seconds']} s).", "",
+             "| type | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for t, m in [*s["by_type"].items(), ("**overall**", {**s["overall"]})]:
+        lines.append(f"| {t} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |")
+    o = s["overall"]
+    lines += ["", f"Abstention precision {_fmt(o['abstention_precision'])}, recall {_fmt(o['abstention_recall'])}; "
+              f"latency p50 {o['latency_p50_ms']} ms, p95 {o['latency_p95_ms']} ms."]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = report["summary"]["by_type"]
+    metrics = ["hit@5", "accuracy", "citation_precision"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    types = list(s)
+    width = 0.8 / len(metrics)
+    for i, m in enumerate(metrics):
+        ax1.bar([x + i * width for x in range(len(types))], [s[t].get(m) or 0 for t in types], width, label=m)
+    ax1.set_xticks([x + width for x in range(len(types))], types, rotation=20, fontsize=8)
+    ax1.set_ylim(0, 1.05)
+    ax1.legend(fontsize=8)
+    ax1.set_title("metrics by question type")
+    ax2.hist([r["latency_ms"] for r in report["questions"]], bins=20)
+    ax2.set_xlabel("ms per question")
+    ax2.set_title("latency")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def run_cli(dataset=None, corpus=None, out=None, limit=None) -> int:
+    report = run(Path(dataset) if dataset else None, [Path(corpus)] if corpus else None,
+                 Path(out) if out else (EVAL_DIR if not dataset else Path("eval-report")), limit, progress=True)
+    print(markdown(report))
+    print(f"report: {Path(out) if out else (EVAL_DIR if not dataset else Path('eval-report')) / 'report.md'}")
+    return 0
