@@ -1,0 +1,98 @@
+"""Bad input gets one clear line and a non-zero exit where the whole command failed; the index never changes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SEEDS, run_rag
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    index = tmp_path_factory.mktemp("bad-input-index")
+    env = {"RAG_INDEX_DIR": str(index), "RAG_SEEDS_DIR": str(SEEDS)}
+    assert run_rag("index", str(SEEDS), env=env).returncode == 0
+    return env
+
+
+def snapshot(env) -> dict:
+    from rag import RAG
+
+    rag = RAG(index_dir=env["RAG_INDEX_DIR"])
+    return {"articles": rag.store.article_state(), "chunks": sorted(rag.store.chunk_state())}
+
+
+def write(tmp_path, name, data: bytes):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+BAD_FILES = {
+    "empty.txt": (b"", "empty file"),
+    "blank.md": (b"   \n\n  ", "empty file"),
+    "binary.txt": (bytes(range(256)) * 10, "binary file"),
+    "latin1.txt": ("Café société à Genève".encode("latin-1"), "not UTF-8"),
+    "bad.jsonl": (b'{"id": "x1", "text": "fine article text"}\n{not json\n', "malformed JSON line"),
+    "notext.jsonl": (b'{"id": "x2", "title": "no text"}\n', "no non-empty 'text'"),
+    "image.png": (b"\x89PNG\r\n\x1a\n", "unsupported file type"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_reported_in_one_line_and_index_unchanged(env, tmp_path, name):
+    data, reason = BAD_FILES[name]
+    before = snapshot(env)
+    out = run_rag("index", str(write(tmp_path, name, data)), env=env)
+    assert reason in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    if name == "bad.jsonl":
+        assert out.returncode == 0 and "1 added" in out.stdout
+        after = snapshot(env)
+        assert set(after["articles"]) - set(before["articles"]) == {"x1"}
+        assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
+        assert snapshot(env) == before
+    else:
+        assert out.returncode == 1
+        assert snapshot(env) == before
+
+
+def test_100_mb_file_is_skipped_without_reading_it(env, tmp_path):
+    big = tmp_path / "huge.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(100 * 1024 * 1024)
+    before = snapshot(env)
+    out = run_rag("index", str(big), env=env)
+    assert out.returncode == 1 and "over the 50 MB limit" in out.stderr and "Traceback" not in out.stderr
+    assert snapshot(env) == before
+
+
+def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text("date 2025-09-01\nZephyr Corp names CEO\nMaria Quintero will lead Zephyr Corp.\n")
+    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    out = run_rag("index", str(folder), "--json", env=env)
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["added"] == 1 and len(report["skipped"]) == 1
+    assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["index", "/no/such/folder"], "no such file or folder"),
+    (["ask", ""], "the question is empty"),
+    (["ask", "   \x07\x1b  "], "the question is empty"),
+    (["ask", "x" * 50_000], "the limit is 2,000"),
+    (["retrieve", "tariffs", "--since", "last year"], "not a date"),
+])
+def test_bad_arguments_fail_with_one_line(env, args, message):
+    before = snapshot(env)
+    out = run_rag(*args, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()] and message in out.stderr
+    assert snapshot(env) == before
+
+
+def test_control_characters_in_question_are_ignored(env):
+    out = run_rag("ask", "When does the\x07 tariff truce\x1b expire?", "--json", env=env)
+    assert out.returncode == 0 and "August 12" in json.loads(out.stdout)["answer"]

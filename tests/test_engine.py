@@ -1,0 +1,100 @@
+"""The engine end to end over the seeds: real model, real embedded Chroma."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import SEEDS, TRUCE, run_rag
+
+from rag import RAG
+
+
+def test_truce_question_answers_august_12_with_verified_quote(seeded_rag):
+    answer = seeded_rag.ask("When does the tariff truce expire?")
+    assert not answer.abstained
+    assert answer.text.startswith("August 12 [1]")
+    c = answer.citations[0]
+    assert c.n == 1 and c.doc_id == "000_d87944a161c7f26e.txt"
+    assert c.quote == TRUCE
+    article = (SEEDS / c.doc_id).read_text(encoding="utf-8")
+    assert article[c.start:c.end] == c.quote
+    assert set(answer.timings) >= {"retrieve_ms", "answer_ms", "total_ms"}
+
+
+def test_every_marker_has_a_verified_citation(seeded_rag):
+    for q in ["In which cities have US and Chinese officials met?", "What tariff rate did Trump threaten over magnets?",
+              "Who is China's foreign ministry spokesperson?"]:
+        answer = seeded_rag.ask(q)
+        numbers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", answer.text)}
+        assert numbers == {c.n for c in answer.citations}, (q, answer.text)
+        for c in answer.citations:
+            assert seeded_rag.article(c.doc_id)["text"][c.start:c.end] == c.quote
+
+
+def test_off_topic_question_abstains(seeded_rag):
+    answer = seeded_rag.ask("Who won the 2022 World Cup?")
+    assert answer.abstained and answer.citations == []
+    assert "could not find" in answer.text
+
+
+def test_dated_answer_names_its_article_date(seeded_rag):
+    answer = seeded_rag.ask("When is the 10 per cent blanket tariff rate expected to increase?")
+    assert "Aug 1" in answer.text and "as of 2025-07-23" in answer.text
+    assert answer.citations[0].published_at == "2025-07-23"
+
+
+def test_retrieve_hits_carry_offsets_and_filters_apply(seeded_rag):
+    hits = seeded_rag.retrieve("Stockholm trade talks", k=5)
+    assert hits and all(seeded_rag.article(h.doc_id)["text"][h.start:h.end] == h.text for h in hits)
+    dated = seeded_rag.retrieve("Stockholm trade talks", k=5, since="2025-07-01", until="2025-07-31")
+    assert dated and {h.doc_id for h in dated} == {"001_7d42abc8abeb86ca.txt"}
+    only = seeded_rag.retrieve("tariffs", k=5, source="004_")
+    assert only and {h.doc_id for h in only} == {"004_d06dc6481aa78526.txt"}
+
+
+def test_stream_yields_pieces_then_answer(seeded_rag):
+    items = list(seeded_rag.stream("When does the tariff truce expire?"))
+    assert all(isinstance(p, str) for p in items[:-1]) and len(items) > 2
+    assert "".join(items[:-1]).strip() == items[-1].text.strip()
+
+
+def test_reindex_writes_nothing_change_replaces_prune_removes(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    rag = RAG(index_dir=tmp_path / "index")
+    first = rag.index([corpus])
+    assert (first.added, first.chunks_written > 0) == (5, True)
+    chunks_before = rag.store.chunks.count()
+    again = rag.index([corpus])
+    assert (again.unchanged, again.chunks_written, again.added) == (5, 0, 0)
+    assert rag.store.chunks.count() == chunks_before
+
+    target = corpus / "002_ebedd4a92f329c8a.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nThe talks will resume in Zurich on March 3.\n", encoding="utf-8")
+    changed = rag.index([corpus])
+    assert (changed.updated, changed.unchanged) == (1, 4)
+    new_hash = rag.store.article_state()["002_ebedd4a92f329c8a.txt"]["doc_hash"]
+    metas = [m for m in rag.store.chunk_state().values() if m["doc_id"] == "002_ebedd4a92f329c8a.txt"]
+    assert metas and {m["doc_hash"] for m in metas} == {new_hash}
+    assert "Zurich" in rag.ask("Where will the talks resume?").text
+
+    (corpus / "004_d06dc6481aa78526.txt").unlink()
+    pruned = rag.index([corpus], prune=True)
+    assert pruned.removed == 1
+    assert "004_d06dc6481aa78526.txt" not in rag.store.article_state()
+    assert all(m["doc_id"] != "004_d06dc6481aa78526.txt" for m in rag.store.chunk_state().values())
+
+
+def test_cli_ask_and_retrieve_json(tmp_path):
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(SEEDS)}
+    ask = run_rag("ask", "When does the tariff truce expire?", "--json", env=env)
+    assert ask.returncode == 0, ask.stderr
+    data = json.loads(ask.stdout)
+    assert set(data) >= {"answer", "abstained", "citations", "timings"}
+    assert "August 12" in data["answer"] and data["abstained"] is False
+    assert set(data["citations"][0]) >= {"n", "doc_id", "title", "source", "published_at", "quote", "start", "end"}
+    ret = run_rag("retrieve", "tariff truce", "--k", "3", "--json", env=env)
+    assert ret.returncode == 0, ret.stderr
+    hits = json.loads(ret.stdout)["hits"]
+    assert len(hits) == 3
+    assert set(hits[0]) == {"doc_id", "title", "source", "published_at", "score", "text", "start", "end"}

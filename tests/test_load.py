@@ -1,0 +1,88 @@
+"""Loading and chunking: formats, metadata, and offsets that always point at the article text."""
+from __future__ import annotations
+
+import gzip
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rag.load import Document, Skip, load
+from rag.sentences import sentence_spans
+
+
+def docs(paths):
+    return [d for d in load(paths) if isinstance(d, Document)]
+
+
+def test_text_file_date_line_title_and_stable_id(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text(" date 2025-07-23 BEIJING: China said on Wednesday it will talk.\nMore.\n")
+    [d] = docs([tmp_path])
+    assert d.doc_id == "sub/a.txt" and d.published_at == "2025-07-23"
+    assert d.text.startswith("BEIJING: China said") and d.title.startswith("BEIJING")
+    assert docs([tmp_path])[0].content_hash == d.content_hash
+
+
+def test_html_keeps_visible_text_only(tmp_path):
+    (tmp_path / "p.html").write_text("<html><head><title>Truce news</title><script>var x='secret';</script>"
+                                     "<style>.a{}</style></head><body><h1>Head</h1><p>The truce ends soon.</p>"
+                                     "<script>alert('no')</script></body></html>")
+    [d] = docs([tmp_path / "p.html"])
+    assert d.title == "Truce news" and "The truce ends soon." in d.text
+    assert "secret" not in d.text and "alert" not in d.text and ".a{}" not in d.text
+
+
+def test_jsonl_and_gz_fields(tmp_path):
+    rows = [{"id": "n1", "title": "T1", "url": "https://x.test/1", "published_at": "2022/06/16", "text": "Alpha."},
+            {"text": "Beta without id."}]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps({"id": "g1", "text": "Gamma.", "published_at": "2022-07-01T10:00:00Z"}) + "\n")
+    got = {d.doc_id: d for d in docs([tmp_path])}
+    assert got["n1"].published_at == "2022-06-16" and got["n1"].source == "https://x.test/1" and got["n1"].title == "T1"
+    assert "a.jsonl#2" in got and got["g1"].published_at == "2022-07-01"
+
+
+def test_unsupported_explicit_file_is_skipped(tmp_path):
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
+    [skip] = list(load([tmp_path / "x.pdf"]))
+    assert isinstance(skip, Skip) and "unsupported file type" in skip.reason
+
+
+_chunker = None
+
+
+def chunker():
+    global _chunker
+    if _chunker is None:
+        from rag.chunk import Chunker
+        from rag.embed import Embedder
+
+        _chunker = Chunker(Embedder().tokenize, 48, 12)
+    return _chunker
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=12))
+def test_chunks_cover_the_article_at_exact_offsets(parts):
+    from rag.load import make_document
+
+    doc = make_document("d", "\n".join(parts), "mem")
+    if not doc.text.strip():
+        return
+    chunks = chunker().chunks(doc)
+    covered = set()
+    for c in chunks:
+        assert doc.text[c.start:c.end] == c.text and c.text.strip()
+        covered.update(range(c.start, c.end))
+    missing = [i for i, ch in enumerate(doc.text) if not ch.isspace() and i not in covered]
+    assert not missing, f"characters not in any chunk: {[doc.text[i] for i in missing[:10]]}"
+
+
+@given(st.text(max_size=400))
+def test_sentence_spans_are_exact_and_ordered(text):
+    spans = sentence_spans(text)
+    assert spans == sorted(spans)
+    for s, e in spans:
+        assert text[s:e] == text[s:e].strip() and text[s:e]
