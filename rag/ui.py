@@ -459,7 +459,7 @@ def build_demo():
             first = (str(e).strip().splitlines() or [""])[0][:300]
             raise gr.Error(f"unexpected error: {e.__class__.__name__}: {first}", print_exception=False) from None
 
-    with gr.Blocks(title="rag · ask the news") as demo:
+    with gr.Blocks(title="rag · ask the news", fill_width=True) as demo:
         turns = gr.State([])
         with gr.Sidebar(open=True, width=330):
             gr.Markdown("### rag\nAnswers questions about news articles with quoted, cited evidence.")
@@ -470,13 +470,13 @@ def build_demo():
                                 file_count="multiple", file_types=list(UPLOAD_SUFFIXES), type="filepath",
                                 elem_id="upload", height=110)
                 upload_status = gr.Markdown(elem_id="upload-status")
-            with gr.Accordion("Settings", open=False):
-                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)")
-                answerer = gr.Radio(["local", "openai"], value=settings.answerer, label="Answerer",
+            with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
+                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
+                answerer = gr.Radio(["local", "openai"], value=settings.answerer, label="Answerer", elem_id="answerer",
                                     info="local: extractive, offline · openai: an LLM at RAG_LLM_BASE_URL")
-                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1)
-                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1)
-                source = gr.Textbox(label="Source contains", placeholder="e.g. reuters", max_lines=1)
+                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
+                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
+                source = gr.Textbox(label="Source contains", placeholder="e.g. reuters", max_lines=1, elem_id="source")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
                 chatbot = gr.Chatbot(elem_id="chat", label="Answers", height=520, sanitize_html=True,

@@ -1,0 +1,175 @@
+"""The chat UI in a real (headless) Chromium against the real app: answers, citations, articles, uploads, follow-ups."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ui_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+SCREENSHOT = REPO / "docs" / "screenshot.png"
+ANSWER_TIMEOUT_MS = 120_000
+
+
+def _require_chromium():
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_chromium()
+    app = AppServer(tmp_path_factory.mktemp("ui_browser")).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server.url)
+    pg.wait_for_selector("#question textarea")
+    pg.wait_for_selector("#articles .art-count")
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def ask(pg, question: str) -> str:
+    """Types a question, submits it, waits for its finished answer (or error) and returns the answer's text."""
+    done = pg.locator("#chat .answer-meta, #chat .error-msg")
+    before = done.count()
+    pg.fill("#question textarea", question)
+    pg.click("#ask")
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#chat .answer-meta, #chat .error-msg').length > n", arg=before,
+        timeout=ANSWER_TIMEOUT_MS)
+    return pg.locator("#chat [data-testid=bot]").last.inner_text()
+
+
+def test_answer_with_source_card_and_article(page):
+    text = ask(page, "When does the tariff truce expire?")
+    assert "August 12" in text
+    assert "Error" not in text
+    assert "answered by local" in text
+
+    card = page.locator("#sources .src-card", has_text="set to expire on August 12")
+    card.first.wait_for()
+    assert "set to expire on August 12" in card.first.locator("mark").inner_text()
+    assert card.first.locator(".src-meta").inner_text().startswith("undated")
+
+    # the [1] marker in the answer scrolls to and highlights source card 1
+    marker = page.locator("#chat a.cite").first
+    assert marker.inner_text() == "[1]"
+    marker.click()
+    page.wait_for_function("document.getElementById('src-1-1').classList.contains('flash')")
+
+    # clicking the card opens the whole article with the quote highlighted and scrolled into view
+    card.first.click()
+    quote = page.locator("#article mark.article-quote")
+    quote.wait_for(timeout=30_000)
+    assert "set to expire on August 12" in quote.inner_text()
+    body = page.locator("#article .article-body").inner_text()
+    assert "Guo Jiakun" in body and len(body) > 5 * len(quote.inner_text())
+    page.wait_for_timeout(300)
+    box, view = quote.bounding_box(), page.viewport_size
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= view["height"], "the quote is not in view"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(200)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_example_question_is_one_click_away(page):
+    page.get_by_role("button", name="When does the tariff truce expire?").click()
+    page.wait_for_selector("#chat .answer-meta", timeout=ANSWER_TIMEOUT_MS)
+    assert "August 12" in page.locator("#chat [data-testid=bot]").last.inner_text()
+    assert page.locator("#sources .src-card").count() >= 1
+
+
+def test_upload_then_ask(page, tmp_path):
+    article = tmp_path / "zephyr.txt"
+    article.write_text("date 2025-09-01\nZephyr Corp names new CEO\nZephyr Corp said on Monday that Maria Quintero "
+                       "will become its chief executive on October 1.\n", encoding="utf-8")
+    rejected = tmp_path / "notes.txt"
+    rejected.write_bytes(b"\x00\x01\x02 not text")
+    count_before = int(page.locator("#articles .art-count b").inner_text().replace(",", ""))
+
+    page.set_input_files("#upload input[type=file]", [str(article), str(rejected)])
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('notes.txt')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    status = page.locator("#upload-status").inner_text()
+    assert "✓ zephyr.txt: 1 article added" in status
+    assert "✗ notes.txt: not a text file" in status
+    page.wait_for_function(f"document.querySelector('#articles .art-count b').innerText == '{count_before + 1}'")
+    assert "Zephyr Corp names new CEO" in page.locator("#articles").inner_text()
+
+    text = ask(page, "Who will become Zephyr Corp's chief executive?")
+    assert "Maria Quintero" in text
+    assert page.locator("#sources .src-card", has_text="zephyr.txt").count() >= 1
+
+
+def test_article_text_is_escaped(page, tmp_path):
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text('date 2025-09-02\nHostile <img src=x onerror="window.__pwned=1"> headline\n'
+                       "The <b>bold</b> claim {{value}} ${value} is written here.\n", encoding="utf-8")
+    page.set_input_files("#upload input[type=file]", [str(hostile)])
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('✓ hostile.txt')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    page.locator("#articles .art-item", has_text="Hostile").first.click()
+    page.wait_for_selector("#article .article-view")
+    shown = page.locator("#article").inner_text()
+    assert '<img src=x onerror="window.__pwned=1">' in shown
+    assert "<b>bold</b> claim {{value}} ${value}" in shown
+    text = ask(page, "What bold claim is written here?")
+    assert "<b>bold</b>" in text
+    assert page.evaluate("window.__pwned") is None
+
+
+@pytest.mark.xfail(strict=False, reason="engine quality: the local answerer answers the rewritten follow-up "
+                   "'Who led the Chinese side (officials Stockholm talks)?' with 'Scott Bessent', not 'He Lifeng'")
+def test_follow_up_question(page):
+    first = ask(page, "Who led the US officials at the Stockholm talks?")
+    assert "Scott Bessent" in first
+    second = ask(page, "And who led the Chinese side?")
+    assert "Error" not in second
+    short = second.splitlines()[0]  # the answer itself; the quoted evidence below it names both leaders
+    assert "He Lifeng" in short and "Scott Bessent" not in short
+
+
+def test_errors_are_one_line_in_the_chat(page):
+    ask(page, "When does the tariff truce expire?")
+    page.locator("#settings-accordion").get_by_text("Settings").first.click()
+    page.locator("#since textarea, #since input").first.fill("not-a-date")
+    text = ask(page, "When does the tariff truce expire?")
+    assert "Error: not a date" in text
+    assert len(text.strip().splitlines()) == 1
+    assert "Traceback" not in page.locator("#chat").inner_text()
+
+
+def test_answerer_setting_and_notice(page):
+    page.locator("#settings-accordion").get_by_text("Settings").first.click()
+    page.locator("#answerer").get_by_label("openai", exact=True).check()
+    text = ask(page, "When does the tariff truce expire?")
+    # no LLM is configured for the test server: the engine falls back to the local answer and says why
+    assert "August 12" in text
+    assert page.locator("#chat .notice").last.inner_text().startswith("⚠")
+    assert "OPENAI_API_KEY" in page.locator("#chat .notice").last.inner_text()
