@@ -24,9 +24,9 @@ log = logging.getLogger("rag.ui")
 
 EXAMPLES = [
     "When does the tariff truce expire?",
-    "In which cities have US and Chinese officials met?",
-    "Who led the Chinese delegation at the Stockholm talks?",
-    "What tariff rate did China impose on US goods in April?",
+    "Who led the US officials at the Stockholm talks?",
+    "What tariff rate did Trump threaten if rare-earth magnet exports are restricted?",
+    "How many tons of soybeans did Bessent say China is ready to buy?",
 ]
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 MAX_LISTED_ARTICLES = 300

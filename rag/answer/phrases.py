@@ -12,8 +12,8 @@ _DATE = re.compile(
     rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTHS})(?:\s+\d{{4}})?"
     rf"|(?:mid-|early\s+|late\s+)?(?:{MONTHS})(?:\s+\d{{4}})?"
     rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{DAYS})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
-_NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
-                     r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)?"
+_NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
+                     r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)(?!\w)){0,2}"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
                      r"(?:hundred|thousand|million|billion|of\s+\w+)\b", re.I)
 _CAP = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w’'\-]*)"
