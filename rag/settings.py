@@ -34,7 +34,6 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     title_in_embedding: bool = True
-    reranker: str | None = None
     answerer: str = "local"
     abstain_threshold: float = 0.40
     max_answer_sentences: int = 3

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from ..followup import focus
+
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
           "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
 DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
@@ -27,7 +29,7 @@ _NOT_NAME = set(("The A An In On At Of For And But If This That These Those It I
                  "Mr Mrs Ms Dr Gen Gov Sen Rep Commission Council Agency Government State Economic Security "
                  "Review Business Fox Bloomberg Xinhua Reuters AFP Journal Street Wall Times Post News").split())
 _ROLE = set("President Vice Premier Minister Secretary Treasury Commerce Foreign Trade Representative "
-            "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S. Chinese Senior".split())
+            "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S U.S. Chinese Senior".split())
 _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,2}})")
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
 
@@ -85,22 +87,26 @@ def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
     """The candidate of the wanted kind that is not in the question and sits nearest the question's words."""
     if kind is None:
         return None
+    question, earlier = focus(question)
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
     spans = [sp for sp in candidates(kind, sentence)
              if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     if not spans:
         return None
     anchors = [m.span() for m in re.finditer(r"\w+", sentence)
-               if m.group().lower() in qwords and m.group().lower() not in _STOP]
+               if m.group().lower() in qwords - earlier and m.group().lower() not in _STOP]
+
+    def words_between(a: int, b: int) -> int:
+        return sum(1 for w in re.findall(r"\w+", sentence[a:b]) if w.lower() not in _STOP and w not in _ROLE)
 
     def gap(sp: tuple[int, int], anchor: tuple[int, int]) -> int:
-        """Answers tend to follow the words they answer ("expire on X", "headed by X"): look right first."""
+        """Content words between anchor and candidate; answers tend to follow their anchor ("headed by X")."""
         if sp[0] >= anchor[1]:
-            return sp[0] - anchor[1]
-        return 2 * (anchor[0] - sp[1]) if sp[1] <= anchor[0] else 0
+            return words_between(anchor[1], sp[0])
+        return 3 * words_between(sp[1], anchor[0]) + 1 if sp[1] <= anchor[0] else 0
 
     def cost(sp: tuple[int, int]) -> float:
-        specific = -40 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
         return min((gap(sp, a) for a in anchors), default=0) + specific
 
     s, e = min(spans, key=cost)
