@@ -144,8 +144,6 @@ def test_article_text_is_escaped(page, tmp_path):
     assert page.evaluate("window.__pwned") is None
 
 
-@pytest.mark.xfail(strict=False, reason="engine quality: the local answerer answers the rewritten follow-up "
-                   "'Who led the Chinese side (officials Stockholm talks)?' with 'Scott Bessent', not 'He Lifeng'")
 def test_follow_up_question(page):
     first = ask(page, "Who led the US officials at the Stockholm talks?")
     assert "Scott Bessent" in first
