@@ -292,7 +292,7 @@ def main() -> int:
     if args.subset:
         questions = questions[:args.subset]
     corpus = pick_corpus(common.read_corpus(), questions, args.subset, args.sample, args.seed)
-    out_name = args.out or ("retrieval.json" if not args.subset else f"retrieval-subset{args.subset}.json")
+    out_name = args.out or ("retrieval.json" if not args.subset else f"retrieval-{corpus_tag(args)}.json")
     out_path = common.RESULTS / out_name
     previous = json.loads(out_path.read_text()) if out_path.is_file() else {}
     payload = {"benchmark": "retrieval", "date": common.now(), "git_commit": common.git_commit(),
