@@ -124,7 +124,11 @@ class RAG:
             from .answer.llm import OpenAIAnswerer
 
             return OpenAIAnswerer(self.settings, fallback=local)
-        raise RagError(f"unknown answerer {name!r}; use 'local' or 'openai'")
+        if name == "llamacpp":  # the server that --local-llm starts, at local_llm_url
+            from .answer.llamacpp import LlamaCppAnswerer
+
+            return LlamaCppAnswerer(self.settings, fallback=local)
+        raise RagError(f"unknown answerer {name!r}; use 'local', 'openai' or 'llamacpp'")
 
     @cached_property
     def _local_answerer(self):

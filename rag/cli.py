@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
 
 from .errors import RagError
 
@@ -26,7 +27,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--answerer", choices=["local", "openai"])
+    p.add_argument("--answerer", choices=["local", "openai", "llamacpp"])
+    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
     p.add_argument("--k", type=int, help="passages given to the answerer")
     _filters(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
@@ -43,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="corpus to index for this eval (default: the seeds)")
     p.add_argument("--out", help="report folder (default eval/)")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
     sub.add_parser("articles", help="list indexed articles")
     return ap
 
@@ -87,7 +90,29 @@ def _filter_kwargs(args) -> dict:
     return {"since": args.since, "until": args.until, "source": args.source, "as_of": args.as_of}
 
 
+@contextmanager
+def _local_llm(enabled: bool):
+    """--local-llm: llama.cpp's server runs while the command does, and `llamacpp` is the answerer."""
+    if not enabled:
+        yield
+        return
+    from .answer.llamacpp import start_local_llm
+    from .settings import Settings
+
+    base_url, stop = start_local_llm(Settings.load())
+    os.environ.update(RAG_LOCAL_LLM_URL=base_url, RAG_ANSWERER="llamacpp")  # read by every RAG() made from here on
+    try:
+        yield
+    finally:
+        stop()
+
+
 def cmd_ask(args) -> int:
+    with _local_llm(args.local_llm):
+        return _ask(args)
+
+
+def _ask(args) -> int:
     rag = _rag()
     rag.check_question(args.question)
     seeded = rag.ensure_index()
@@ -138,7 +163,8 @@ def cmd_serve(args) -> int:
 def cmd_eval(args) -> int:
     from .evaluate import run_cli
 
-    return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit)
+    with _local_llm(args.local_llm):
+        return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit)
 
 
 def cmd_articles(args) -> int:

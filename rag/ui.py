@@ -472,8 +472,10 @@ def build_demo():
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(["local", "openai"], value=settings.answerer, label="Answerer", elem_id="answerer",
-                                    info="local: extractive, offline · openai: an LLM at RAG_LLM_BASE_URL")
+                answerer = gr.Radio(["local", "openai", *(["llamacpp"] if settings.local_llm_url else [])],
+                                    value=settings.answerer, label="Answerer", elem_id="answerer",
+                                    info="local: extractive, offline · openai: an LLM at RAG_LLM_BASE_URL"
+                                    " · llamacpp: the --local-llm model")
                 since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
                 until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
                 source = gr.Textbox(label="Source contains", placeholder="e.g. reuters", max_lines=1, elem_id="source")
@@ -524,12 +526,10 @@ def serve(host: str | None = None, port: int | None = None, local_llm: bool = Fa
     """Start the web UI (blocks until interrupted). Seeds a fresh index first."""
     stop = None
     if local_llm:
-        try:
-            from .answer.llamacpp import start_local_llm
-        except ImportError:
-            raise RagError("--local-llm needs the [llm] extra") from None
+        from .answer.llamacpp import start_local_llm
+
         base_url, stop = start_local_llm(Settings.load())
-        _rag_overrides.update(llm_base_url=base_url, answerer="openai")
+        _rag_overrides.update(local_llm_url=base_url, answerer="llamacpp")
     try:
         rag = get_rag()
         report = rag.ensure_index()

@@ -66,6 +66,7 @@ class OpenAIAnswerer:
 
     name = "openai"
     backoff = 0.5  # seconds before the first retry; doubles each time
+    request_options: dict = {}  # extra chat-completion parameters (e.g. temperature) a subclass tunes
 
     def __init__(self, settings, fallback=None):
         self.settings, self.fallback = settings, fallback
@@ -162,15 +163,16 @@ class OpenAIAnswerer:
             attempt += 1
             try:
                 if stream:
-                    with self.client.chat.completions.create(model=self.model, messages=messages,
-                                                             stream=True) as chunks:  # closed even if abandoned
+                    with self.client.chat.completions.create(model=self.model, messages=messages, stream=True,
+                                                             **self.request_options) as chunks:  # closed even if abandoned
                         for chunk in chunks:
                             delta = chunk.choices[0].delta.content if chunk.choices else None
                             if delta:
                                 started = True
                                 yield delta
                 else:
-                    reply = self.client.chat.completions.create(model=self.model, messages=messages)
+                    reply = self.client.chat.completions.create(model=self.model, messages=messages,
+                                                                **self.request_options)
                     yield reply.choices[0].message.content or ""
                 return
             except Exception as e:  # noqa: BLE001 — every failure becomes a fallback, never a crash
