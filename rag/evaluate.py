@@ -9,6 +9,7 @@ import string
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import asdict
 from pathlib import Path
 
 from .errors import RagError
@@ -109,7 +110,19 @@ def summarize(rows: list[dict]) -> dict:
     out["overall"]["latency_p50_ms"] = round(statistics.median(lat), 1) if lat else None
     out["overall"]["latency_p95_ms"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 1) if lat else None
     out["overall"]["n"] = len(rows)
+    if any("judge" in r for r in rows):
+        out["overall"].update(_judged(rows))
+        for t, subset in by_type.items():
+            out["by_type"][t].update(_judged(subset))
     return out
+
+
+def _judged(rows: list[dict]) -> dict:
+    """LLM-judged accuracy over the questions the judge ruled on; the rest are counted as unjudged."""
+    verdicts = [r["judge"]["correct"] for r in rows if "judge" in r]
+    ruled = [v for v in verdicts if v is not None]
+    return {"llm_judged_accuracy": round(sum(ruled) / len(ruled), 4) if ruled else None,
+            "unjudged": len(verdicts) - len(ruled)}
 
 
 def corpus_index_dir(corpus: list[Path], base: Path) -> Path:
@@ -118,18 +131,23 @@ def corpus_index_dir(corpus: list[Path], base: Path) -> Path:
 
 
 def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path | None = None,
-        limit: int | None = None, rag=None, progress: bool = False) -> dict:
+        limit: int | None = None, rag=None, progress: bool = False, judge: bool | None = None) -> dict:
+    """Scores every question; `judge` None means: LLM-judge the answers when an endpoint (llm_base_url) is set."""
     from .api import RAG
 
     dataset = Path(dataset or EVAL_DIR / "questions.jsonl")
     if not dataset.is_file():
         raise RagError(f"{dataset}: no such eval set")
     questions = load_questions(dataset)[:limit]
-    if rag is None:
+    fresh = rag is None
+    if fresh:
         base = RAG()
         corpus = [Path(p) for p in (corpus or [base.settings.seeds_dir])]
         rag = RAG(base.settings, index_dir=corpus_index_dir(corpus, base.settings.index_dir))
+    judger = _judger(rag.settings, judge)  # before indexing, so a judge without an endpoint fails fast
+    if fresh:
         rag.index(corpus, progress=progress)
+    failures: Counter = Counter()
     by_id = {q["id"]: q for q in questions}
     rows, t0 = [], time.perf_counter()
     for i, q in enumerate(questions, 1):
@@ -142,15 +160,35 @@ def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path
         hits = rag.retrieve(standalone, k=30, **filters)
         ranking = list(dict.fromkeys(h.doc_id for h in hits))
         rows.append(score_question(q, ranking, answer))
+        if judger:
+            verdict, failure = judger(q["question"], q["answers"], answer.text)
+            rows[-1]["judge"] = asdict(verdict)
+            failures.update([failure] if failure else [])
         if progress:
             print(f"\r{i}/{len(questions)} questions", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
     report = {"dataset": str(dataset), "answerer": rag.settings.answerer, "seconds": round(time.perf_counter() - t0, 1),
-              "summary": summarize(rows), "questions": rows}
+              "summary": summarize(rows), "judge": _judge_report(judger, failures), "questions": rows}
     if out is not None:
         write_report(report, Path(out))
     return report
+
+
+def _judger(settings, wanted: bool | None):
+    if not (wanted if wanted is not None else settings.llm_base_url):
+        return None
+    from .judge import Judge
+
+    return Judge(settings)
+
+
+def _judge_report(judge, failures: Counter) -> dict | None:
+    if judge is None:
+        return None
+    notice = (f"{sum(failures.values())} judge requests failed ("
+              + "; ".join(f"{n}× {why}" for why, n in failures.most_common(3)) + ")") if failures else None
+    return {"model": judge.label, "notice": notice}
 
 
 def write_report(report: dict, out: Path) -> None:
@@ -170,8 +208,19 @@ def markdown(report: dict) -> str:
         lines.append(f"| {t} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |")
     o = s["overall"]
     lines += ["", f"Abstention precision {_fmt(o['abstention_precision'])}, recall {_fmt(o['abstention_recall'])}; "
-              f"latency p50 {o['latency_p50_ms']} ms, p95 {o['latency_p95_ms']} ms."]
+              f"latency p50 {o['latency_p50_ms']} ms, p95 {o['latency_p95_ms']} ms.", "", _judge_line(report)]
     return "\n".join(lines) + "\n"
+
+
+def _judge_line(report: dict) -> str:
+    j = report.get("judge")
+    if not j:
+        return "LLM judge: not configured (set RAG_LLM_BASE_URL or pass `rag eval --judge`)."
+    s = report["summary"]
+    per_type = ", ".join(f"{t} {_fmt(m['llm_judged_accuracy'])}" for t, m in s["by_type"].items())
+    line = (f"LLM judge (`{j['model']}`): judged accuracy {_fmt(s['overall']['llm_judged_accuracy'])} "
+            f"({per_type}); {s['overall']['unjudged']} unjudged.")
+    return line + (f" Note: {j['notice']}." if j["notice"] else "")
 
 
 def _fmt(v) -> str:
@@ -203,9 +252,12 @@ def plot(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_cli(dataset=None, corpus=None, out=None, limit=None) -> int:
+def run_cli(dataset=None, corpus=None, out=None, limit=None, judge=False) -> int:
     report = run(Path(dataset) if dataset else None, [Path(corpus)] if corpus else None,
-                 Path(out) if out else (EVAL_DIR if not dataset else Path("eval-report")), limit, progress=True)
+                 Path(out) if out else (EVAL_DIR if not dataset else Path("eval-report")), limit, progress=True,
+                 judge=judge or None)
     print(markdown(report))
+    if report["judge"] and report["judge"]["notice"]:
+        print(f"note: LLM judge: {report['judge']['notice']}", file=sys.stderr)
     print(f"report: {Path(out) if out else (EVAL_DIR if not dataset else Path('eval-report')) / 'report.md'}")
     return 0

@@ -77,6 +77,13 @@ class Answer:
 
 
 @dataclass
+class Verdict:
+    """An LLM judge's ruling on one answer; `correct` is None when no usable ruling came back."""
+    correct: bool | None
+    reason: str
+
+
+@dataclass
 class IndexReport:
     added: int = 0
     updated: int = 0

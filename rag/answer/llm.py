@@ -94,6 +94,10 @@ class OpenAIAnswerer:
         """Yields the model's text deltas as they arrive, then exactly one verified Answer."""
         yield from self._flow(question, passages, stream=True)
 
+    def complete(self, messages: list[dict]) -> str:
+        """One raw chat reply with the same retries; raises LLMFailure. For callers with their own prompt (the judge)."""
+        return "".join(self._generate(messages, stream=False))
+
     # -- the flow ---------------------------------------------------------------------------------------
 
     def _flow(self, question: str, passages: list[Passage], stream: bool) -> Iterator[str | Answer]:
