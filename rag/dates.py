@@ -1,0 +1,108 @@
+"""Relative dates ("next month", "on Wednesday") resolved against the article's published date.
+
+News copy dates events relative to the day it was written; a reader weeks later needs the calendar date.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_RELATIVE = re.compile(r"\b(?:(next|this|last|past)\s+(week|month|year)|(yesterday|today|tomorrow)|"
+                       r"(?:(next|this|last|past)\s+)?(" + "|".join(DAYS) + r"))\b", re.I)
+_FUTURE = re.compile(r"\b(will|would|shall|scheduled|due|set to|plans? to|expected to|going to)\b", re.I)
+
+
+def published(published_at: str | None) -> date | None:
+    try:
+        return date.fromisoformat(str(published_at)[:10]) if published_at else None
+    except ValueError:
+        return None
+
+
+def _month(d: date, shift: int) -> date:
+    m = d.year * 12 + d.month - 1 + shift
+    return date(m // 12, m % 12 + 1, 1)
+
+
+def _day(d: date) -> str:
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def resolve(phrase: str, published_at: str | None, context: str = "") -> str | None:
+    """The calendar reading of a relative date phrase, e.g. "next month" on 2025-07-23 -> "August 2025".
+
+    A bare weekday means the latest such day up to the article's date, unless the words before it
+    (`context`, the sentence up to the phrase) speak of the future ("will meet on Friday").
+    """
+    pub = published(published_at)
+    m = _RELATIVE.search(phrase or "")
+    if pub is None or m is None:
+        return None
+    which, unit, word, day_which, day = (g.lower() if g else None for g in m.groups())
+    if unit:
+        shift = {"next": 1, "this": 0, "last": -1, "past": -1}[which]
+        if unit == "year":
+            return str(pub.year + shift)
+        if unit == "month":
+            return f"{_month(pub, shift):%B %Y}"
+        monday = pub - timedelta(days=pub.weekday()) + timedelta(weeks=shift)
+        return f"week of {_day(monday)}"
+    if word:
+        return _day(pub + timedelta(days={"yesterday": -1, "today": 0, "tomorrow": 1}[word]))
+    target = DAYS.index(day)
+    back = (pub.weekday() - target) % 7
+    if day_which == "next":
+        return _day(pub - timedelta(days=pub.weekday()) + timedelta(weeks=1, days=target))
+    if day_which in ("last", "past"):
+        return _day(pub - timedelta(days=back or 7))
+    if day_which == "this" or _FUTURE.search(context[-60:]):
+        return _day(pub + timedelta(days=(target - pub.weekday()) % 7))
+    return _day(pub - timedelta(days=back))
+
+
+def annotate(phrase: str, published_at: str | None, context: str = "") -> str:
+    """The phrase with its resolution in brackets when it is relative and the article is dated."""
+    resolved = resolve(phrase, published_at, context)
+    return f"{phrase} ({resolved})" if resolved and resolved.lower() not in phrase.lower() else phrase
+
+
+def span(phrase: str, published_at: str | None, context: str = "",
+         year: int | None = None) -> tuple[date, date] | None:
+    """The first and last day a date phrase can mean, for comparing two reports of one date.
+
+    Without a year in the phrase or a published date, `year` stands in (None: no span).
+    """
+    pub = published(published_at)
+    text = resolve(phrase, published_at, context) or phrase
+    year_m = re.search(r"\b(19|20)\d{2}\b", text)
+    year = int(year_m.group()) if year_m else (pub.year if pub else year)
+    month_m = re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?", text, re.I)
+    if year is None or not (month_m or year_m):
+        return None
+    start = _parse_day(text, year)
+    if start and text.lower().startswith("week of"):
+        return start, start + timedelta(days=6)
+    if start:
+        return start, start
+    if month_m:
+        first = date(year, _MONTHS.index(month_m.group(1).lower()) + 1, 1)
+        return first, _month(first, 1) - timedelta(days=1)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def knows_year(phrase: str, published_at: str | None) -> bool:
+    return bool(published(published_at) or re.search(r"\b(19|20)\d{2}\b", phrase or ""))
+
+
+def _parse_day(text: str, year: int) -> date | None:
+    m = re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b"
+                  r"|\b(\d{1,2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", text, re.I)
+    if not m:
+        return None
+    mon, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    try:
+        return date(year, _MONTHS.index(mon.lower()) + 1, int(day))
+    except ValueError:
+        return None

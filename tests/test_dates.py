@@ -1,0 +1,62 @@
+"""Relative dates resolved against the article's published date (rag/dates.py)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.dates import annotate, resolve, span
+
+WED = "2025-07-23"  # a Wednesday
+
+
+@pytest.mark.parametrize("phrase,context,expected", [
+    ("next month", "set to expire ", "August 2025"),
+    ("this month", "", "July 2025"),
+    ("last month", "", "June 2025"),
+    ("next week", "at ", "week of July 28, 2025"),
+    ("last week", "", "week of July 14, 2025"),
+    ("this week", "", "week of July 21, 2025"),
+    ("yesterday", "", "July 22, 2025"),
+    ("tomorrow", "", "July 24, 2025"),
+    ("this year", "", "2025"),
+    ("next year", "", "2026"),
+    ("Tuesday", "Bessent said on ", "July 22, 2025"),
+    ("Wednesday", "China said on ", "July 23, 2025"),
+    ("Monday", "met on ", "July 21, 2025"),
+    ("Friday", "the delegations will meet on ", "July 25, 2025"),
+    ("next Monday", "", "July 28, 2025"),
+    ("last Friday", "", "July 18, 2025"),
+])
+def test_resolves_against_published_date(phrase, context, expected):
+    assert resolve(phrase, WED, context) == expected
+
+
+def test_year_and_month_boundaries():
+    assert resolve("next month", "2025-12-05") == "January 2026"
+    assert resolve("last month", "2026-01-10") == "December 2025"
+    assert resolve("next week", "2025-12-31") == "week of January 5, 2026"
+    assert resolve("yesterday", "2025-03-01") == "February 28, 2025"
+
+
+def test_undated_or_absolute_phrases_are_left_alone():
+    assert resolve("next month", None) is None
+    assert resolve("next month", "not a date") is None
+    assert resolve("August 12", WED) is None
+    assert annotate("August 12", WED) == "August 12"
+    assert annotate("next month", None) == "next month"
+
+
+def test_annotate_shows_the_resolution():
+    assert annotate("next month", WED, "set to expire ") == "next month (August 2025)"
+    assert annotate("this year", "2025-08-26") == "this year (2025)"
+
+
+def test_span_compares_dates_at_their_granularity():
+    assert span("next month", WED) == (date(2025, 8, 1), date(2025, 8, 31))
+    assert span("August 12", WED) == (date(2025, 8, 12), date(2025, 8, 12))
+    assert span("next week", WED) == (date(2025, 7, 28), date(2025, 8, 3))
+    assert span("2024", None) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert span("August 12", None) is None
+    assert span("August 12", None, year=2000) == (date(2000, 8, 12), date(2000, 8, 12))
+    assert span("soon", WED) is None
