@@ -24,7 +24,7 @@ class Settings:
     chroma_url: str | None = None
     collection: str = "rag_news"
     embed_model: str | None = None
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
     embed_batch: int = 64
     chunk_tokens: int = 128
     chunk_overlap: int = 32
