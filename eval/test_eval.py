@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from rag.evaluate import EVAL_DIR, run
+from rag.settings import Settings
 
 THRESHOLDS = tomllib.loads((Path(__file__).parent / "thresholds.toml").read_text())
+JUDGE_ENDPOINT = Settings.load().llm_base_url
+NO_JUDGE = "LLM judge not configured: set RAG_LLM_BASE_URL (and RAG_LLM_MODEL, OPENAI_API_KEY) to get llm_judged_accuracy"
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +46,20 @@ def test_by_type(report, qtype, metric, floor):
 def test_report_files_written(report):
     for name in ("report.json", "report.md", "report.png"):
         assert (EVAL_DIR / name).stat().st_size > 0
+
+
+@pytest.mark.skipif(not JUDGE_ENDPOINT, reason=NO_JUDGE)
+def test_llm_judged_accuracy(report):
+    """No floor (it depends on the judge model): at least 90% of answers get a usable verdict; the score is their mean."""
+    rows, overall = report["questions"], report["summary"]["overall"]
+    verdicts = [r["judge"]["correct"] for r in rows]
+    ruled = [v for v in verdicts if v is not None]
+    assert overall["unjudged"] == verdicts.count(None) <= 0.1 * len(rows), report["judge"]["notice"]
+    assert overall["llm_judged_accuracy"] == round(sum(ruled) / len(ruled), 4)
+    assert "LLM judge (" in (EVAL_DIR / "report.md").read_text()
+
+
+@pytest.mark.skipif(bool(JUDGE_ENDPOINT), reason="an LLM endpoint is configured, so the report has a judged score")
+def test_report_says_judge_not_configured(report):
+    assert report["judge"] is None and "llm_judged_accuracy" not in report["summary"]["overall"]
+    assert "LLM judge: not configured" in (EVAL_DIR / "report.md").read_text()
