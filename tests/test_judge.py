@@ -145,7 +145,8 @@ def test_cli_judge_needs_an_endpoint(tmp_path):
     proc = run_rag("eval", "--judge", "--limit", "1", "--out", str(tmp_path / "out"),
                    env={"RAG_LLM_BASE_URL": "", "OPENAI_API_KEY": "", "RAG_INDEX_DIR": str(tmp_path / "index")})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == "rag: error: the LLM judge needs an endpoint: no OPENAI_API_KEY set and no RAG_LLM_BASE_URL"
+    assert proc.stderr.strip() == ("rag: error: the LLM judge needs an endpoint: "
+                                   "no OPENAI_API_KEY set and no RAG_LLM_BASE_URL")
     assert not (tmp_path / "out").exists()
 
 
