@@ -1,6 +1,7 @@
 """`rag.RAG`: the one Python API that the CLI, the UI and the eval harness all call."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -104,7 +105,18 @@ class RAG:
             scores = recency_boost(scores, metas, self.settings.recency_half_life_days,
                                    day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=2)
-        return [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid]) for cid in ranked[:k]]
+        hits = [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid]) for cid in ranked[:k]]
+        alternates = self._alternates([h.doc_id for h in hits])
+        for h in hits:
+            h.alternates = alternates.get(h.doc_id, [])
+        return hits
+
+    def _alternates(self, doc_ids: list[str]) -> dict[str, list[dict]]:
+        """Near-duplicate copies folded into each article at indexing (rag/dedup.py), as alternate sources."""
+        if not doc_ids:
+            return {}
+        got = self.store.articles.get(ids=list(dict.fromkeys(doc_ids)), include=["metadatas"])
+        return {d: _alternate_rows(m) for d, m in zip(got["ids"], got["metadatas"])}
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         articles = self.store.articles_by_id([h.doc_id for h in hits])
@@ -160,6 +172,8 @@ class RAG:
             else:
                 yield piece
         t2 = time.perf_counter()
+        for c in answer.citations:
+            c.alternates = next((h.alternates for h in hits if h.doc_id == c.doc_id), [])
         answer.timings.update(retrieve_ms=round((t1 - t0) * 1000, 1), answer_ms=round((t2 - t1) * 1000, 1),
                               total_ms=round((t2 - t0) * 1000, 1))
         if q != question.strip():
@@ -169,7 +183,8 @@ class RAG:
     def articles(self) -> list[dict]:
         state = self.store.article_state()
         rows = [{"doc_id": d, "title": m.get("title"), "published_at": m.get("published_at") or None,
-                 "source": m.get("source"), "chunks": m.get("n_chunks")} for d, m in state.items()]
+                 "source": m.get("source"), "chunks": m.get("n_chunks"), "alternates": _alternate_rows(m)}
+                for d, m in state.items()]
         return sorted(rows, key=lambda r: (r["published_at"] or "", r["doc_id"]), reverse=True)
 
     def article(self, doc_id: str) -> dict:
@@ -179,3 +194,8 @@ class RAG:
         text, meta = found[doc_id]
         return {"doc_id": doc_id, "text": text, "title": meta.get("title"), "source": meta.get("source"),
                 "published_at": meta.get("published_at") or None}
+
+
+def _alternate_rows(meta: dict) -> list[dict]:
+    return [{k: a.get(k) for k in ("doc_id", "title", "source", "published_at", "similarity")}
+            for a in json.loads(meta.get("alternates") or "[]")]

@@ -84,7 +84,8 @@ def cmd_index(args) -> int:
     else:
         print(f"indexed {report.seen} articles in {report.seconds:.1f}s: {report.added} added, {report.updated} updated, "
               f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped; "
-              f"{report.chunks_written} chunks written" + (f"; {report.repaired} leftover chunks repaired" if report.repaired else ""))
+              f"{report.chunks_written} chunks written; {report.folded} near-duplicates folded"
+              + (f"; {report.repaired} leftover chunks repaired" if report.repaired else ""))
     return 1 if report.skipped and report.seen == 0 else 0
 
 

@@ -1,12 +1,15 @@
 """load -> chunk -> embed -> store, idempotently: unchanged articles cost nothing, changed ones are replaced."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
 
 from .chunk import Chunker
+from .dedup import NearDuplicates, decode, encode, signature
 from .embed import Embedder
+from .errors import RagError
 from .load import Skip, load
 from .settings import Settings
 from .store import Store, write_lock
@@ -38,6 +41,7 @@ class Indexer:
         with write_lock(self.settings, notice):
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
+            folds = Folds(articles, self.settings.near_duplicate_threshold)
             pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
@@ -56,6 +60,12 @@ class Indexer:
                 if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
                     report.unchanged += 1
                     continue
+                if folds.fold(item):
+                    report.folded += 1
+                    if old:
+                        self.store.delete_chunks(list(have))
+                        self.store.delete_articles([item.doc_id])
+                    continue
                 chunks = self.chunker.chunks(item)
                 if not chunks:
                     report.skipped.append((item.source, "no text to index"))
@@ -63,14 +73,17 @@ class Indexer:
                 stale = [cid for cid in have if cid not in {c.chunk_id for c in chunks}]
                 pending.append((item, chunks, stale, old is not None))
                 if sum(len(p[1]) for p in pending) >= self.settings.embed_batch * 4:
-                    self._flush(pending, report)
-            self._flush(pending, report)
+                    self._flush(pending, report, folds)
+            self._flush(pending, report, folds)
             bar.close()
             if prune:
                 gone = [d for d in articles if d not in seen]
                 self.store.delete_chunks([cid for d in gone for cid in chunks_by_doc.get(d, {})])
                 self.store.delete_articles(gone)
                 report.removed = len(gone)
+                folds.keep_only(seen, gone)
+            for doc_id, alternates in folds.changed().items():
+                self.store.update_article(doc_id, {"alternates": json.dumps(alternates)})
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -88,14 +101,14 @@ class Indexer:
         report.repaired = len(orphans)
         return by_doc
 
-    def _flush(self, pending: list, report: IndexReport) -> None:
+    def _flush(self, pending: list, report: IndexReport, folds: Folds) -> None:
         if not pending:
             return
         texts = [embedding_text(doc, c, self.settings.title_in_embedding) for doc, chunks, _, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
         i = 0
         for doc, chunks, stale, existed in pending:
-            self.store.write(doc, chunks, vectors[i:i + len(chunks)], stale)
+            self.store.write(doc, chunks, vectors[i:i + len(chunks)], stale, folds.record(doc.doc_id))
             i += len(chunks)
             report.chunks_written += len(chunks)
             if existed:
@@ -103,6 +116,86 @@ class Indexer:
             else:
                 report.added += 1
         pending.clear()
+
+
+class Folds:
+    """Which articles are near-duplicates of which; kept across runs in the article records' metadata.
+
+    A copy is listed as an alternate source of the first indexed article it (or an earlier copy of it)
+    nearly repeats, and its chunks are not stored, so one wire story takes one place in the results.
+    """
+
+    def __init__(self, articles: dict[str, dict], threshold: float):
+        if not 0 <= threshold <= 1:
+            raise RagError(f"near_duplicate_threshold must be between 0 (off) and 1, not {threshold}")
+        self.index = NearDuplicates(threshold) if threshold > 0 else None
+        self.alternates = {d: json.loads(m.get("alternates") or "[]") for d, m in articles.items()}
+        self.owner = {a["doc_id"]: d for d, alts in self.alternates.items() for a in alts}
+        self.live, self.touched, self.signatures = set(articles), set(), {}
+        for d, m in articles.items():
+            if self.index and m.get("minhash"):
+                self.index.add(d, decode(m["minhash"]))
+            for a in self.alternates[d]:
+                if self.index and a.get("minhash"):
+                    self.index.add(a["doc_id"], decode(a["minhash"]))
+
+    def fold(self, doc: Document) -> bool:
+        """True when `doc` nearly copies an indexed article and is now listed as its alternate instead."""
+        if self.index is None:
+            return False
+        canon = self.owner.get(doc.doc_id)
+        if canon and any(a["doc_id"] == doc.doc_id and a["doc_hash"] == doc.content_hash for a in self.alternates[canon]):
+            return True
+        sig = signature(doc.text)
+        match = self.index.match(doc.doc_id, sig)
+        self._unlist(doc.doc_id)
+        if match is None:
+            self.index.add(doc.doc_id, sig)
+            self.signatures[doc.doc_id] = sig
+            return False
+        near, similarity = match
+        canon = self.owner.get(near, near)
+        if canon == doc.doc_id:
+            self.index.add(doc.doc_id, sig)
+            self.signatures[doc.doc_id] = sig
+            return False
+        self.index.add(doc.doc_id, sig)
+        self.live.discard(doc.doc_id)
+        moved = self.alternates.pop(doc.doc_id, [])
+        self.alternates.setdefault(canon, []).extend(moved + [{
+            "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "published_at": doc.published_at,
+            "doc_hash": doc.content_hash, "similarity": round(similarity, 3), "minhash": encode(sig)}])
+        self.owner.update({a["doc_id"]: canon for a in self.alternates[canon]})
+        self.touched.add(canon)
+        return True
+
+    def _unlist(self, doc_id: str) -> None:
+        canon = self.owner.pop(doc_id, None)
+        if canon:
+            self.alternates[canon] = [a for a in self.alternates[canon] if a["doc_id"] != doc_id]
+            self.touched.add(canon)
+
+    def record(self, doc_id: str) -> dict:
+        """Metadata for the article record being written: its alternates and its signature for later runs."""
+        self.live.add(doc_id)
+        self.touched.discard(doc_id)
+        meta = {"alternates": json.dumps(self.alternates.get(doc_id, []))}
+        if doc_id in self.signatures:
+            meta["minhash"] = encode(self.signatures[doc_id])
+        return meta
+
+    def keep_only(self, seen: set[str], gone: list[str]) -> None:
+        """After a prune: articles and alternates whose files were not named are no longer listed."""
+        self.live -= set(gone)
+        for canon, alts in self.alternates.items():
+            kept = [a for a in alts if a["doc_id"] in seen]
+            if len(kept) != len(alts):
+                self.alternates[canon] = kept
+                self.touched.add(canon)
+
+    def changed(self) -> dict[str, list[dict]]:
+        """Stored articles whose alternates changed after their record was written."""
+        return {d: self.alternates.get(d, []) for d in self.touched if d in self.live}
 
 
 def _progress(total: int, enabled: bool):

@@ -47,6 +47,7 @@ class Settings:
     local_llm_start_timeout: float = 120.0
     openai_api_key: str | None = field(default=None, repr=False)
     recency_half_life_days: float = 30.0
+    near_duplicate_threshold: float = 0.8  # MinHash Jaccard to fold a copy into an article; 0 = off
     max_file_mb: float = 50.0
     max_question_chars: int = 2000
     ui_user: str | None = None

@@ -80,7 +80,8 @@ class Store:
         ids, docs, metas = self._get_all(self.chunks, ["documents", "metadatas"])
         return ids, docs, metas
 
-    def write(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray, stale_ids: list[str]) -> None:
+    def write(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray, stale_ids: list[str],
+              article_meta: dict | None = None) -> None:
         base = {"doc_id": doc.doc_id, "doc_hash": doc.content_hash, "title": doc.title, "source": doc.source,
                 "published_at": doc.published_at or "", "day": day_number(doc.published_at)}
         for i in range(0, len(chunks), self.batch):
@@ -90,8 +91,12 @@ class Store:
                                metadatas=[{**base, "start": c.start, "end": c.end} for c in part])
         mean = vectors.mean(axis=0)
         self.articles.upsert(ids=[doc.doc_id], embeddings=[mean / (np.linalg.norm(mean) or 1.0)], documents=[doc.text],
-                             metadatas=[{**base, "n_chunks": len(chunks)}])
+                             metadatas=[{**base, **(article_meta or {}), "n_chunks": len(chunks)}])
         self.delete_chunks(stale_ids)
+
+    def update_article(self, doc_id: str, meta: dict) -> None:
+        """Merge keys into an article record's metadata (its alternate sources), leaving the rest."""
+        self.articles.update(ids=[doc_id], metadatas=[meta])
 
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.batch):

@@ -34,6 +34,7 @@ class Hit:
     text: str
     start: int
     end: int
+    alternates: list[dict] = field(default_factory=list)  # near-duplicate copies folded into this article
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "chunk_id"}
@@ -49,6 +50,7 @@ class Citation:
     quote: str
     start: int
     end: int
+    alternates: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -91,6 +93,7 @@ class IndexReport:
     removed: int = 0
     repaired: int = 0
     chunks_written: int = 0
+    folded: int = 0  # near-duplicates kept as alternate sources of an indexed article, not indexed again
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cite import content_terms
+from ..conflicts import Side, disagreement
+from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
@@ -83,6 +85,11 @@ class LocalAnswerer:
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
         kind = question_kind(question)
+        sides = disagreement(question, kind, ranked, self.threshold, self.max_sentences)
+        if sides:
+            answer = self._disagree(question, kind, sides, diag)
+            if answer is not None:
+                return answer
         chosen = [best]
         if wants_list(question):
             for x in ranked[1:]:
@@ -100,7 +107,7 @@ class LocalAnswerer:
             if c is None:
                 continue
             citations.append(c)
-            phrase = best_phrase(kind, question, x.text)
+            phrase = _resolved(best_phrase(kind, question, x.text), x.text, c)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -113,6 +120,35 @@ class LocalAnswerer:
         text = head if not heads else f"{head}\n\n{quotes}"
         return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
                       diagnostics={**diag, "short_answer": re.sub(r"\s*\[\d+\]", "", _join(heads)) if heads else None})
+
+    def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
+        """"Reports differ: X [1] (as of ...); Y [2]", newest article first, each value cited to its quote."""
+        citations: list[Citation] = []
+        heads: list[str] = []
+        for side in sides:
+            x = side.item
+            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            if c is None:
+                continue
+            citations.append(c)
+            said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
+            heads.append(f"{said} [{c.n}]" + (f" ({_as_of(c)})" if c.published_at else ""))
+        if len(citations) < 2:
+            return None
+        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({_as_of(c)})" if c.published_at else "") for c in citations)
+        text = f"Reports differ: {'; '.join(heads)}"
+        if kind:
+            text += f"\n\n{quotes}"
+        short = "; ".join(re.sub(r"\s*\[\d+\].*", "", h) for h in heads) if kind else None
+        return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
+                      diagnostics={**diag, "short_answer": short, "conflict": len(citations)})
+
+
+def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
+    """A relative date phrase shown with its calendar reading ("next month (August 2025)")."""
+    if not phrase or phrase not in sentence:
+        return phrase
+    return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
 
 
 def _missing_numbers(question: str, sentence: str) -> float:

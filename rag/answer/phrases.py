@@ -40,10 +40,11 @@ _STOP = set("the a an of to in on at for and or is are was were be been does did
 
 def question_kind(question: str) -> str | None:
     q = question.lower()
-    if re.search(r"\b(when|what date|which date|what day|which day|by when|deadline|what month|what year|how long ago)\b", q):
+    if re.search(r"\b(when|(what|which) (date|day|month|year)|by when|deadline|how long ago)\b", q):
         return "date"
     if re.search(r"\b(how (many|much|high|big|large|long)|what (percent|percentage|rate|level|share|amount|number|"
-                 r"value|figure|size)|which (rate|level|percentage)|what tariff rate)\b", q):
+                 r"value|figure|size)|which (rate|level|percentage)|what tariff rate|"
+                 r"what(?:'s| is| was| are| were) (?:the )?(?:\w+ ){0,3}(rate|percentage|level|price|amount))\b", q):
         return "number"
     if re.search(r"\b(who|whom|whose|which (official|spokes\w*|minister|secretary|negotiator|person|leader|president|"
                  r"premier|representative|member|analyst)|name of|what is the name)\b", q):
@@ -93,6 +94,7 @@ def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
              if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     if not spans:
         return None
+    unit = re.search(r"\b(?:what|which)\s+(month|year|week|day)\b", question, re.I)
     anchors = [m.span() for m in re.finditer(r"\w+", sentence)
                if m.group().lower() in qwords - earlier and m.group().lower() not in _STOP]
 
@@ -107,6 +109,8 @@ def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
 
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
+            specific -= 2
         return min((gap(sp, a) for a in anchors), default=0) + specific
 
     s, e = min(spans, key=cost)

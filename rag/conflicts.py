@@ -1,0 +1,147 @@
+"""Conflicting reports: articles that give different values for the thing a question asks about.
+
+News changes week to week and outlets disagree; an extractive answer that quotes only the best
+sentence hides that. Here two sentences disagree when both would answer the question on their own
+(score over the abstention threshold), come from different articles, and either name different
+values of the asked kind in the same slot (the question's words next to the value) or, for a yes/no
+question, take opposite stances.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from .answer.phrases import best_phrase, wants_list
+from .cite import content_terms
+from .dates import knows_year, span
+
+_YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
+_NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
+                       r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
+_WINDOW = 4
+
+
+class Ranked(Protocol):
+    """A scored sentence as the local answerer ranks them (rag.answer.local.Scored)."""
+
+    score: float
+    text: str
+
+    @property
+    def passage(self): ...
+
+
+@dataclass
+class Side:
+    """One report in a disagreement: the sentence, and the value it gives (None for a stance)."""
+
+    item: Ranked
+    value: str | None
+
+    @property
+    def doc_id(self) -> str:
+        return self.item.passage.hit.doc_id
+
+    @property
+    def published_at(self) -> str | None:
+        return self.item.passage.hit.published_at
+
+
+def is_yes_no(question: str) -> bool:
+    return bool(_YES_NO.match(question))
+
+
+def negative(sentence: str, question: str) -> bool:
+    """A denial of what the question asks: a negation cue right before one of the question's words."""
+    wanted = {t[:5] for t in content_terms(question)}
+    for m in _NEGATIVE.finditer(sentence):
+        following = " ".join(re.findall(r"\S+", sentence[m.end():])[:_WINDOW])
+        if {t[:5] for t in content_terms(following)} & wanted:
+            return True
+    return False
+
+
+def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshold: float,
+                 limit: int = 3) -> list[Side] | None:
+    """The reports that disagree, newest article first, led by the best sentence; None when they agree."""
+    pool = [x for x in ranked if x.score >= threshold]
+    if len(pool) < 2 or wants_list(question) or len(_WH.findall(question)) > 1:
+        return None
+    if kind:
+        sides = _value_sides(question, kind, pool, limit)
+    elif is_yes_no(question):
+        sides = _stance_sides(question, pool)
+    else:
+        return None
+    if not sides or len(sides) < 2:
+        return None
+    return sorted(sides, key=lambda s: (s.published_at or "",), reverse=True)
+
+
+def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> list[Side] | None:
+    value = best_phrase(kind, question, pool[0].text)
+    slot = _slot(question, pool[0].text, value)
+    if not value or not slot:
+        return None
+    sides, asked = [Side(pool[0], value)], _asked(question, pool[0].text)
+    for x in pool[1:]:
+        if len(sides) >= limit:
+            break
+        other = best_phrase(kind, question, x.text)
+        if (other and x.passage.hit.doc_id not in {s.doc_id for s in sides} and _asked(question, x.text) == asked
+                and _same_slot(slot, _slot(question, x.text, other)) and all(_differ(kind, s, x, other) for s in sides)):
+            sides.append(Side(x, other))
+    return sides
+
+
+def _stance_sides(question: str, pool: list[Ranked]) -> list[Side] | None:
+    first = pool[0]
+    for x in pool[1:]:
+        if x.passage.hit.doc_id != first.passage.hit.doc_id and negative(x.text, question) != negative(first.text, question):
+            return [Side(first, None), Side(x, None)]
+    return None
+
+
+def _asked(question: str, sentence: str) -> set[str]:
+    """Which of the question's words a sentence has: two reports of one fact match the same ones."""
+    have = {t[:5] for t in content_terms(sentence)}
+    return {t[:5] for t in content_terms(question)} & have
+
+
+def _slot(question: str, sentence: str, value: str | None) -> set[str]:
+    """The question's content words within a few words of the value: what the value is a value of."""
+    if not value or value not in sentence:
+        return set()
+    at = sentence.index(value)
+    before = re.findall(r"\S+", sentence[:at])[-_WINDOW:]
+    after = re.findall(r"\S+", sentence[at + len(value):])[:_WINDOW]
+    wanted = {t[:5] for t in content_terms(question)}
+    return {t[:5] for t in content_terms(" ".join(before + after))} & wanted
+
+
+def _same_slot(a: set[str], b: set[str]) -> bool:
+    """A question word sits next to both values ("Trade Representative X", "X this year")."""
+    return bool(a & b)
+
+
+def _differ(kind: str, side: Side, item: Ranked, value: str) -> bool:
+    """Different values, not two spellings of one ("Greer" / "Jamieson Greer", "145%" / "145 per cent")."""
+    if kind == "date":
+        known = knows_year(side.value, side.published_at) and knows_year(value, item.passage.hit.published_at)
+        year = None if known else 2000
+        a = span(side.value, side.published_at, _before(side.item.text, side.value), year)
+        b = span(value, item.passage.hit.published_at, _before(item.text, value), year)
+        if not known and a and b:
+            a, b = (tuple(d.replace(year=2000) for d in a), tuple(d.replace(year=2000) for d in b))
+        return bool(a and b) and (a[1] < b[0] or b[1] < a[0])
+    numbers = [set(re.findall(r"\d+(?:\.\d+)?", v.replace(",", ""))) for v in (side.value, value)]
+    if all(numbers):
+        return not numbers[0] & numbers[1]
+    words = [content_terms(v) for v in (side.value, value)]
+    return all(words) and not words[0] & words[1]
+
+
+def _before(sentence: str, value: str) -> str:
+    return sentence[:sentence.find(value)] if value in sentence else ""

@@ -1,0 +1,89 @@
+"""Conflicting reports through the real pipeline: articles that disagree are cited together, newest first."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.cite import quote_ok
+from rag.conflicts import negative
+
+ARTICLES = {
+    "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
+                      "Maria Lopez was appointed harbour master of the Northwind port on Monday. "
+                      "Lopez previously ran the ferry terminal in Eastbay. "
+                      "The authority expects cargo volumes at the Northwind port to reach 4 million tonnes this year.\n",
+    "port-september.txt": "date 2025-09-14\nNorthwind port reshuffle.\n"
+                          "Daniel Reyes, the harbour master of the Northwind port, said dredging would start next month. "
+                          "Reyes said the Northwind port expects cargo volumes to reach 6 million tonnes this year. "
+                          "The Northwind pilots' union is not on strike, Reyes said.\n",
+    "pilots-june.txt": "date 2025-06-20\nNorthwind pilots walk out.\n"
+                       "The Northwind pilots' union is on strike over pay, halting traffic at the port. "
+                       "Union leaders said talks with the authority had broken down.\n",
+    "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
+                  "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
+                  "The bakery employs six people.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def rag(tmp_path_factory):
+    from rag import RAG
+
+    corpus = tmp_path_factory.mktemp("conflict-corpus")
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    r = RAG(index_dir=tmp_path_factory.mktemp("conflict-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
+    r.index([corpus])
+    return r
+
+
+def _checked(rag, answer):
+    """Every citation's quote sits verbatim at its offsets in its article."""
+    for c in answer.citations:
+        assert quote_ok(c, rag.article(c.doc_id)["text"])
+    return answer
+
+
+def test_different_names_are_both_cited_newest_first(rag):
+    a = _checked(rag, rag.ask("Who is the harbour master of the Northwind port?"))
+    head = a.text.splitlines()[0]
+    assert head.startswith("Reports differ:"), a.text
+    assert head.index("Daniel Reyes") < head.index("Maria Lopez"), head
+    assert [c.doc_id for c in a.citations] == ["port-september.txt", "port-march.txt"]
+    assert "(as of 2025-09-14)" in head and "(as of 2025-03-02)" in head
+    assert a.diagnostics["conflict"] == 2
+
+
+def test_different_numbers_are_both_cited(rag):
+    a = _checked(rag, rag.ask("How much cargo does the Northwind port expect to handle this year?"))
+    head = a.text.splitlines()[0]
+    assert head.startswith("Reports differ:"), a.text
+    assert re.search(r"6 million tonnes \[1\].*4 million tonnes \[2\]", head), head
+
+
+def test_opposite_stances_on_a_yes_no_question(rag):
+    a = _checked(rag, rag.ask("Is the Northwind pilots' union on strike?"))
+    assert a.text.startswith("Reports differ:"), a.text
+    docs = [c.doc_id for c in a.citations]
+    assert docs == ["port-september.txt", "pilots-june.txt"]
+    assert [negative(c.quote, "Is the Northwind pilots' union on strike?") for c in a.citations] == [True, False]
+
+
+def test_a_question_one_article_answers_is_not_a_conflict(rag):
+    a = _checked(rag, rag.ask("Who opened a sourdough bakery in Eastbay?"))
+    assert not a.text.startswith("Reports differ"), a.text
+    assert a.text.startswith("Rosa Bianchi [1]"), a.text
+    assert "conflict" not in a.diagnostics
+
+
+def test_relative_date_in_the_answer_is_resolved(rag):
+    a = _checked(rag, rag.ask("In which month will dredging start at the Northwind port?"))
+    assert a.text.startswith("next month (October 2025) [1]"), a.text
+
+
+def test_seed_articles_naming_two_trade_representatives(seeded_rag):
+    a = _checked(seeded_rag, seeded_rag.ask("Who is the US Trade Representative?"))
+    head = a.text.splitlines()[0]
+    assert head.startswith("Reports differ:") and "Jamieson Greer" in head and "Jacquelyn Gilliam" in head, a.text
+    assert len({c.doc_id for c in a.citations}) == 2

@@ -1,0 +1,113 @@
+"""Near-duplicates: a wire story and two lightly edited copies are indexed once, the copies listed as alternates."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_rag
+from rag.dedup import signature
+
+STORY = (
+    "Officials in Lakeport said on Tuesday that the city's new desalination plant will begin supplying drinking "
+    "water to 40,000 homes by the end of the summer, easing a shortage that has forced rationing since last year. "
+    "The plant, built on reclaimed land north of the harbour, cost 310 million dollars and was funded jointly by the "
+    "regional government and a consortium of three engineering firms. Mayor Helen Okafor told reporters that the "
+    "facility would cut the city's reliance on the shrinking Marren reservoir, which fell to a record low in March. "
+    "Environmental groups have raised concerns about the brine the plant discharges into the bay, and the water "
+    "authority said it would publish monthly measurements of salinity near the outfall. Engineers expect the plant "
+    "to run at half capacity for the first six weeks while its membranes are tested, before reaching full output "
+    "of 90 million litres a day in the autumn. Residents will see a small increase in their water bills from "
+    "January to cover operating costs, the authority said."
+)
+COPY_ONE = "LAKEPORT (Wire) - " + STORY.replace("said on Tuesday", "announced on Tuesday").replace(
+    "told reporters", "told journalists")
+COPY_TWO = STORY.replace("310 million dollars", "$310 million").replace(
+    "Residents will see a small increase", "Households will see a modest increase") + " Reporting by Ana Silva."
+SAME_TOPIC = (
+    "Lakeport's water authority is weighing a second source of supply as the Marren reservoir keeps falling. "
+    "A report presented to the council on Thursday compared three options: piping water from the Tessel river, "
+    "recycling treated wastewater for industry, and expanding the desalination plant that opens this summer. "
+    "Councillors were told the river pipeline would take four years to build and face objections from farmers "
+    "downstream, while water recycling could be running within 18 months. The authority's chief engineer, Rafael "
+    "Duarte, said no decision would be made before the plant's first year of operation had been reviewed. "
+    "Farmers' groups said they would oppose any scheme that reduced the river's flow in dry months."
+)
+# Named so the original is indexed first: the first indexed article of a story is the one kept.
+FILES = {"1-story.txt": STORY, "2-wire-copy.txt": COPY_ONE, "3-regional-copy.txt": COPY_TWO, "options.txt": SAME_TOPIC}
+
+
+def _corpus(path):
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in FILES.items():
+        (path / name).write_text("date 2025-06-10\n" + text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def folded(tmp_path_factory):
+    from rag import RAG
+
+    corpus = _corpus(tmp_path_factory.mktemp("dedup-corpus"))
+    rag = RAG(index_dir=tmp_path_factory.mktemp("dedup-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
+    return rag, rag.index([corpus]), corpus
+
+
+def test_the_copies_are_near_duplicates_and_the_other_article_is_not():
+    story = signature(STORY)
+    assert story.jaccard(signature(COPY_ONE)) >= 0.8
+    assert story.jaccard(signature(COPY_TWO)) >= 0.8
+    assert story.jaccard(signature(SAME_TOPIC)) < 0.2
+
+
+def test_index_report_counts_the_folded_copies(folded):
+    rag, report, _ = folded
+    assert (report.added, report.folded) == (2, 2)
+    doc_ids = {m["doc_id"] for m in rag.store.chunk_state().values()}
+    assert doc_ids == {"1-story.txt", "options.txt"}, "a folded copy's chunks must not be stored"
+
+
+def test_one_article_in_results_with_both_copies_as_alternates(folded):
+    rag, _, _ = folded
+    hits = rag.retrieve("When will the Lakeport desalination plant supply drinking water?", k=10)
+    docs = [h.doc_id for h in hits]
+    assert "2-wire-copy.txt" not in docs and "3-regional-copy.txt" not in docs
+    assert docs[0] == "1-story.txt"
+    assert sorted(a["doc_id"] for a in hits[0].alternates) == ["2-wire-copy.txt", "3-regional-copy.txt"]
+    assert "options.txt" in docs, "the different article on the same topic stays a separate result"
+    assert next(h for h in hits if h.doc_id == "options.txt").alternates == []
+
+
+def test_articles_and_citations_list_the_alternates(folded):
+    rag, _, _ = folded
+    rows = {r["doc_id"]: r for r in rag.articles()}
+    assert set(rows) == {"1-story.txt", "options.txt"}
+    assert sorted(a["doc_id"] for a in rows["1-story.txt"]["alternates"]) == ["2-wire-copy.txt", "3-regional-copy.txt"]
+    assert all(a["similarity"] >= 0.8 for a in rows["1-story.txt"]["alternates"])
+    answer = rag.ask("How much did the Lakeport desalination plant cost?")
+    cited = next(c for c in answer.citations if c.doc_id == "1-story.txt")
+    assert len(cited.alternates) == 2
+
+
+def test_rerun_writes_nothing_and_an_edited_copy_becomes_its_own_article(folded):
+    rag, _, corpus = folded
+    again = rag.index([corpus])
+    assert (again.added, again.updated, again.unchanged, again.folded, again.chunks_written) == (0, 0, 2, 2, 0)
+    (corpus / "2-wire-copy.txt").write_text("date 2025-06-11\nA ferry strike in Eastbay entered its third day on "
+                                          "Wednesday as crews and operators failed to agree on pay.", encoding="utf-8")
+    (corpus / "options.txt").unlink()
+    changed = rag.index([corpus], prune=True)
+    assert (changed.added, changed.unchanged, changed.folded, changed.removed) == (1, 1, 1, 1)
+    rows = {r["doc_id"]: r for r in rag.articles()}
+    assert set(rows) == {"1-story.txt", "2-wire-copy.txt"}
+    assert [a["doc_id"] for a in rows["1-story.txt"]["alternates"]] == ["3-regional-copy.txt"]
+
+
+def test_cli_reports_the_fold_count(tmp_path):
+    corpus = _corpus(tmp_path / "corpus")
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(corpus)}
+    text = run_rag("index", str(corpus), env=env)
+    assert text.returncode == 0, text.stderr
+    assert "2 near-duplicates folded" in text.stdout
+    as_json = run_rag("index", str(corpus), "--json", env=env)
+    assert json.loads(as_json.stdout)["folded"] == 2
