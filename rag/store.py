@@ -55,6 +55,8 @@ class Store:
             raise
         except Exception as e:
             raise RagError(f"cannot open the Chroma store at {self.location}: {_one_line(e)}") from None
+        if settings.chroma_url:
+            self.chunks, self.articles = _ServerCollection(self.chunks, self.location), _ServerCollection(self.articles, self.location)
         self.batch = min(self.client.get_max_batch_size(), 1000)
 
     def article_state(self) -> dict[str, dict]:
@@ -139,6 +141,30 @@ def write_lock(settings: Settings, notice=print) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _ServerCollection:
+    """A server collection whose calls report a lost connection as one RagError line.
+
+    Each call makes a new HTTP request, so once the server is back the same object works again.
+    """
+
+    def __init__(self, collection, location: str):
+        self._collection, self._location = collection, location
+
+    def __getattr__(self, name: str):
+        import httpx
+
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except httpx.TransportError as e:
+                raise RagError(f"the Chroma server at {self._location} is unavailable: {_one_line(e)}") from None
+        return call
 
 
 def _one_line(e: Exception) -> str:
