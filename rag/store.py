@@ -56,7 +56,8 @@ class Store:
         except Exception as e:
             raise RagError(f"cannot open the Chroma store at {self.location}: {_one_line(e)}") from None
         if settings.chroma_url:
-            self.chunks, self.articles = _ServerCollection(self.chunks, self.location), _ServerCollection(self.articles, self.location)
+            self.chunks = _ServerCollection(self.chunks, self.location)
+            self.articles = _ServerCollection(self.articles, self.location)
         self.batch = min(self.client.get_max_batch_size(), 1000)
 
     def article_state(self) -> dict[str, dict]:
