@@ -31,6 +31,7 @@ EXAMPLES = [
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 MAX_LISTED_ARTICLES = 300
 PASSAGE_CONTEXT = 280  # characters of the article shown either side of a quote on its card
+QUEUE_MAX_SIZE = 200  # waiting requests beyond this get a "queue full" error instead of unbounded memory
 
 _rag = None
 _rag_lock = threading.Lock()
@@ -518,7 +519,7 @@ def build_demo():
                      concurrency_limit=1, concurrency_id="index")
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
 
 

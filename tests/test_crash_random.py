@@ -27,11 +27,11 @@ THINGS = ["bridge", "library", "harbor", "tram line", "solar farm", "hospital", 
 NAMES = ["Ana", "Bo", "Chidi", "Dara", "Eli", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kofi", "Lea"]
 
 
-def synthetic_corpus(path: Path, n: int = N_ARTICLES) -> None:
+def synthetic_corpus(path: Path, n: int = N_ARTICLES, first: int = 0) -> None:
     """Short, distinct articles (each one chunk) so that embedding 500 of them stays cheap."""
-    rng = random.Random(11)
+    rng = random.Random(11 + first)
     with open(path, "w", encoding="utf-8") as fh:
-        for i in range(n):
+        for i in range(first, first + n):
             city, thing, name = rng.choice(CITIES), rng.choice(THINGS), rng.choice(NAMES)
             text = (f"Officials in {city} opened a new {thing} numbered {i} on day {i % 28 + 1}. "
                     f"Mayor {name} {i} said the {thing} cost {rng.randint(2, 900)} million dollars. "
