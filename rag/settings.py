@@ -53,7 +53,7 @@ class Settings:
     ui_user: str | None = None
     ui_password: str | None = field(default=None, repr=False)
     upload_max_mb: float = 10.0
-    ui_concurrency: int = 2  # questions the chat server answers at once; the rest wait in its queue (bench/load.py)
+    ui_concurrency: int = 4  # questions the chat server answers at once; the rest wait in its queue (bench/load.py)
 
     @classmethod
     def load(cls, config: str | Path | None = None, **overrides) -> "Settings":
