@@ -45,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="corpus to index for this eval (default: the seeds)")
     p.add_argument("--out", help="report folder (default eval/)")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--index-dir", help="reuse this index folder for --corpus (e.g. one bench/retrieval.py built)")
     p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL / OPENAI_API_KEY)")
@@ -167,7 +168,8 @@ def cmd_eval(args) -> int:
     from .evaluate import run_cli
 
     with _local_llm(args.local_llm):
-        return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit, judge=args.judge)
+        return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit, judge=args.judge,
+                       index_dir=args.index_dir)
 
 
 def cmd_articles(args) -> int:

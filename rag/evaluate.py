@@ -131,7 +131,8 @@ def corpus_index_dir(corpus: list[Path], base: Path) -> Path:
 
 
 def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path | None = None,
-        limit: int | None = None, rag=None, progress: bool = False, judge: bool | None = None) -> dict:
+        limit: int | None = None, rag=None, progress: bool = False, judge: bool | None = None,
+        index_dir: Path | None = None) -> dict:
     """Scores every question; `judge` None means: LLM-judge the answers when an endpoint (llm_base_url) is set."""
     from .api import RAG
 
@@ -143,7 +144,7 @@ def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path
     if fresh:
         base = RAG()
         corpus = [Path(p) for p in (corpus or [base.settings.seeds_dir])]
-        rag = RAG(base.settings, index_dir=corpus_index_dir(corpus, base.settings.index_dir))
+        rag = RAG(base.settings, index_dir=index_dir or corpus_index_dir(corpus, base.settings.index_dir))
     judger = _judger(rag.settings, judge)  # before indexing, so a judge without an endpoint fails fast
     if fresh:
         rag.index(corpus, progress=progress)
@@ -153,12 +154,11 @@ def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path
     for i, q in enumerate(questions, 1):
         prev = by_id.get(q.get("follow_up_of"))
         history = [prev["question"]] if prev else None
-        as_of = q.get("question_date")
-        filters = {"until": as_of.replace("/", "-")} if as_of and q.get("use_date_filter") else {}
+        filters = {"as_of": q["question_date"].replace("/", "-")} if q.get("question_date") else {}
         answer = rag.ask(q["question"], history=history, **filters)
         standalone = answer.diagnostics.get("standalone_question", q["question"])
         hits = rag.retrieve(standalone, k=30, **filters)
-        ranking = list(dict.fromkeys(h.doc_id for h in hits))
+        ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *h.alternates)))  # a folded copy counts
         rows.append(score_question(q, ranking, answer))
         if judger:
             verdict, failure = judger(q["question"], q["answers"], answer.text)
@@ -252,10 +252,10 @@ def plot(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_cli(dataset=None, corpus=None, out=None, limit=None, judge=False) -> int:
+def run_cli(dataset=None, corpus=None, out=None, limit=None, judge=False, index_dir=None) -> int:
     report = run(Path(dataset) if dataset else None, [Path(corpus)] if corpus else None,
                  Path(out) if out else (EVAL_DIR if not dataset else Path("eval-report")), limit, progress=True,
-                 judge=judge or None)
+                 judge=judge or None, index_dir=Path(index_dir) if index_dir else None)
     print(markdown(report))
     if report["judge"] and report["judge"]["notice"]:
         print(f"note: LLM judge: {report['judge']['notice']}", file=sys.stderr)

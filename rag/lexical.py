@@ -1,4 +1,8 @@
-"""BM25 over the stored chunks (bm25s), rebuilt only when the store's contents change."""
+"""BM25 over the stored chunks and over whole articles (bm25s), rebuilt only when the store's contents change.
+
+Whole-article BM25 is the strongest single signal for "which article is this about" on news (see
+bench/retrieval.py); chunk-level BM25 and dense search then pick the passage inside it.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 
+FORMAT = "2"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
+
+
 def fingerprint(ids: list[str]) -> str:
-    return hashlib.sha1("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+    return hashlib.sha1("\n".join([FORMAT, *sorted(ids)]).encode()).hexdigest()[:16]
 
 
 class Lexical:
@@ -24,16 +31,40 @@ class Lexical:
         self.pos = {cid: i for i, cid in enumerate(ids)}
         self.stemmer = Stemmer.Stemmer("english")
         self.retriever = bm25s.BM25()
+        self.doc_retriever = bm25s.BM25()
         self._bm25s = bm25s
         self.df: dict[str, int] = {}
+        self.doc_ids, self.doc_chunks = self._group()
         if ids:
             tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
             self.retriever.index(tokens, show_progress=False)
+            articles = [self._article_text(d) for d in self.doc_ids]
+            self.doc_retriever.index(bm25s.tokenize(articles, stopwords="en", stemmer=self.stemmer,
+                                                    show_progress=False), show_progress=False)
             counts = np.bincount(np.concatenate([np.unique(t) for t in tokens.ids if len(t)] or [np.zeros(0, int)]),
                                  minlength=len(tokens.vocab))
             self.df = {word: int(counts[i]) for word, i in tokens.vocab.items() if word}
         if cache_dir is not None:
             self._save(cache_dir)
+
+    def _group(self) -> tuple[list[str], dict[str, list[int]]]:
+        """Each article's chunk rows in text order; the first one is its lead."""
+        groups: dict[str, list[int]] = {}
+        for i, m in enumerate(self.metas):
+            groups.setdefault(m["doc_id"], []).append(i)
+        for rows in groups.values():
+            rows.sort(key=lambda i: int(self.metas[i]["start"]))
+        return list(groups), groups
+
+    def _article_text(self, doc_id: str) -> str:
+        """The article rebuilt from its chunks' offsets (overlaps cut), headed by its title."""
+        rows = self.doc_chunks[doc_id]
+        parts, end = [self.metas[rows[0]].get("title", "")], 0
+        for i in rows:
+            start = int(self.metas[i]["start"])
+            parts.append(self.texts[i][max(end - start, 0):])
+            end = max(end, int(self.metas[i]["end"]))
+        return "\n".join(parts)
 
     @classmethod
     def load_or_build(cls, ids: list[str], fetch, cache_root: Path) -> "Lexical":
@@ -57,6 +88,7 @@ class Lexical:
         tmp.mkdir(parents=True)
         if self.ids:
             self.retriever.save(str(tmp / "bm25"))
+            self.doc_retriever.save(str(tmp / "bm25-articles"))
         (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "texts": self.texts, "metas": self.metas,
                                                     "df": self.df}))
         shutil.rmtree(cache, ignore_errors=True)
@@ -71,8 +103,10 @@ class Lexical:
         cls.__init__(self, [], [], [])
         self.ids, self.texts, self.metas, self.df = data["ids"], data["texts"], data["metas"], data["df"]
         self.pos = {cid: i for i, cid in enumerate(self.ids)}
+        self.doc_ids, self.doc_chunks = self._group()
         if self.ids:
             self.retriever = bm25s.BM25.load(str(cache / "bm25"))
+            self.doc_retriever = bm25s.BM25.load(str(cache / "bm25-articles"))
         return self
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
@@ -83,6 +117,19 @@ class Lexical:
             return []
         docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False, n_threads=1)
         return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def search_articles(self, query: str, n: int) -> list[tuple[str, float]]:
+        if not self.doc_ids:
+            return []
+        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, scores = self.doc_retriever.retrieve(tokens, k=min(n, len(self.doc_ids)), show_progress=False,
+                                                   n_threads=1)
+        return [(self.doc_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def lead(self, doc_id: str) -> str:
+        return self.ids[self.doc_chunks[doc_id][0]]
 
     def doc_freq(self, words: list[str]) -> list[int]:
         return [self.df.get(s, 0) for s in self.stemmer.stemWords([w.lower() for w in words])]

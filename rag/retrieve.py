@@ -23,9 +23,9 @@ class Filters:
     def where(self) -> dict | None:
         clauses = []
         if self.since:
-            clauses.append({"day": {"$gte": day_number(_iso(self.since))}})
+            clauses.append({"day": {"$gte": day_number(iso_date(self.since))}})
         if self.until:
-            clauses.append({"day": {"$lte": day_number(_iso(self.until))}})
+            clauses.append({"day": {"$lte": day_number(iso_date(self.until))}})
         if self.since or self.until:
             clauses.append({"day": {"$gte": 0}})
         if not clauses:
@@ -38,12 +38,12 @@ class Filters:
         day = meta.get("day", -1)
         if (self.since or self.until) and day < 0:
             return False
-        if self.since and day < day_number(_iso(self.since)):
+        if self.since and day < day_number(iso_date(self.since)):
             return False
-        return not (self.until and day > day_number(_iso(self.until)))
+        return not (self.until and day > day_number(iso_date(self.until)))
 
 
-def _iso(value: str) -> str:
+def iso_date(value: str) -> str:
     try:
         return date.fromisoformat(str(value)[:10].replace("/", "-")).isoformat()
     except ValueError:

@@ -33,6 +33,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    article_weight: float = 1.0
     title_in_embedding: bool = True
     answerer: str = "local"
     abstain_threshold: float = 0.40
