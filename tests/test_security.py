@@ -169,15 +169,14 @@ def test_the_file_route_serves_a_users_own_upload(session):
     assert r.status_code == 200 and r.text == "uploaded by the reader"
 
 
-def _article_event(session, doc_id: str) -> str:
-    """What the UI shows when a card or list item asks to open `doc_id` (the frontend's own queue route)."""
+def _ui_event(session, elem_id: str, event: str, data: list, event_data: dict | None = None) -> list:
+    """Runs the UI's handler for `event` on component `elem_id` through the frontend's own queue route."""
     config = session.get("config").json()
-    sources = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "sources")
-    fn_index = next(i for i, d in enumerate(config["dependencies"]) if [sources, "click"] in d["targets"])
+    target = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    fn_index = next(i for i, d in enumerate(config["dependencies"]) if [target, event] in d["targets"])
     session_hash = uuid.uuid4().hex
-    joined = session.post("gradio_api/queue/join", json={
-        "data": [], "event_data": {"doc_id": doc_id, "start": -1, "end": -1}, "fn_index": fn_index,
-        "trigger_id": sources, "session_hash": session_hash})
+    joined = session.post("gradio_api/queue/join", json={"data": data, "event_data": event_data, "fn_index": fn_index,
+                                                         "trigger_id": target, "session_hash": session_hash})
     assert joined.status_code == 200, joined.text
     with session.stream("GET", "gradio_api/queue/data", params={"session_hash": session_hash}) as events:
         for line in events.iter_lines():
@@ -185,8 +184,13 @@ def _article_event(session, doc_id: str) -> str:
                 message = json.loads(line[5:])
                 if message.get("msg") == "process_completed":
                     assert message.get("success"), message
-                    return message["output"]["data"][0]
-    raise AssertionError("no reply to the open-article event")
+                    return message["output"]["data"]
+    raise AssertionError(f"no reply to the {elem_id} {event} event")
+
+
+def _article_event(session, doc_id: str) -> str:
+    """What the UI shows when a source card asks to open `doc_id`."""
+    return _ui_event(session, "sources", "click", [], {"doc_id": doc_id, "start": -1, "end": -1})[0]
 
 
 def test_the_ui_article_route_opens_indexed_articles_only(session):
@@ -195,6 +199,19 @@ def test_the_ui_article_route_opens_indexed_articles_only(session):
     for doc_id in OUTSIDE_IDS:
         shown = _article_event(session, doc_id)
         assert "no indexed article with id" in shown and "root:" not in shown and PASSWORD not in shown, shown
+
+
+def test_an_upload_named_with_a_path_lands_in_the_uploads_folder_only(server, session):
+    name = "../../../escape-attempt.txt"
+    body = b"date 2025-09-03\nZorvex Ltd opens office\nZorvex Ltd opened an office in Tallinn on Tuesday.\n"
+    uploaded = session.post("gradio_api/upload", files={"files": (name, body)})
+    assert uploaded.status_code == 200, uploaded.text
+    report = _ui_event(session, "upload", "upload", [[{"path": uploaded.json()[0], "orig_name": name,
+                                                       "meta": {"_type": "gradio.FileData"}}]])[0]
+    assert "escape" in report and "1 article added" in report, report
+    inside = server.index_dir / "uploads" / "escape-attempt.txt"
+    assert list(server.workdir.rglob("escape-attempt.txt")) == [inside] and inside.read_bytes() == body
+    assert not any((folder / "escape-attempt.txt").exists() for folder in server.workdir.parents[:3])
 
 
 @pytest.mark.parametrize("doc_id", OUTSIDE_IDS)
