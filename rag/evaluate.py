@@ -158,7 +158,8 @@ def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path
         answer = rag.ask(q["question"], history=history, **filters)
         standalone = answer.diagnostics.get("standalone_question", q["question"])
         hits = rag.retrieve(standalone, k=30, **filters)
-        ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *h.alternates)))  # a folded copy counts
+        # a near-duplicate copy folded into a retrieved article counts as retrieved
+        ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))))
         rows.append(score_question(q, ranking, answer))
         if judger:
             verdict, failure = judger(q["question"], q["answers"], answer.text)
