@@ -38,7 +38,8 @@ class RAG:
     def embedder(self):
         from .embed import Embedder
 
-        return Embedder(self.settings.embed_model, self.settings.embed_backend, self.settings.embed_batch)
+        return Embedder(self.settings.embed_model, self.settings.embed_backend, self.settings.embed_batch,
+                        cache_dir=self.settings.index_dir / "models")
 
     @property
     def lexical(self):

