@@ -38,22 +38,19 @@ import common
 
 KS = (1, 3, 5, 10)
 INDEX_KEYS = ("chunk_tokens", "chunk_overlap", "title_in_embedding", "embed_model", "embed_backend", "collection")
-QUERY_KEYS = ("candidates", "rrf_k", "dense_weight", "bm25_weight", "recency_half_life_days")
+QUERY_KEYS = ("candidates", "rrf_k", "dense_weight", "bm25_weight", "article_weight", "recency_half_life_days")
 
 # Query-time variants of ours: (name, settings overrides, per-question retrieve kwargs builder).
 VARIANTS: list[tuple[str, dict, str]] = [
-    ("default (recency auto, no date filter)", {}, "auto"),
-    ("recency off", {}, "off"),
-    ("recency on, as_of=question_date", {}, "on_asof"),
-    ("until=question_date", {}, "until"),
-    ("until=question_date + recency off", {}, "until_off"),
-    ("until=question_date + recency on as_of", {}, "until_on_asof"),
-    ("dense only (bm25_weight=0)", {"bm25_weight": 0.0}, "off"),
-    ("bm25 chunks only (dense_weight=0)", {"dense_weight": 0.0}, "off"),
-    ("dense 2 : bm25 1", {"dense_weight": 2.0}, "off"),
-    ("dense 1 : bm25 2", {"bm25_weight": 2.0}, "off"),
-    ("rrf_k=20", {"rrf_k": 20}, "off"),
-    ("candidates=100", {"candidates": 100}, "off"),
+    ("no date (recency auto)", {}, "auto"),
+    ("no date, recency off", {}, "off"),
+    ("no date, recency off, no article BM25", {"article_weight": 0.0}, "off"),
+    ("until=question_date, recency off", {}, "until_off"),
+    ("as_of, no article BM25 (article_weight=0)", {"article_weight": 0.0}, "on_asof"),
+    ("as_of, article_weight=2", {"article_weight": 2.0}, "on_asof"),
+    ("as_of, half-life 7 d", {"recency_half_life_days": 7.0}, "on_asof"),
+    ("as_of, dense only", {"bm25_weight": 0.0, "article_weight": 0.0}, "on_asof"),
+    ("as_of, BM25 only (chunks + articles)", {"dense_weight": 0.0}, "on_asof"),
 ]
 
 
@@ -167,11 +164,23 @@ def eval_ours(rag, questions: list[dict], k: int, overrides: dict, mode: str) ->
     base = rag.settings
     rag.settings = base._with(overrides) if overrides else base
     try:
-        res = evaluate(questions, lambda q: [h.doc_id for h in
-                                             rag.retrieve(q["question"], k=k, **retrieve_kwargs(mode, q))])
+        res = evaluate(questions, lambda q: [d for h in rag.retrieve(q["question"], k=k, **retrieve_kwargs(mode, q))
+                                             for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))])
     finally:
         rag.settings = base
     return res
+
+
+def ask_latency(rag, questions: list[dict]) -> dict:
+    """The whole question path a user waits for: retrieve + the local extractive answer with citations."""
+    rag.ask(questions[0]["question"])
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        rag.ask(q["question"], answerer="local")
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"ask_p50_ms": round(times[len(times) // 2], 1), "ask_p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
 # ---------------------------------------------------------------------------------------- bm25
@@ -281,6 +290,7 @@ def main() -> int:
     ap.add_argument("--title-in-embedding", type=bool_arg)
     ap.add_argument("--embed-backend")
     ap.add_argument("--out", help="result file name under bench/results/")
+    ap.add_argument("--save-corpus", help="also write the (subset) corpus as JSONL.gz here, e.g. for `rag eval --corpus`")
     args = ap.parse_args()
     common.require_data("corpus.jsonl.gz", "dev.jsonl")
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -292,6 +302,8 @@ def main() -> int:
     if args.subset:
         questions = questions[:args.subset]
     corpus = pick_corpus(common.read_corpus(), questions, args.subset, args.sample, args.seed)
+    if args.save_corpus:
+        common.write_jsonl_gz(corpus, Path(args.save_corpus))
     out_name = args.out or ("retrieval.json" if not args.subset else f"retrieval-{corpus_tag(args)}.json")
     out_path = common.RESULTS / out_name
     previous = json.loads(out_path.read_text()) if out_path.is_file() else {}
@@ -317,9 +329,8 @@ def main() -> int:
             search, info = build_bm25(corpus)
             res = evaluate(questions, search)
             payload["systems"]["bm25 (whole articles)"] = {**info, **res}
-            if args.variants:
-                res = evaluate(questions, lambda q: search(q, until=True))
-                payload["variants"]["bm25 articles, until=question_date"] = res
+            res = evaluate(questions, lambda q: search(q, until=True))
+            payload["systems"]["bm25 (whole articles), until=question_date"] = res
             common.save(out_name, payload)
 
         if "ours" in systems:
@@ -328,7 +339,8 @@ def main() -> int:
             info["settings"] = {k: getattr(s, k) for k in INDEX_KEYS + QUERY_KEYS if k != "collection"}
             label = f"ours (hybrid, {s.chunk_tokens}/{s.chunk_overlap} tok, title={s.title_in_embedding})"
             res = eval_ours(rag, questions, args.k, {}, "auto")
-            payload["systems"][label] = {**info, **res}
+            payload["systems"][label] = {**info, **res, **ask_latency(rag, questions)}
+            payload["systems"][label + ", as_of=question_date"] = eval_ours(rag, questions, args.k, {}, "on_asof")
             common.save(out_name, payload)
             if args.variants:
                 for name, overrides, mode in VARIANTS:

@@ -15,6 +15,7 @@ from .base import Passage, abstention, cite_sentence
 from .phrases import best_phrase, candidates, question_kind, wants_list
 
 NAME = "local"
+SCORED_CHARS = 600
 
 
 @dataclass
@@ -62,7 +63,9 @@ class LocalAnswerer:
         pool = pool[:self.preselect]
         if not pool:
             return [], unknown
-        vecs = self.embedder.embed([question] + [x.text for x in pool])
+        # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score
+        # them, and embedding cost grows with length (no seed sentence is longer than 436 characters).
+        vecs = self.embedder.embed([question] + [x.text[:SCORED_CHARS] for x in pool])
         for x, v in zip(pool, vecs[1:]):
             x.dense = float(vecs[0] @ v)
             x.score = (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
