@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from functools import cached_property
 from pathlib import Path
 
@@ -51,9 +52,11 @@ def export_onnx(model_path: str, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=list(INPUTS), output_names=["hidden"],
-                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, "hidden")},
-                          opset_version=17, dynamo=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on BERT internals are not the user's concern
+            torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=list(INPUTS), output_names=["hidden"],
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, "hidden")},
+                              opset_version=17, dynamo=False)
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
