@@ -100,12 +100,12 @@ class RAG:
         n = max(self.settings.candidates, k)
         vector = self.embedder.embed([q])[0]
         dense = [cid for cid, _ in self.store.dense(vector, n, where) if cid in lex.pos]
-        lexical = [cid for cid, _ in lex.search(q, n * 3 if (source or where) else n)
-                   if filters.accepts(lex.metas[lex.pos[cid]])][:n]
+        depth = n * 3 if (source or where) else n  # filtered out after the search, so look deeper
+        lexical = [cid for cid, _ in lex.search(q, depth) if filters.accepts(lex.metas[lex.pos[cid]])][:n]
         dense = [cid for cid in dense if filters.accepts(lex.metas[lex.pos[cid]])]
         scores = fuse([(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)], self.settings.rrf_k)
         if self.settings.article_weight:
-            self._fuse_articles(q, scores, filters, n)
+            self._fuse_articles(lex, q, scores, filters, n, depth)
         metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, self.settings.recency_half_life_days,
@@ -124,12 +124,11 @@ class RAG:
         got = self.store.articles.get(ids=list(dict.fromkeys(doc_ids)), include=["metadatas"])
         return {d: _alternate_rows(m) for d, m in zip(got["ids"], got["metadatas"])}
 
-    def _fuse_articles(self, q: str, scores: dict[str, float], filters: Filters, n: int) -> None:
+    def _fuse_articles(self, lex, q: str, scores: dict[str, float], filters: Filters, n: int, depth: int) -> None:
         """Adds each article's whole-text BM25 rank to its chunks; a top article with no candidate chunk
         enters through its lead."""
-        lex, weight, k = self.lexical, self.settings.article_weight, self.settings.rrf_k
-        docs = [d for d, _ in lex.search_articles(q, n * 3 if (filters.source or filters.since or filters.until) else n)
-                if filters.accepts(lex.metas[lex.doc_chunks[d][0]])][:n]
+        weight, k = self.settings.article_weight, self.settings.rrf_k
+        docs = [d for d, _ in lex.search_articles(q, depth) if filters.accepts(lex.metas[lex.doc_chunks[d][0]])][:n]
         rank = {d: r for r, d in enumerate(docs)}
         present = {lex.metas[lex.pos[cid]]["doc_id"] for cid in scores}
         for d in docs:

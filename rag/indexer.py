@@ -149,17 +149,12 @@ class Folds:
         sig = signature(doc.text)
         match = self.index.match(doc.doc_id, sig)
         self._unlist(doc.doc_id)
-        if match is None:
-            self.index.add(doc.doc_id, sig)
-            self.signatures[doc.doc_id] = sig
-            return False
-        near, similarity = match
-        canon = self.owner.get(near, near)
-        if canon == doc.doc_id:
-            self.index.add(doc.doc_id, sig)
-            self.signatures[doc.doc_id] = sig
-            return False
         self.index.add(doc.doc_id, sig)
+        canon = self.owner.get(match[0], match[0]) if match else None
+        if canon in (None, doc.doc_id):
+            self.signatures[doc.doc_id] = sig
+            return False
+        similarity = match[1]
         self.live.discard(doc.doc_id)
         moved = self.alternates.pop(doc.doc_id, [])
         self.alternates.setdefault(canon, []).extend(moved + [{

@@ -110,23 +110,19 @@ class Lexical:
         return self
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        if not self.ids:
-            return []
-        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
-        if not tokens.vocab:
-            return []
-        docs, scores = self.retriever.retrieve(tokens, k=min(n, len(self.ids)), show_progress=False, n_threads=1)
-        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        return self._top(self.retriever, self.ids, query, n)
 
     def search_articles(self, query: str, n: int) -> list[tuple[str, float]]:
-        if not self.doc_ids:
+        return self._top(self.doc_retriever, self.doc_ids, query, n)
+
+    def _top(self, retriever, keys: list[str], query: str, n: int) -> list[tuple[str, float]]:
+        if not keys:
             return []
         tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
         if not tokens.vocab:
             return []
-        docs, scores = self.doc_retriever.retrieve(tokens, k=min(n, len(self.doc_ids)), show_progress=False,
-                                                   n_threads=1)
-        return [(self.doc_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        docs, scores = retriever.retrieve(tokens, k=min(n, len(keys)), show_progress=False, n_threads=1)
+        return [(keys[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def lead(self, doc_id: str) -> str:
         return self.ids[self.doc_chunks[doc_id][0]]
