@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -86,6 +87,12 @@ class RAG:
                            "(RAG_MAX_QUESTION_CHARS)")
         return q
 
+    def prefetch(self, question: str) -> None:
+        """Embeds the question on a background thread: on a cold start it overlaps opening the store
+        (importing chromadb alone takes about 1.5 s)."""
+        q = self.check_question(question)
+        threading.Thread(target=self.embedder.embed_query, args=(q,), daemon=True).start()
+
     def retrieve(self, question: str, k: int = 10, source: str | None = None, since: str | None = None,
                  until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
         """`as_of` means "asked on that day": later articles are left out and recency counts back from it
@@ -98,8 +105,9 @@ class RAG:
         if not lex.ids:
             return []
         n = max(self.settings.candidates, k)
-        vector = self.embedder.embed([q])[0]
-        dense = [cid for cid, _ in self.store.dense(vector, n, where) if cid in lex.pos]
+        vector = self.embedder.embed_query(q)
+        found = dict(self._dense(lex, vector, n, filters, where))
+        dense = list(found)
         depth = n * 3 if (source or where) else n  # filtered out after the search, so look deeper
         lexical = [cid for cid, _ in lex.search(q, depth) if filters.accepts(lex.metas[lex.pos[cid]])][:n]
         dense = [cid for cid in dense if filters.accepts(lex.metas[lex.pos[cid]])]
@@ -112,10 +120,22 @@ class RAG:
                                    day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=2)
         hits = [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid]) for cid in ranked[:k]]
+        missing = self.store.vectors([h.chunk_id for h in hits if h.chunk_id not in found])
+        for h in hits:
+            h.similarity = round(float(found[h.chunk_id] if h.chunk_id in found else missing[h.chunk_id] @ vector), 6)
         alternates = self._alternates([h.doc_id for h in hits])
         for h in hits:
             h.alternates = alternates.get(h.doc_id, [])
         return hits
+
+    def _dense(self, lex, vector, n: int, filters: Filters, where: dict | None) -> list[tuple[str, float]]:
+        """A date filter most chunks pass is cheaper applied to a deeper unfiltered search than inside Chroma,
+        which pre-filters every id before its vector search (bench/retrieval.py, as_of rows)."""
+        share = lex.share(filters) if where else 1.0
+        if where and share >= 0.5:
+            got = self.store.dense(vector, int(n / share) + n, None)
+            return [(c, s) for c, s in got if c in lex.pos and filters.accepts(lex.metas[lex.pos[c]])][:n]
+        return [(c, s) for c, s in self.store.dense(vector, n, where) if c in lex.pos]
 
     def _alternates(self, doc_ids: list[str]) -> dict[str, list[dict]]:
         """Near-duplicate copies folded into each article at indexing (rag/dedup.py), as alternate sources."""
@@ -169,7 +189,7 @@ class RAG:
 
         return LocalAnswerer(self.embedder, lambda words: self.lexical.idf(words),
                              lambda words: self.lexical.doc_freq(words), self.settings.abstain_threshold,
-                             self.settings.max_answer_sentences)
+                             self.settings.max_answer_sentences, self.settings.answer_rescore)
 
     def ask(self, question: str, history: list[str] | None = None, answerer: str | None = None, **filters) -> Answer:
         answer = None

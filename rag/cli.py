@@ -118,7 +118,7 @@ def cmd_ask(args) -> int:
 
 def _ask(args) -> int:
     rag = _rag()
-    rag.check_question(args.question)
+    rag.prefetch(args.question)
     seeded = rag.ensure_index()
     if seeded and not args.json:
         print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.seeds_dir})", file=sys.stderr)
@@ -146,7 +146,7 @@ def _ask(args) -> int:
 
 def cmd_retrieve(args) -> int:
     rag = _rag()
-    rag.check_question(args.question)
+    rag.prefetch(args.question)
     rag.ensure_index()
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
     if args.json:

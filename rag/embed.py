@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import warnings
+from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from .errors import RagError
 
 BACKENDS = ("onnx", "torch")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+QUERY_CACHE = 256
 
 
 def default_model_path() -> str:
@@ -76,6 +79,8 @@ class Embedder:
             raise RagError(f"embed_backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.backend = backend
         self.batch_size = batch_size
+        self._queries: dict[str, Future] = {}
+        self._query_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -97,6 +102,25 @@ class Embedder:
 
     def tokenize(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A question's vector, computed once however many callers (retrieval, the answerer, a prefetch
+        thread) ask for it at the same time."""
+        with self._query_lock:
+            pending = self._queries.get(text)
+            owner = pending is None
+            if owner:
+                pending = self._queries[text] = Future()
+                while len(self._queries) > QUERY_CACHE:
+                    self._queries.pop(next(iter(self._queries)))
+        if owner:
+            try:
+                pending.set_result(self.embed([text])[0])
+            except BaseException as e:
+                with self._query_lock:
+                    self._queries.pop(text, None)
+                pending.set_exception(e)
+        return pending.result()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

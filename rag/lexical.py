@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .retrieve import iso_date
+from .store import day_number
+
 
 FORMAT = "2"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
 
@@ -34,6 +37,7 @@ class Lexical:
         self.doc_retriever = bm25s.BM25()
         self._bm25s = bm25s
         self.df: dict[str, int] = {}
+        self._days: np.ndarray | None = None
         self.doc_ids, self.doc_chunks = self._group()
         if ids:
             tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
@@ -123,6 +127,17 @@ class Lexical:
             return []
         docs, scores = retriever.retrieve(tokens, k=min(n, len(keys)), show_progress=False, n_threads=1)
         return [(keys[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def share(self, filters) -> float:
+        """The fraction of chunks a date filter lets through."""
+        if self._days is None:
+            self._days = np.array([m.get("day", -1) for m in self.metas], dtype=np.int64)
+        ok = self._days >= 0
+        if filters.since:
+            ok &= self._days >= day_number(iso_date(filters.since))
+        if filters.until:
+            ok &= self._days <= day_number(iso_date(filters.until))
+        return float(ok.mean()) if len(ok) else 0.0
 
     def lead(self, doc_id: str) -> str:
         return self.ids[self.doc_chunks[doc_id][0]]

@@ -116,6 +116,12 @@ class Store:
         got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
 
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+
     def articles_by_id(self, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
         if not doc_ids:
             return {}

@@ -35,6 +35,7 @@ class Hit:
     start: int
     end: int
     alternates: list[dict] = field(default_factory=list)  # near-duplicate copies folded into this article
+    similarity: float = 0.0  # cosine of the chunk's stored vector to the question's
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "chunk_id"}

@@ -97,4 +97,43 @@ def test_cli_ask_and_retrieve_json(tmp_path):
     assert ret.returncode == 0, ret.stderr
     hits = json.loads(ret.stdout)["hits"]
     assert len(hits) == 3
-    assert set(hits[0]) == {"doc_id", "title", "source", "published_at", "score", "text", "start", "end", "alternates"}
+    assert set(hits[0]) == {"doc_id", "title", "source", "published_at", "score", "text", "start", "end", "alternates",
+                            "similarity"}
+    # the chunk's stored vector against the question's: real cosines, the truce passage well above zero
+    assert all(-1.0 <= h["similarity"] <= 1.0 for h in hits) and hits[0]["similarity"] > 0.3
+
+
+def test_date_filter_gives_the_same_hits_outside_and_inside_chroma(tmp_path):
+    """A filter most chunks pass is applied after a deeper unfiltered search; a narrow one inside Chroma.
+    Both must return exactly the chunks Chroma's own filtered search returns."""
+    from rag import RAG
+    from rag.retrieve import Filters
+
+    corpus = tmp_path / "dated"
+    corpus.mkdir()
+    topics = ["harbour dredging", "school lunches", "bus fares", "river flooding", "library hours", "bridge repairs"]
+    for i, topic in enumerate(topics):
+        day = f"2024-03-{i + 1:02d}"
+        (corpus / f"{i}.txt").write_text(f"date {day}\nCouncil notes on {topic}, {day}\n" + " ".join(
+            f"The council discussed {topic} at meeting {j} and agreed a budget of {j * 7 + i} thousand." for j in range(8)))
+    rag = RAG(index_dir=tmp_path / "index", seeds_dir=SEEDS, chroma_url=None)
+    rag.index([corpus])
+    lex = rag.lexical
+    vector = rag.embedder.embed_query("How much was agreed for river flooding?")
+    wide, narrow = Filters(until="2024-03-05"), Filters(since="2024-03-06")
+    assert lex.share(wide) > 0.5 > lex.share(narrow) > 0
+    for f in (wide, narrow):
+        ours = rag._dense(lex, vector, 5, f, f.where())
+        chroma = rag.store.dense(vector, 5, f.where())
+        assert [c for c, _ in ours] == [c for c, _ in chroma]
+        assert all(f.accepts(lex.metas[lex.pos[c]]) for c, _ in ours)
+
+
+def test_answer_embeds_only_the_leading_sentences(seeded_rag, monkeypatch):
+    """Every candidate sentence is scored with its chunk's similarity; only `answer_rescore` are encoded."""
+    encoded = []
+    real = seeded_rag.embedder.embed
+    monkeypatch.setattr(seeded_rag.embedder, "embed", lambda texts: encoded.append(len(texts)) or real(texts))
+    answer = seeded_rag.ask("When does the tariff truce expire?")
+    assert "August 12" in answer.text
+    assert encoded and encoded[-1] == seeded_rag.settings.answer_rescore

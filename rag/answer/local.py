@@ -15,7 +15,7 @@ from .base import Passage, abstention, cite_sentence
 from .phrases import best_phrase, candidates, question_kind, wants_list
 
 NAME = "local"
-SCORED_CHARS = 600
+SCORED_CHARS = 300
 
 
 @dataclass
@@ -37,9 +37,9 @@ class LocalAnswerer:
 
     name = NAME
 
-    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, preselect: int = 12):
+    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, rescore: int = 3):
         self.embedder, self.idf, self.df = embedder, idf, df
-        self.threshold, self.max_sentences, self.preselect = threshold, max_sentences, preselect
+        self.threshold, self.max_sentences, self.rescore = threshold, max_sentences, rescore
 
     def rank(self, question: str, passages: list[Passage]) -> tuple[list[Scored], float]:
         """Sentences best first, and the share of the question's weight in words the corpus never uses."""
@@ -57,21 +57,28 @@ class LocalAnswerer:
                 have = content_terms(p.article[s:e])
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
-                bonus = 0.15 if kind and candidates(kind, p.article[s:e]) else 0.0
-                pool.append(Scored(p, s, e, lexical=float(lex), score=float(lex) + bonus + 0.05 / p.n))
+                pool.append(Scored(p, s, e, lexical=float(lex)))
+        # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
+        # then only the leaders are embedded on their own, since encoding is most of an answer's time.
+        for x in pool:
+            x.dense = x.passage.hit.similarity
+            x.score = self._score(question, kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
-        pool = pool[:self.preselect]
-        if not pool:
-            return [], unknown
-        # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score
-        # them, and embedding cost grows with length (no seed sentence is longer than 436 characters).
-        vecs = self.embedder.embed([question] + [x.text[:SCORED_CHARS] for x in pool])
-        for x, v in zip(pool, vecs[1:]):
-            x.dense = float(vecs[0] @ v)
-            x.score = (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
-                       - 0.15 * unknown - 0.2 * _missing_numbers(question, x.text))
+        top = pool[:self.rescore * (4 if wants_list(question) else 1)]
+        if top:
+            # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
+            vecs = self.embedder.embed([x.text[:SCORED_CHARS] for x in top])
+            query = self.embedder.embed_query(question)
+            for x, v in zip(top, vecs):
+                x.dense = float(query @ v)
+                x.score = self._score(question, kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
         return pool, unknown
+
+    @staticmethod
+    def _score(question: str, kind: str | None, unknown: float, x: Scored) -> float:
+        return (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
+                - 0.15 * unknown - 0.2 * _missing_numbers(question, x.text))
 
     def stream(self, question: str, passages: list[Passage]):
         answer = self.answer(question, passages)
@@ -95,7 +102,7 @@ class LocalAnswerer:
                 return answer
         chosen = [best]
         if wants_list(question):
-            for x in ranked[1:]:
+            for x in ranked[1:self.rescore * 4]:
                 if len(chosen) >= self.max_sentences or x.score < best.score - 0.15:
                     break
                 if not kind or candidates(kind, x.text):
