@@ -15,6 +15,8 @@ from .settings import Settings
 from .store import Store, write_lock
 from .types import Chunk, Document, IndexReport
 
+FLUSH_CHUNKS = 256  # chunks encoded per batch and handed to the writer thread
+
 
 def embedding_text(doc: Document, chunk: Chunk, with_title: bool) -> str:
     """What the model sees: the title gives a short chunk the context of its story."""
@@ -42,39 +44,10 @@ class Indexer:
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
             folds = Folds(articles, self.settings.near_duplicate_threshold)
-            pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
-            for item in docs:
-                bar.update(1)
-                if isinstance(item, Skip):
-                    report.skipped.append((item.input, item.reason))
-                    notice(f"skipped {item.input}: {item.reason}")
-                    continue
-                if item.doc_id in seen:
-                    report.skipped.append((item.source, f"duplicate id {item.doc_id!r} in this run"))
-                    continue
-                seen.add(item.doc_id)
-                old = articles.get(item.doc_id)
-                have = chunks_by_doc.get(item.doc_id, {})
-                if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
-                    report.unchanged += 1
-                    continue
-                if folds.fold(item):
-                    report.folded += 1
-                    if old:
-                        self.store.delete_chunks(list(have))
-                        self.store.delete_articles([item.doc_id])
-                    continue
-                chunks = self.chunker.chunks(item)
-                if not chunks:
-                    report.skipped.append((item.source, "no text to index"))
-                    continue
-                stale = [cid for cid in have if cid not in {c.chunk_id for c in chunks}]
-                pending.append((item, chunks, stale, old is not None))
-                if sum(len(p[1]) for p in pending) >= self.settings.embed_batch * 4:
-                    self._flush(pending, report, folds)
-            self._flush(pending, report, folds)
+            with Writer() as writer:
+                self._index_docs(docs, articles, chunks_by_doc, folds, seen, report, bar, writer, notice)
             bar.close()
             if prune:
                 gone = [d for d in articles if d not in seen]
@@ -86,6 +59,40 @@ class Indexer:
                 self.store.update_article(doc_id, {"alternates": json.dumps(alternates)})
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _index_docs(self, docs, articles, chunks_by_doc, folds, seen, report, bar, writer, notice) -> None:
+        """Skips what is unchanged or a near-copy, and encodes the rest in batches of FLUSH_CHUNKS."""
+        pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
+        for item in docs:
+            bar.update(1)
+            if isinstance(item, Skip):
+                report.skipped.append((item.input, item.reason))
+                notice(f"skipped {item.input}: {item.reason}")
+                continue
+            if item.doc_id in seen:
+                report.skipped.append((item.source, f"duplicate id {item.doc_id!r} in this run"))
+                continue
+            seen.add(item.doc_id)
+            old = articles.get(item.doc_id)
+            have = chunks_by_doc.get(item.doc_id, {})
+            if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
+                report.unchanged += 1
+                continue
+            if folds.fold(item):
+                report.folded += 1
+                if old:
+                    self.store.delete_chunks(list(have))
+                    self.store.delete_articles([item.doc_id])
+                continue
+            chunks = self.chunker.chunks(item)
+            if not chunks:
+                report.skipped.append((item.source, "no text to index"))
+                continue
+            stale = [cid for cid in have if cid not in {c.chunk_id for c in chunks}]
+            pending.append((item, chunks, stale, old is not None))
+            if sum(len(p[1]) for p in pending) >= FLUSH_CHUNKS:
+                self._flush(pending, report, folds, writer)
+        self._flush(pending, report, folds, writer)
 
     def _repair(self, articles: dict[str, dict], report: IndexReport) -> dict[str, dict[str, dict]]:
         """Drop chunks a killed run left behind (no article record, or an older/newer version than it)."""
@@ -101,21 +108,59 @@ class Indexer:
         report.repaired = len(orphans)
         return by_doc
 
-    def _flush(self, pending: list, report: IndexReport, folds: Folds) -> None:
+    def _flush(self, pending: list, report: IndexReport, folds: Folds, writer: Writer) -> None:
         if not pending:
             return
         texts = [embedding_text(doc, c, self.settings.title_in_embedding) for doc, chunks, _, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
-        i = 0
-        for doc, chunks, stale, existed in pending:
-            self.store.write(doc, chunks, vectors[i:i + len(chunks)], stale, folds.record(doc.doc_id))
-            i += len(chunks)
-            report.chunks_written += len(chunks)
-            if existed:
-                report.updated += 1
-            else:
-                report.added += 1
+        batch = [(doc, chunks, stale, existed, folds.record(doc.doc_id)) for doc, chunks, stale, existed in pending]
         pending.clear()
+
+        def write() -> None:
+            i = 0
+            for doc, chunks, stale, existed, record in batch:
+                self.store.write(doc, chunks, vectors[i:i + len(chunks)], stale, record)
+                i += len(chunks)
+                report.chunks_written += len(chunks)
+                if existed:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        writer.submit(write)
+
+
+class Writer:
+    """Stores one encoded batch on a background thread while the next one is encoded (bench/ingest.py).
+
+    At most one batch is in flight and batches are written in order, each article's chunks before its
+    record, so what a crash leaves behind is the same as with inline writes; a write error is raised
+    in the indexing thread at the next submit or at `wait`.
+    """
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="rag-writer")
+        self._last = None
+
+    def submit(self, fn) -> None:
+        self.wait()
+        self._last = self._pool.submit(fn)
+
+    def wait(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 class Folds:
