@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .retrieve import iso_date
 from .store import day_number
 
 
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 FORMAT = "2"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
 
 
@@ -143,11 +145,16 @@ class Lexical:
         return self.ids[self.doc_chunks[doc_id][0]]
 
     def doc_freq(self, words: list[str]) -> list[int]:
-        return [self.df.get(s, 0) for s in self.stemmer.stemWords([w.lower() for w in words])]
+        """Chunks holding each word; a compound ("US-China") is as rare as its rarest part, since BM25's
+        tokenizer splits it."""
+        out = []
+        for w in words:
+            parts = _TOKEN.findall(w.lower())
+            out.append(min(self.df.get(s, 0) for s in self.stemmer.stemWords(parts)) if parts else 0)
+        return out
 
     def idf(self, words: list[str]) -> np.ndarray:
         """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
-        stems = self.stemmer.stemWords([w.lower() for w in words])
         n = max(len(self.ids), 1)
-        df = np.array([self.df.get(s, 0) for s in stems], dtype=np.float32)
+        df = np.array(self.doc_freq(words), dtype=np.float32)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))

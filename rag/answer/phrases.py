@@ -31,6 +31,8 @@ _NOT_NAME = set(("The A An In On At Of For And But If This That These Those It I
 _ROLE = set("President Vice Premier Minister Secretary Treasury Commerce Foreign Trade Representative "
             "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S U.S. Chinese Senior".split())
 _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,2}})")
+_ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+                      r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
 
 
@@ -52,6 +54,8 @@ def question_kind(question: str) -> str | None:
     if re.search(r"\b(where|which (city|cities|country|countries|capital|place|venue|location|nation)|"
                  r"what (city|cities|country|countries|capital|place))\b", q):
         return "place"
+    if re.search(r"\b(which|what) (round|stage|phase|edition|session|term|anniversary)\b", q):
+        return "ordinal"
     return None
 
 
@@ -71,6 +75,8 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
     if kind == "place":
         return [m.span(1) for m in _PLACE_PREP.finditer(sentence)
                 if not set(m.group(1).split()) <= _NOT_PLACE and not _DATE.fullmatch(m.group(1))]
+    if kind == "ordinal":
+        return [m.span() for m in _ORDINAL.finditer(sentence)]
     return []
 
 
