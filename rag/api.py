@@ -52,6 +52,10 @@ class RAG:
             self._lexical = Lexical.load_or_build(ids, self._committed_chunks, self._cache_root())
         return self._lexical
 
+    def _loaded_lexical(self):
+        """The BM25 state retrieval just checked against the store, without counting the store again."""
+        return self._lexical if self._lexical is not None else self.lexical
+
     def _cache_root(self) -> Path:
         name = "bm25" if not self.settings.chroma_url else "bm25-" + re.sub(r"\W+", "_", self.settings.chroma_url)
         return self.settings.index_dir / f"{name}-{self.settings.collection}"
@@ -187,8 +191,8 @@ class RAG:
     def _local_answerer(self):
         from .answer.local import LocalAnswerer
 
-        return LocalAnswerer(self.embedder, lambda words: self.lexical.idf(words),
-                             lambda words: self.lexical.doc_freq(words), self.settings.abstain_threshold,
+        return LocalAnswerer(self.embedder, lambda words: self._loaded_lexical().idf(words),
+                             lambda words: self._loaded_lexical().doc_freq(words), self.settings.abstain_threshold,
                              self.settings.max_answer_sentences, self.settings.answer_rescore)
 
     def ask(self, question: str, history: list[str] | None = None, answerer: str | None = None, **filters) -> Answer:

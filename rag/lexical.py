@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .retrieve import iso_date
-from .store import day_number
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
@@ -134,11 +132,12 @@ class Lexical:
         """The fraction of chunks a date filter lets through."""
         if self._days is None:
             self._days = np.array([m.get("day", -1) for m in self.metas], dtype=np.int64)
+        since, until = filters.days
         ok = self._days >= 0
-        if filters.since:
-            ok &= self._days >= day_number(iso_date(filters.since))
-        if filters.until:
-            ok &= self._days <= day_number(iso_date(filters.until))
+        if since is not None:
+            ok &= self._days >= since
+        if until is not None:
+            ok &= self._days <= until
         return float(ok.mean()) if len(ok) else 0.0
 
     def lead(self, doc_id: str) -> str:

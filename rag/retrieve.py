@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from .errors import RagError
@@ -34,15 +35,22 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
+    @cached_property
+    def days(self) -> tuple[int | None, int | None]:
+        """The range as day numbers, parsed once rather than for every candidate."""
+        return (day_number(iso_date(self.since)) if self.since else None,
+                day_number(iso_date(self.until)) if self.until else None)
+
     def accepts(self, meta: dict) -> bool:
         if self.source and self.source.lower() not in f"{meta.get('source', '')} {meta.get('doc_id', '')}".lower():
             return False
         day = meta.get("day", -1)
-        if (self.since or self.until) and day < 0:
+        since, until = self.days
+        if (since is not None or until is not None) and day < 0:
             return False
-        if self.since and day < day_number(iso_date(self.since)):
+        if since is not None and day < since:
             return False
-        return not (self.until and day > day_number(iso_date(self.until)))
+        return not (until is not None and day > until)
 
 
 def iso_date(value: str) -> str:

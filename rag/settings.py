@@ -38,7 +38,7 @@ class Settings:
     answerer: str = "local"
     abstain_threshold: float = 0.40
     max_answer_sentences: int = 3
-    answer_rescore: int = 3  # sentences the local answerer re-embeds; the rest keep their chunk's similarity
+    answer_rescore: int = 1  # sentences the local answerer re-embeds; the rest keep their chunk's similarity
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0

@@ -16,6 +16,7 @@ from .phrases import best_phrase, candidates, question_kind, wants_list
 
 NAME = "local"
 SCORED_CHARS = 300
+LIST_RESCORE = 12  # a list answer draws on several sentences, so more of them are embedded on their own
 
 
 @dataclass
@@ -37,7 +38,7 @@ class LocalAnswerer:
 
     name = NAME
 
-    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, rescore: int = 3):
+    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, rescore: int = 1):
         self.embedder, self.idf, self.df = embedder, idf, df
         self.threshold, self.max_sentences, self.rescore = threshold, max_sentences, rescore
 
@@ -64,7 +65,7 @@ class LocalAnswerer:
             x.dense = x.passage.hit.similarity
             x.score = self._score(question, kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
-        top = pool[:self.rescore * (4 if wants_list(question) else 1)]
+        top = pool[:LIST_RESCORE if wants_list(question) else self.rescore]
         if top:
             # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
             vecs = self.embedder.embed([x.text[:SCORED_CHARS] for x in top])
@@ -102,7 +103,7 @@ class LocalAnswerer:
                 return answer
         chosen = [best]
         if wants_list(question):
-            for x in ranked[1:self.rescore * 4]:
+            for x in ranked[1:LIST_RESCORE]:
                 if len(chosen) >= self.max_sentences or x.score < best.score - 0.15:
                     break
                 if not kind or candidates(kind, x.text):

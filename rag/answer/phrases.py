@@ -31,6 +31,9 @@ _NOT_NAME = set(("The A An In On At Of For And But If This That These Those It I
 _ROLE = set("President Vice Premier Minister Secretary Treasury Commerce Foreign Trade Representative "
             "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S U.S. Chinese Senior".split())
 _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,2}})")
+_POSSESSIVE = re.compile(r"[A-Z][\w.]*[’']s")  # "China’s Vice Commerce Minister Li Chenggang" -> "Li Chenggang"
+# a name right after a news attribution is the outlet, not a person ("as reported by Macau Business")
+_OUTLET_CUE = re.compile(r"\b(?:reported by|according to|quoted by|published by)\s+$", re.I)
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
                       r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
@@ -60,7 +63,7 @@ def question_kind(question: str) -> str | None:
 
 
 def wants_list(question: str) -> bool:
-    return bool(re.search(r"\b(which|what|name)\s+(\w+\s+)?(cities|countries|places|officials|people|topics|issues|"
+    return bool(re.search(r"\b(which|what|name)\s+(\w+\s+){0,2}(cities|countries|places|officials|people|topics|issues|"
                           r"goods|products|sectors|items|materials|economies|leaders|members|rounds|meetings|dates)\b"
                           r"|\ball\b|\blist\b|\bboth\b", question, re.I))
 
@@ -71,7 +74,8 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
     if kind == "number":
         return [m.span() for m in _NUMBER.finditer(sentence) if re.search(r"\d|[a-z]", m.group())]
     if kind == "person":
-        return [span for m in _NAME.finditer(sentence) if (span := _trim_name(sentence, m.span()))]
+        return [span for m in _NAME.finditer(sentence)
+                if (span := _trim_name(sentence, m.span())) and not _OUTLET_CUE.search(sentence[:span[0]])]
     if kind == "place":
         return [m.span(1) for m in _PLACE_PREP.finditer(sentence)
                 if not set(m.group(1).split()) <= _NOT_PLACE and not _DATE.fullmatch(m.group(1))]
@@ -83,7 +87,8 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
 def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
     """Drop leading titles ("Treasury Secretary Scott Bessent" -> "Scott Bessent"); names have 2+ words."""
     words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\S+", sentence[span[0]:span[1]])]
-    while words and sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}:
+    while words and (sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}
+                     or _POSSESSIVE.fullmatch(sentence[words[0][0]:words[0][1]])):
         words.pop(0)
     if len(words) < 2 or all(sentence[a:b].strip(".,’'") in _NOT_NAME for a, b in words):
         return None
