@@ -34,7 +34,8 @@ class Scored:
 
 
 class LocalAnswerer:
-    """Scores sentences by idf-weighted overlap with the question, then by embedding similarity."""
+    """Scores sentences by idf-weighted overlap with the question plus their chunk's similarity to it,
+    then re-scores the leaders with their own embedding (`answer_rescore`)."""
 
     name = NAME
 
