@@ -146,9 +146,10 @@ def build_ours(args, corpus: list[dict], corpus_path: Path | None) -> tuple[obje
         report = rag.index(corpus_path, progress=True)
         index_s = time.perf_counter() - t
         chunks = rag.store.chunks.count()
-        meta = {"key": key, "complete": rag.store.articles.count() + len(report.skipped) >= len(corpus),
+        meta = {"key": key, "complete": rag.store.articles.count() + len(report.skipped) + report.folded >= len(corpus),
                 "index_s": round(index_s, 1), "chunks": chunks, "articles": rag.store.articles.count(),
                 "this_run": {"added": report.added, "unchanged": report.unchanged, "skipped": len(report.skipped),
+                             "folded": report.folded,
                              "chunks_written": report.chunks_written}, "date": common.now()}
         meta_path.write_text(json.dumps(meta, indent=2))
         info.update(cached=False, **{k: meta[k] for k in ("index_s", "chunks", "articles", "this_run")})
