@@ -47,7 +47,37 @@ class Indexer:
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
             with Writer() as writer:
-                self._index_docs(docs, articles, chunks_by_doc, folds, seen, report, bar, writer, notice)
+                pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
+                for item in docs:
+                    bar.update(1)
+                    if isinstance(item, Skip):
+                        report.skipped.append((item.input, item.reason))
+                        notice(f"skipped {item.input}: {item.reason}")
+                        continue
+                    if item.doc_id in seen:
+                        report.skipped.append((item.source, f"duplicate id {item.doc_id!r} in this run"))
+                        continue
+                    seen.add(item.doc_id)
+                    old = articles.get(item.doc_id)
+                    have = chunks_by_doc.get(item.doc_id, {})
+                    if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
+                        report.unchanged += 1
+                        continue
+                    if folds.fold(item):
+                        report.folded += 1
+                        if old:
+                            self.store.delete_chunks(list(have))
+                            self.store.delete_articles([item.doc_id])
+                        continue
+                    chunks = self.chunker.chunks(item)
+                    if not chunks:
+                        report.skipped.append((item.source, "no text to index"))
+                        continue
+                    stale = [cid for cid in have if cid not in {c.chunk_id for c in chunks}]
+                    pending.append((item, chunks, stale, old is not None))
+                    if sum(len(p[1]) for p in pending) >= FLUSH_CHUNKS:
+                        self._flush(pending, report, folds, writer)
+                self._flush(pending, report, folds, writer)
             bar.close()
             if prune:
                 gone = [d for d in articles if d not in seen]
@@ -59,40 +89,6 @@ class Indexer:
                 self.store.update_article(doc_id, {"alternates": json.dumps(alternates)})
         report.seconds = time.perf_counter() - t0
         return report
-
-    def _index_docs(self, docs, articles, chunks_by_doc, folds, seen, report, bar, writer, notice) -> None:
-        """Skips what is unchanged or a near-copy, and encodes the rest in batches of FLUSH_CHUNKS."""
-        pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
-        for item in docs:
-            bar.update(1)
-            if isinstance(item, Skip):
-                report.skipped.append((item.input, item.reason))
-                notice(f"skipped {item.input}: {item.reason}")
-                continue
-            if item.doc_id in seen:
-                report.skipped.append((item.source, f"duplicate id {item.doc_id!r} in this run"))
-                continue
-            seen.add(item.doc_id)
-            old = articles.get(item.doc_id)
-            have = chunks_by_doc.get(item.doc_id, {})
-            if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
-                report.unchanged += 1
-                continue
-            if folds.fold(item):
-                report.folded += 1
-                if old:
-                    self.store.delete_chunks(list(have))
-                    self.store.delete_articles([item.doc_id])
-                continue
-            chunks = self.chunker.chunks(item)
-            if not chunks:
-                report.skipped.append((item.source, "no text to index"))
-                continue
-            stale = [cid for cid in have if cid not in {c.chunk_id for c in chunks}]
-            pending.append((item, chunks, stale, old is not None))
-            if sum(len(p[1]) for p in pending) >= FLUSH_CHUNKS:
-                self._flush(pending, report, folds, writer)
-        self._flush(pending, report, folds, writer)
 
     def _repair(self, articles: dict[str, dict], report: IndexReport) -> dict[str, dict[str, dict]]:
         """Drop chunks a killed run left behind (no article record, or an older/newer version than it)."""

@@ -25,10 +25,11 @@ class Filters:
 
     def where(self) -> dict | None:
         clauses = []
-        if self.since:
-            clauses.append({"day": {"$gte": day_number(iso_date(self.since))}})
-        if self.until:
-            clauses.append({"day": {"$lte": day_number(iso_date(self.until))}})
+        since, until = self.days
+        if since is not None:
+            clauses.append({"day": {"$gte": since}})
+        if until is not None:
+            clauses.append({"day": {"$lte": until}})
         if self.since or self.until:
             clauses.append({"day": {"$gte": 0}})
         if not clauses:
