@@ -4,13 +4,15 @@ On a fixed sample of the RealTime QA corpus (default 300 articles) this measures
   * `rag index` (the same `RAG.index` the CLI calls) in articles/s and chunks/s, model already loaded;
   * the chunker alone (tokenize + split) on the same articles;
   * the embedding model's raw `encode` on the exact chunk texts the indexer embedded (title prefix
-    included), same batch size: the physical limit of indexing on this machine; and the ratio;
+    included), same batch size, with our backend (ONNX) and with sentence-transformers on torch: the
+    physical limit of indexing on this machine; and the ratios. The three are interleaved for
+    --rounds rounds (default 3) and medians compared, since this VM's speed drifts over minutes;
   * peak RSS of the process (getrusage).
 Then the cold start of `rag ask "..." --json` as a fresh subprocess against an already-built seeds
 index in a temporary RAG_INDEX_DIR: one unmeasured warm-up run (builds the BM25 cache), then the
 median of 3 runs.
 
-    nice -n 15 .venv/bin/python bench/ingest.py [--n 300] [--seed 0]
+    nice -n 15 .venv/bin/python bench/ingest.py [--n 300] [--seed 0] [--rounds 3]
 
 Writes bench/results/ingest.json and prints a table. Exits 0 with "skipped: data absent" when
 ../shared/bench/realtimeqa is missing.
@@ -39,7 +41,7 @@ def sample(n: int, seed: int) -> list[dict]:
     return [corpus[i] for i in picked]
 
 
-def measure_index(articles: list[dict], workdir: Path) -> dict:
+def measure_index(articles: list[dict], workdir: Path, rounds: int) -> dict:
     from rag.api import RAG
     from rag.indexer import embedding_text
     from rag.load import load
@@ -51,39 +53,52 @@ def measure_index(articles: list[dict], workdir: Path) -> dict:
     _ = rag.embedder.tokenizer
     from rag.indexer import Indexer
 
-    _ = Indexer(rag.settings, rag.store, rag.embedder).chunker  # start-up (llama-index import), not throughput
+    # Start-up, not throughput: the llama-index import, and the punkt sentence model that its splitter
+    # loads (importing nltk, which imports scipy: about 4 s) the first time a paragraph needs splitting.
+    warm = Indexer(rag.settings, rag.store, rag.embedder).chunker
+    warm.splitter.split_text("This paragraph is long enough to need splitting. " * 40)
     model_load_s = time.perf_counter() - t
     rss_model = common.rss_mb()
 
-    t, c = time.perf_counter(), time.process_time()
-    report = rag.index(path)
-    index_s, index_cpu = time.perf_counter() - t, time.process_time() - c
-    rss_index = common.rss_mb()
-    peak_index = common.peak_rss_mb()
-
-    # The exact texts the indexer embedded, rebuilt with the indexer's own chunker and prefixing.
+    # The exact texts the indexer embeds (a folded copy's too: rates are compared per chunk), rebuilt with the indexer's own chunker and prefixing.
     chunker = Indexer(rag.settings, rag.store, rag.embedder).chunker
     docs = [d for d in load([path], rag.settings.max_file_mb) if hasattr(d, "doc_id")]
     t, c = time.perf_counter(), time.process_time()
     per_doc = [(d, chunker.chunks(d)) for d in docs]
     chunk_s, chunk_cpu = time.perf_counter() - t, time.process_time() - c
     texts = [embedding_text(d, c, rag.settings.title_in_embedding) for d, cs in per_doc for c in cs]
-    if len(texts) != report.chunks_written:
-        print(f"warning: rebuilt {len(texts)} chunk texts, the indexer wrote {report.chunks_written}", file=sys.stderr)
-
-    t, c = time.perf_counter(), time.process_time()
-    rag.embedder.embed(texts)
-    encode_s, encode_cpu = time.perf_counter() - t, time.process_time() - c
     tokens = sum(len(rag.embedder.tokenize(x)) for x in texts)
-    torch_s = encode_s
+    torch_embedder = None
     if rag.settings.embed_backend != "torch":
         from rag.embed import Embedder
 
         torch_embedder = Embedder(rag.settings.embed_model, "torch", rag.settings.embed_batch)
         torch_embedder.embed(["warm up the model"])
+
+    # This VM's speed drifts by 10-20% over minutes, so the three are interleaved for `rounds` rounds,
+    # each index into an empty store, and the medians compared.
+    runs: dict[str, list[float]] = {"index": [], "index_cpu": [], "encode": [], "encode_cpu": [], "torch": []}
+    rss_index = peak_index = None
+    for r in range(rounds):
+        fresh = RAG(settings=rag.settings._with({"index_dir": workdir / f"index-{r}"}))
+        fresh.__dict__["embedder"] = rag.embedder  # the loaded model, not a second copy
+        t, c = time.perf_counter(), time.process_time()
+        report = fresh.index(path)
+        runs["index"].append(time.perf_counter() - t)
+        runs["index_cpu"].append(time.process_time() - c)
+        if r == 0:
+            rss_index, peak_index = common.rss_mb(), common.peak_rss_mb()
+        t, c = time.perf_counter(), time.process_time()
+        rag.embedder.embed(texts)
+        runs["encode"].append(time.perf_counter() - t)
+        runs["encode_cpu"].append(time.process_time() - c)
         t = time.perf_counter()
-        torch_embedder.embed(texts)
-        torch_s = time.perf_counter() - t
+        (torch_embedder or rag.embedder).embed(texts)
+        runs["torch"].append(time.perf_counter() - t)
+        print(f"round {r + 1}: index {runs['index'][-1]:.1f} s, encode {runs['encode'][-1]:.1f} s, "
+              f"torch encode {runs['torch'][-1]:.1f} s", file=sys.stderr)
+    index_s, index_cpu, encode_s, encode_cpu, torch_s = (statistics.median(runs[k]) for k in
+                                                         ("index", "index_cpu", "encode", "encode_cpu", "torch"))
 
     n_art, n_chunks = report.added + report.updated, report.chunks_written
     return {
@@ -101,6 +116,8 @@ def measure_index(articles: list[dict], workdir: Path) -> dict:
         "index_vs_encode_ratio": round((n_chunks / index_s) / (len(texts) / encode_s), 3),
         "torch_encode_s (baseline: raw fp32 sentence-transformers encode)": round(torch_s, 2),
         "index_vs_torch_encode_ratio": round((n_chunks / index_s) / (len(texts) / torch_s), 3),
+        "onnx_vs_torch_encode_speed": round(torch_s / encode_s, 3),
+        "rounds": {k: [round(x, 2) for x in v] for k, v in runs.items()},
         "other_s (store, load, bookkeeping)": round(index_s - chunk_s - encode_s, 2),
         "cpu_s": {"index": round(index_cpu, 2), "chunking": round(chunk_cpu, 2), "encode": round(encode_cpu, 2)},
         "index_vs_encode_ratio_by_cpu_time": round(encode_cpu / index_cpu, 3) if index_cpu else None,
@@ -172,6 +189,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=300, help="articles in the fixed sample (default 300)")
     ap.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     ap.add_argument("--runs", type=int, default=3, help="timed cold-start runs (default 3)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved index/encode rounds, medians reported (default 3)")
     args = ap.parse_args()
     common.require_data("corpus.jsonl.gz")
     info = common.machine()
@@ -180,7 +198,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
         work = Path(tmp)
         print(f"indexing a sample of {len(articles)} articles (seed {args.seed}) ...", file=sys.stderr)
-        ingest = measure_index(articles, work)
+        ingest = measure_index(articles, work, args.rounds)
         print("cold-start runs of `rag ask` ...", file=sys.stderr)
         cold = measure_cold_start(work, args.runs)
     info["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]

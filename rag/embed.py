@@ -36,9 +36,14 @@ def default_model_path() -> str:
 
 
 def export_onnx(model_path: str, target: Path) -> Path:
-    """Traces the transformer once with torch; written to a temp name first so a killed export leaves no
-    half file."""
+    """Traces the transformer once with torch, then fuses attention, GELU and layer norms with
+    onnxruntime's transformer optimizer (same vectors to 2e-7, about 8% faster: bench/README.md).
+    Eager attention is traced because the optimizer does not recognise the SDPA graph. Written to a
+    temp name first so a killed export leaves no half file."""
+    import logging
+
     import torch
+    from onnxruntime.transformers import optimizer
     from transformers import AutoModel
 
     class Hidden(torch.nn.Module):
@@ -50,7 +55,7 @@ def export_onnx(model_path: str, target: Path) -> Path:
             return self.model(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
-    model = AutoModel.from_pretrained(model_path, local_files_only=True).eval()
+    model = AutoModel.from_pretrained(model_path, local_files_only=True, attn_implementation="eager").eval()
     dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in INPUTS)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
@@ -60,6 +65,10 @@ def export_onnx(model_path: str, target: Path) -> Path:
             torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=list(INPUTS), output_names=["hidden"],
                               dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, "hidden")},
                               opset_version=17, dynamo=False)
+            logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
+            fused = optimizer.optimize_model(str(tmp), model_type="bert", num_heads=model.config.num_attention_heads,
+                                             hidden_size=model.config.hidden_size, opt_level=0)
+            fused.save_model_to_file(str(tmp))
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -139,7 +148,7 @@ class Embedder:
     @cached_property
     def onnx_path(self) -> Path:
         weights = Path(self.path) / "model.safetensors"
-        stamp = f"{self.path}|{weights.stat().st_size if weights.is_file() else 0}"
+        stamp = f"{self.path}|{weights.stat().st_size if weights.is_file() else 0}|fused"
         return self.cache_dir / f"{Path(self.path).name}-{hashlib.sha1(stamp.encode()).hexdigest()[:10]}.onnx"
 
     @cached_property

@@ -113,10 +113,12 @@ class Indexer:
         pending.clear()
 
         def write() -> None:
-            i = 0
-            for doc, chunks, stale, existed, record in batch:
-                self.store.write(doc, chunks, vectors[i:i + len(chunks)], stale, record)
+            i, rows = 0, []
+            for doc, chunks, stale, _, record in batch:
+                rows.append((doc, chunks, vectors[i:i + len(chunks)], stale, record))
                 i += len(chunks)
+            self.store.write(rows)
+            for _, chunks, _, existed, _ in batch:
                 report.chunks_written += len(chunks)
                 if existed:
                     report.updated += 1
