@@ -18,6 +18,9 @@ from .store import day_number
 from .types import Answer, Hit, IndexReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Retrieved beyond the top k for the local answerer to find a report that disagrees with its answer
+# (eval: conflicting questions); never quoted as the answer itself.
+OTHER_PASSAGES = 10
 
 
 class RAG:
@@ -207,11 +210,16 @@ class RAG:
         """Yields text pieces as they are produced, then the final, verified Answer."""
         t0 = time.perf_counter()
         q = standalone(self.check_question(question), history)
-        hits = self.retrieve(q, k=k or self.settings.top_k, **filters)
+        k = k or self.settings.top_k
+        chosen = self.answerer(answerer)
+        local = chosen is self._local_answerer
+        hits = self.retrieve(q, k=k + (OTHER_PASSAGES if local else 0), **filters)
         t1 = time.perf_counter()
         passages = self.passages(hits)
+        main = [p for p in passages if p.n <= k]
+        others = {"others": [p for p in passages if p.n > k]} if local else {}
         answer = None
-        for piece in self.answerer(answerer).stream(q, passages):
+        for piece in chosen.stream(q, main, **others):
             if isinstance(piece, Answer):
                 answer = piece
             else:

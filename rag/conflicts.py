@@ -2,9 +2,10 @@
 
 News changes week to week and outlets disagree; an extractive answer that quotes only the best
 sentence hides that. Here two sentences disagree when both would answer the question on their own
-(score over the abstention threshold), come from different articles, and either name different
-values of the asked kind in the same slot (the question's words next to the value) or, for a yes/no
-question, take opposite stances.
+(score over the abstention threshold), come from different articles (or from different speakers
+quoted in one article), and either name different values of the asked kind in the same slot (the
+question's words next to the value) or, for a yes/no question or one asking how someone describes
+something, take opposite stances.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|
 _NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
                        r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
+_DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:describe|characteri[sz]e|view|see|assess)\b", re.I)
+_REPORTED = re.compile(r"\b(?:said|says|say|told|stated|reported|announced|called|according to)\b", re.I)
 _WINDOW = 4
 
 
@@ -53,14 +56,41 @@ def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.match(question))
 
 
+def asks_stance(question: str) -> bool:
+    """Yes/no questions, and "how does X describe Y": both are answered by a stance that can flip."""
+    return is_yes_no(question) or bool(_DESCRIBE.match(question))
+
+
 def negative(sentence: str, question: str) -> bool:
-    """A denial of what the question asks: a negation cue right before one of the question's words."""
-    wanted = {t[:5] for t in content_terms(question)}
+    return bool(denied(sentence, question))
+
+
+def denied(sentence: str, question: str) -> set[str]:
+    """What a sentence denies of the question: the question's words a negation cue governs, those just
+    after it ("no economic and trade negotiations") or else just before it ("the trade war is not
+    sustainable"); empty for a sentence that denies nothing."""
+    wanted = _stems(question)
     for m in _NEGATIVE.finditer(sentence):
-        following = " ".join(re.findall(r"\S+", sentence[m.end():])[:_WINDOW])
-        if {t[:5] for t in content_terms(following)} & wanted:
-            return True
-    return False
+        after = _stems(" ".join(re.findall(r"\S+", sentence[m.end():])[:_WINDOW])) & wanted
+        before = _stems(" ".join(re.findall(r"\S+", sentence[:m.start()])[-_WINDOW:])) & wanted
+        if after or before:
+            return after or before
+    return set()
+
+
+def _stems(text: str) -> set[str]:
+    """Content-word prefixes, compounds also by their parts ("mid-August" has "August")."""
+    return {p[:5] for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
+
+
+def speaker(sentence: str) -> set[str]:
+    """Who a sentence is attributed to: the words just before its reporting verb (or after "according to")."""
+    m = _REPORTED.search(sentence)
+    if not m:
+        return set()
+    if m.group().lower() == "according to":
+        return _stems(" ".join(re.findall(r"\S+", sentence[m.end():])[:3]))
+    return _stems(" ".join(re.findall(r"\S+", sentence[:m.start()])[-3:]))
 
 
 def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshold: float,
@@ -71,7 +101,7 @@ def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshol
         return None
     if kind:
         sides = _value_sides(question, kind, pool, limit)
-    elif is_yes_no(question):
+    elif asks_stance(question):
         sides = _stance_sides(question, pool)
     else:
         return None
@@ -97,11 +127,29 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
 
 
 def _stance_sides(question: str, pool: list[Ranked]) -> list[Side] | None:
+    """The best sentence and the best one taking the other stance on the same thing (the affirming one
+    has a word the denial governs), from another article or another speaker; for "how does X
+    describe", both must be about X."""
     first = pool[0]
+    described = _DESCRIBE.match(question)
+    subject = _stems(described.group("subject")) if described else set()
+    if not subject <= _stems(first.text):
+        return None
+    denial = denied(first.text, question)
     for x in pool[1:]:
-        if x.passage.hit.doc_id != first.passage.hit.doc_id and negative(x.text, question) != negative(first.text, question):
+        other = denied(x.text, question)
+        if bool(other) == bool(denial) or not subject <= _stems(x.text):
+            continue
+        if not (denial or other) & _stems(x.text if denial else first.text):
+            continue
+        if x.passage.hit.doc_id != first.passage.hit.doc_id or _different_speakers(first.text, x.text):
             return [Side(first, None), Side(x, None)]
     return None
+
+
+def _different_speakers(a: str, b: str) -> bool:
+    sa, sb = speaker(a), speaker(b)
+    return bool(sa and sb) and not sa & sb
 
 
 def _asked(question: str, sentence: str) -> set[str]:

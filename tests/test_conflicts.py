@@ -20,6 +20,14 @@ ARTICLES = {
     "pilots-june.txt": "date 2025-06-20\nNorthwind pilots walk out.\n"
                        "The Northwind pilots' union is on strike over pay, halting traffic at the port. "
                        "Union leaders said talks with the authority had broken down.\n",
+    "bridge-october.txt": "date 2025-10-03\nRiverside bridge works.\n"
+                          "The mayor said the Riverside bridge will reopen to traffic this week. "
+                          "But the transport ministry said reports that the Riverside bridge would reopen this week "
+                          "were false.\n",
+    "mill-april.txt": "date 2025-04-01\nGreyfield mill jobs at risk.\n"
+                      "Governor Alma Ruiz said the Greyfield mill economy is not sustainable without new orders.\n",
+    "mill-august.txt": "date 2025-08-10\nGreyfield mill hires again.\n"
+                       "Governor Alma Ruiz said the Greyfield mill economy is in a good place now, after the new orders.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -68,6 +76,23 @@ def test_opposite_stances_on_a_yes_no_question(rag):
     docs = [c.doc_id for c in a.citations]
     assert docs == ["port-september.txt", "pilots-june.txt"]
     assert [negative(c.quote, "Is the Northwind pilots' union on strike?") for c in a.citations] == [True, False]
+
+
+def test_two_speakers_in_one_article_who_disagree(rag):
+    a = _checked(rag, rag.ask("Will the Riverside bridge reopen this week?"))
+    assert a.text.startswith("Reports differ:"), a.text
+    assert [c.doc_id for c in a.citations] == ["bridge-october.txt", "bridge-october.txt"]
+    assert sorted(negative(c.quote, "Will the Riverside bridge reopen this week?") for c in a.citations) == [False, True]
+
+
+def test_how_someone_describes_a_thing_that_changed(rag):
+    """Asked with one passage, the other side comes from the passages retrieved beyond it."""
+    question = "How does Governor Ruiz describe the Greyfield mill economy?"
+    for k in (1, 5):
+        a = _checked(rag, rag.ask(question, k=k))
+        assert a.text.startswith("Reports differ:"), a.text
+        assert [c.doc_id for c in a.citations] == ["mill-august.txt", "mill-april.txt"], a.text
+        assert "good place" in a.citations[0].quote and "not sustainable" in a.citations[1].quote
 
 
 def test_a_question_one_article_answers_is_not_a_conflict(rag):

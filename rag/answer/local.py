@@ -27,6 +27,7 @@ class Scored:
     lexical: float
     dense: float = 0.0
     score: float = 0.0
+    other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
 
     @property
     def text(self) -> str:
@@ -43,7 +44,7 @@ class LocalAnswerer:
         self.embedder, self.idf, self.df = embedder, idf, df
         self.threshold, self.max_sentences, self.rescore = threshold, max_sentences, rescore
 
-    def rank(self, question: str, passages: list[Passage]) -> tuple[list[Scored], float]:
+    def rank(self, question: str, passages: list[Passage], others: list[Passage] = ()) -> tuple[list[Scored], float]:
         """Sentences best first, and the share of the question's weight in words the corpus never uses."""
         terms = sorted(content_terms(question))
         weights = self.idf(terms) if terms else np.zeros(0)
@@ -51,7 +52,7 @@ class LocalAnswerer:
         kind = question_kind(question)
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.df(terms)) if d == 0) / total)
         seen, pool = set(), []
-        for p in passages:
+        for p, other in [*((p, False) for p in passages), *((p, True) for p in others)]:
             for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
                 if (p.hit.doc_id, s) in seen or e - s < 15:
                     continue
@@ -59,14 +60,14 @@ class LocalAnswerer:
                 have = content_terms(p.article[s:e])
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
-                pool.append(Scored(p, s, e, lexical=float(lex)))
+                pool.append(Scored(p, s, e, lexical=float(lex), other=other))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
         # then only the leaders are embedded on their own, since encoding is most of an answer's time.
         for x in pool:
             x.dense = x.passage.hit.similarity
             x.score = self._score(question, kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
-        top = pool[:LIST_RESCORE if wants_list(question) else self.rescore]
+        top = [x for x in pool if not x.other][:LIST_RESCORE if wants_list(question) else self.rescore]
         if top:
             # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
             vecs = self.embedder.embed([x.text[:SCORED_CHARS] for x in top])
@@ -82,13 +83,16 @@ class LocalAnswerer:
         return (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
                 - 0.15 * unknown - 0.2 * _missing_numbers(question, x.text))
 
-    def stream(self, question: str, passages: list[Passage]):
-        answer = self.answer(question, passages)
+    def stream(self, question: str, passages: list[Passage], others: list[Passage] = ()):
+        answer = self.answer(question, passages, others)
         yield from re.findall(r"\S+\s*", answer.text)
         yield answer
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        ranked, unknown = self.rank(question, passages)
+    def answer(self, question: str, passages: list[Passage], others: list[Passage] = ()) -> Answer:
+        """Answers from `passages`; `others` (retrieved beyond them) are read only for a report that
+        disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
+        everything, unknown = self.rank(question, passages, others)
+        ranked = [x for x in everything if not x.other]
         if not ranked:
             return abstention(NAME, "no passages")
         best = ranked[0]
@@ -97,7 +101,9 @@ class LocalAnswerer:
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
         kind = question_kind(question)
-        sides = disagreement(question, kind, ranked, self.threshold, self.max_sentences)
+        # The top-k passages are searched for the other side first; the passages beyond them only after.
+        sides = disagreement(question, kind, [*ranked, *(x for x in everything if x.other)], self.threshold,
+                             self.max_sentences)
         if sides:
             answer = self._disagree(question, kind, sides, diag)
             if answer is not None:
