@@ -104,6 +104,15 @@ class RAG:
                  until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
         """`as_of` means "asked on that day": later articles are left out and recency counts back from it
         (on RealTime QA this lifts hit@5 from 0.91 to 0.98, bench/retrieval.py)."""
+        hits = self._search(question, k, source, since, until, as_of, recency)
+        alternates = self._alternates([h.doc_id for h in hits])
+        for h in hits:
+            h.alternates = alternates.get(h.doc_id, [])
+        return hits
+
+    def _search(self, question: str, k: int = 10, source: str | None = None, since: str | None = None,
+                until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
+        """Ranked hits with their similarity to the question; alternates are left to the caller's article read."""
         q = self.check_question(question)
         as_of = iso_date(as_of) if as_of else None
         filters = Filters(source=source, since=since, until=until or as_of)
@@ -130,9 +139,6 @@ class RAG:
         missing = self.store.vectors([h.chunk_id for h in hits if h.chunk_id not in found])
         for h in hits:
             h.similarity = round(float(found[h.chunk_id] if h.chunk_id in found else missing[h.chunk_id] @ vector), 6)
-        alternates = self._alternates([h.doc_id for h in hits])
-        for h in hits:
-            h.alternates = alternates.get(h.doc_id, [])
         return hits
 
     def _dense(self, lex, vector, n: int, filters: Filters, where: dict | None) -> list[tuple[str, float]]:
@@ -167,10 +173,12 @@ class RAG:
                 scores[cid] += weight / (k + r + 1)
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
+        """Each hit with its whole article, read once per question; the same read fills the hits' alternates."""
         articles = self.store.articles_by_id([h.doc_id for h in hits])
         out = []
         for h in hits:
             text, meta = articles.get(h.doc_id, (None, None))
+            h.alternates = _alternate_rows(meta) if meta else h.alternates
             if text is not None and text[h.start:h.end] == h.text:
                 out.append(Passage(n=len(out) + 1, hit=h, article=text))
         return out
@@ -213,7 +221,7 @@ class RAG:
         k = k or self.settings.top_k
         chosen = self.answerer(answerer)
         local = chosen is self._local_answerer
-        hits = self.retrieve(q, k=k + (OTHER_PASSAGES if local else 0), **filters)
+        hits = self._search(q, k=k + (OTHER_PASSAGES if local else 0), **filters)
         t1 = time.perf_counter()
         passages = self.passages(hits)
         main = [p for p in passages if p.n <= k]
