@@ -60,7 +60,8 @@ def measure_index(articles: list[dict], workdir: Path, rounds: int) -> dict:
     model_load_s = time.perf_counter() - t
     rss_model = common.rss_mb()
 
-    # The exact texts the indexer embeds (a folded copy's too: rates are compared per chunk), rebuilt with the indexer's own chunker and prefixing.
+    # The exact texts the indexer embeds, rebuilt with its own chunker and prefixing (a folded copy's
+    # too: rates are compared per chunk).
     chunker = Indexer(rag.settings, rag.store, rag.embedder).chunker
     docs = [d for d in load([path], rag.settings.max_file_mb) if hasattr(d, "doc_id")]
     t, c = time.perf_counter(), time.process_time()

@@ -61,10 +61,6 @@ def asks_stance(question: str) -> bool:
     return is_yes_no(question) or bool(_DESCRIBE.match(question))
 
 
-def negative(sentence: str, question: str) -> bool:
-    return bool(denied(sentence, question))
-
-
 def denied(sentence: str, question: str) -> set[str]:
     """What a sentence denies of the question: the question's words a negation cue governs, those just
     after it ("no economic and trade negotiations") or else just before it ("the trade war is not
@@ -133,14 +129,15 @@ def _stance_sides(question: str, pool: list[Ranked]) -> list[Side] | None:
     first = pool[0]
     described = _DESCRIBE.match(question)
     subject = _stems(described.group("subject")) if described else set()
-    if not subject <= _stems(first.text):
+    first_words = _stems(first.text)
+    if not subject <= first_words:
         return None
     denial = denied(first.text, question)
     for x in pool[1:]:
-        other = denied(x.text, question)
-        if bool(other) == bool(denial) or not subject <= _stems(x.text):
+        other, words = denied(x.text, question), _stems(x.text)
+        if bool(other) == bool(denial) or not subject <= words:
             continue
-        if not (denial or other) & _stems(x.text if denial else first.text):
+        if not (denial or other) & (words if denial else first_words):
             continue
         if x.passage.hit.doc_id != first.passage.hit.doc_id or _different_speakers(first.text, x.text):
             return [Side(first, None), Side(x, None)]

@@ -109,17 +109,17 @@ class Indexer:
             return
         texts = [embedding_text(doc, c, self.settings.title_in_embedding) for doc, chunks, _, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
-        batch = [(doc, chunks, stale, existed, folds.record(doc.doc_id)) for doc, chunks, stale, existed in pending]
+        rows, at = [], 0
+        for doc, chunks, stale, _ in pending:
+            rows.append((doc, chunks, vectors[at:at + len(chunks)], stale, folds.record(doc.doc_id)))
+            at += len(chunks)
+        counts = [(len(chunks), existed) for _, chunks, _, existed in pending]
         pending.clear()
 
         def write() -> None:
-            i, rows = 0, []
-            for doc, chunks, stale, _, record in batch:
-                rows.append((doc, chunks, vectors[i:i + len(chunks)], stale, record))
-                i += len(chunks)
             self.store.write(rows)
-            for _, chunks, _, existed, _ in batch:
-                report.chunks_written += len(chunks)
+            for n, existed in counts:
+                report.chunks_written += n
                 if existed:
                     report.updated += 1
                 else:

@@ -29,7 +29,7 @@ class Settings:
     chunk_tokens: int = 128
     chunk_overlap: int = 32
     top_k: int = 5
-    candidates: int = 100  # per retriever; 50 gave RealTime QA as_of hit@5 0.845 / MRR 0.751, 100 gives 0.854 / 0.759 (bench/retrieval.py)
+    candidates: int = 100  # per retriever: 100 beat 50 on RealTime QA (bench/retrieval.py variants)
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

@@ -100,7 +100,8 @@ class Store:
             texts += [c.text for c in chunks]
             metas += [{**base, "start": c.start, "end": c.end} for c in chunks]
             mean = vecs.mean(axis=0)
-            records.append((doc, mean / (np.linalg.norm(mean) or 1.0), {**base, **(article_meta or {}), "n_chunks": len(chunks)}))
+            records.append((doc, mean / (np.linalg.norm(mean) or 1.0),
+                            {**base, **(article_meta or {}), "n_chunks": len(chunks)}))
         stacked = np.concatenate(vectors)
         for i in range(0, len(ids), self.batch):
             self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rag.cite import quote_ok
-from rag.conflicts import negative
+from rag.conflicts import denied
 
 ARTICLES = {
     "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
@@ -75,14 +75,14 @@ def test_opposite_stances_on_a_yes_no_question(rag):
     assert a.text.startswith("Reports differ:"), a.text
     docs = [c.doc_id for c in a.citations]
     assert docs == ["port-september.txt", "pilots-june.txt"]
-    assert [negative(c.quote, "Is the Northwind pilots' union on strike?") for c in a.citations] == [True, False]
+    assert [bool(denied(c.quote, "Is the Northwind pilots' union on strike?")) for c in a.citations] == [True, False]
 
 
 def test_two_speakers_in_one_article_who_disagree(rag):
     a = _checked(rag, rag.ask("Will the Riverside bridge reopen this week?"))
     assert a.text.startswith("Reports differ:"), a.text
     assert [c.doc_id for c in a.citations] == ["bridge-october.txt", "bridge-october.txt"]
-    assert sorted(negative(c.quote, "Will the Riverside bridge reopen this week?") for c in a.citations) == [False, True]
+    assert sorted(bool(denied(c.quote, "Will the Riverside bridge reopen this week?")) for c in a.citations) == [False, True]
 
 
 def test_how_someone_describes_a_thing_that_changed(rag):
