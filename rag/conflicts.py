@@ -20,6 +20,7 @@ from .dates import knows_year, span
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
                        r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
+_CONDITIONAL = re.compile(r"\b(if|unless)\b", re.I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
 _DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:describe|characteri[sz]e|view|see|assess)\b", re.I)
 _REPORTED = re.compile(r"\b(?:said|says|say|told|stated|reported|announced|called|according to)\b", re.I)
@@ -62,16 +63,21 @@ def asks_stance(question: str) -> bool:
 
 
 def denied(sentence: str, question: str) -> set[str]:
-    """What a sentence denies of the question: the question's words a negation cue governs, those just
-    after it ("no economic and trade negotiations") or else just before it ("the trade war is not
-    sustainable"); empty for a sentence that denies nothing."""
+    """What a sentence denies of the question: the question's words a negation cue governs, among the
+    content words just after it ("wasn't part of a formal negotiation session") or else just before it
+    ("the trade war is not sustainable"); empty for a sentence that denies nothing."""
     wanted = _stems(question)
     for m in _NEGATIVE.finditer(sentence):
-        after = _stems(" ".join(re.findall(r"\S+", sentence[m.end():])[:_WINDOW])) & wanted
-        before = _stems(" ".join(re.findall(r"\S+", sentence[:m.start()])[-_WINDOW:])) & wanted
+        after = _stems(" ".join(_content_words(sentence[m.end():])[:_WINDOW])) & wanted
+        before = _stems(" ".join(_content_words(sentence[:m.start()])[-_WINDOW:])) & wanted
         if after or before:
             return after or before
     return set()
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of `text` in order, fillers left out: a window of them spans "part of a formal X"."""
+    return [w for w in re.findall(r"\S+", text) if content_terms(w)]
 
 
 def _stems(text: str) -> set[str]:
@@ -123,24 +129,19 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
 
 
 def _stance_sides(question: str, pool: list[Ranked]) -> list[Side] | None:
-    """The best sentence and the best one taking the other stance on the same thing (the affirming one
-    has a word the denial governs), from another article or another speaker; for "how does X
-    describe", both must be about X."""
-    first = pool[0]
+    """The best sentence taking a stance and the best one taking the other (the affirming one has a word
+    the denial governs), from another article or another speaker; for "how does X describe", both must
+    be about X. A conditional ("if ...", "unless ...") takes no stance."""
     described = _DESCRIBE.match(question)
     subject = _stems(described.group("subject")) if described else set()
-    first_words = _stems(first.text)
-    if not subject <= first_words:
-        return None
-    denial = denied(first.text, question)
-    for x in pool[1:]:
-        other, words = denied(x.text, question), _stems(x.text)
-        if bool(other) == bool(denial) or not subject <= words:
-            continue
-        if not (denial or other) & (words if denial else first_words):
-            continue
-        if x.passage.hit.doc_id != first.passage.hit.doc_id or _different_speakers(first.text, x.text):
-            return [Side(first, None), Side(x, None)]
+    takes = [(x, denied(x.text, question), words) for x in sorted(pool, key=lambda x: -x.score)
+             if subject <= (words := _stems(x.text)) and not _CONDITIONAL.search(x.text)]
+    for i, (first, denial, first_words) in enumerate(takes):
+        for x, other, words in takes[i + 1:]:
+            if bool(other) == bool(denial) or not (denial or other) & (words if denial else first_words):
+                continue
+            if x.passage.hit.doc_id != first.passage.hit.doc_id or _different_speakers(first.text, x.text):
+                return [Side(first, None), Side(x, None)]
     return None
 
 

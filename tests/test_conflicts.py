@@ -28,6 +28,13 @@ ARTICLES = {
                       "Governor Alma Ruiz said the Greyfield mill economy is not sustainable without new orders.\n",
     "mill-august.txt": "date 2025-08-10\nGreyfield mill hires again.\n"
                        "Governor Alma Ruiz said the Greyfield mill economy is in a good place now, after the new orders.\n",
+    "ferry-may.txt": "date 2025-05-02\nEastbay ferry operator visits.\n"
+                     "The Eastbay mayor said the ferry operator's visit marks the first round of contract negotiations.\n",
+    "ferry-june.txt": "date 2025-06-11\nEastbay ferry contract.\n"
+                      "The ferry operator's visit would become a formal negotiation round only if the council "
+                      "approves the budget. "
+                      "A council spokesperson said the ferry operator's visit was not part of a formal negotiation "
+                      "session.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -93,6 +100,19 @@ def test_how_someone_describes_a_thing_that_changed(rag):
         assert a.text.startswith("Reports differ:"), a.text
         assert [c.doc_id for c in a.citations] == ["mill-august.txt", "mill-april.txt"], a.text
         assert "good place" in a.citations[0].quote and "not sustainable" in a.citations[1].quote
+
+
+def test_a_denial_across_filler_words_against_an_affirmation(rag):
+    """"not part of a formal negotiation session" denies the negotiations too, so "the first round of contract
+    negotiations" is its other side; the conditional sentence ("only if ...") takes no stance at all."""
+    question = "Is the ferry operator's visit a formal negotiation round?"
+    assert denied("A council spokesperson said the visit was not part of a formal negotiation session.",
+                  question) == {"forma", "negot"}
+    a = _checked(rag, rag.ask(question))
+    assert a.text.startswith("Reports differ:"), a.text
+    assert [c.doc_id for c in a.citations] == ["ferry-june.txt", "ferry-may.txt"], a.text
+    assert "not part of a formal" in a.citations[0].quote and "first round" in a.citations[1].quote
+    assert not any(" if " in c.quote for c in a.citations), a.text
 
 
 def test_a_question_one_article_answers_is_not_a_conflict(rag):

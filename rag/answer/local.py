@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cite import content_terms
-from ..conflicts import Side, disagreement
+from ..conflicts import Side, asks_stance, disagreement
 from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
@@ -16,7 +16,7 @@ from .phrases import best_phrase, candidates, question_kind, wants_list
 
 NAME = "local"
 SCORED_CHARS = 300
-LIST_RESCORE = 12  # a list answer draws on several sentences, so more of them are embedded on their own
+LIST_RESCORE = 12
 
 
 @dataclass
@@ -67,7 +67,12 @@ class LocalAnswerer:
             x.dense = x.passage.hit.similarity
             x.score = self._score(question, kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
-        top = [x for x in pool if not x.other][:LIST_RESCORE if wants_list(question) else self.rescore]
+        # A list draws on several sentences and a stance is weighed against the other side's best
+        # sentence, so more of them are embedded on their own.
+        if asks_stance(question):
+            top = pool[:LIST_RESCORE]
+        else:
+            top = [x for x in pool if not x.other][:LIST_RESCORE if wants_list(question) else self.rescore]
         if top:
             # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
             vecs = self.embedder.embed([x.text[:SCORED_CHARS] for x in top])
