@@ -12,11 +12,15 @@ from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
-from .phrases import best_phrase, candidates, question_kind, wants_list
+from .phrases import best_phrase, candidates, question_kind, question_parts, wants_list
 
 NAME = "local"
 SCORED_CHARS = 300
 LIST_RESCORE = 12
+PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+                    r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)(?!\w)")
+_POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
 @dataclass
@@ -44,7 +48,8 @@ class LocalAnswerer:
         self.embedder, self.idf, self.df = embedder, idf, df
         self.threshold, self.max_sentences, self.rescore = threshold, max_sentences, rescore
 
-    def rank(self, question: str, passages: list[Passage], others: list[Passage] = ()) -> tuple[list[Scored], float]:
+    def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
+             rescore: int | None = None) -> tuple[list[Scored], float]:
         """Sentences best first, and the share of the question's weight in words the corpus never uses."""
         terms = sorted(content_terms(question))
         weights = self.idf(terms) if terms else np.zeros(0)
@@ -69,8 +74,8 @@ class LocalAnswerer:
         pool.sort(key=lambda x: -x.score)
         # A list draws on several sentences and a stance is weighed against the other side's best
         # sentence, so more of them are embedded on their own.
-        if asks_stance(question):
-            top = pool[:LIST_RESCORE]
+        if rescore or asks_stance(question):
+            top = pool[:rescore or LIST_RESCORE]
         else:
             top = [x for x in pool if not x.other][:LIST_RESCORE if wants_list(question) else self.rescore]
         if top:
@@ -105,10 +110,17 @@ class LocalAnswerer:
                 "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
+        parts = question_parts(question)
+        if len(parts) > 1:
+            answer = self._answer_parts(parts, [*passages, *others], diag)
+            if answer is not None:
+                return answer
         kind = question_kind(question)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
-        sides = disagreement(question, kind, [*ranked, *(x for x in everything if x.other)], self.threshold,
-                             self.max_sentences)
+        # A report of another year, number or month than the question names is another fact, not another side.
+        reports = [x for x in [*ranked, *(x for x in everything if x.other)]
+                   if x is best or not _missing_numbers(question, x.text)]
+        sides = disagreement(question, kind, reports, self.threshold, self.max_sentences)
         if sides:
             answer = self._disagree(question, kind, sides, diag)
             if answer is not None:
@@ -120,12 +132,37 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-        return self._compose(question, kind, chosen, diag)
+        return self._compose([(question, kind, x) for x in chosen], diag)
 
-    def _compose(self, question: str, kind: str | None, chosen: list[Scored], diag: dict) -> Answer:
+    def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
+        """Each part of a compound question answered in turn by its own sentence, one holding the kind of
+        value the part asks for. Passages were retrieved for the whole question, so each part reads beyond
+        the top k and embeds its leading sentences. A later part that points back at a thing ("how much of
+        it") also looks for the words the first part's answer brought. None when the first part finds nothing."""
+        first = self._fits(parts[0], passages)
+        if not first:
+            return None
+        context = " ".join(sorted(content_terms(first[0].text) - content_terms(parts[0])))
+        chosen, used = [(parts[0], question_kind(parts[0]), first[0])], {(first[0].passage.hit.doc_id, first[0].start)}
+        for part in parts[1:]:
+            fits = self._fits(f"{part} {context}" if _POINTS_BACK.search(part) else part, passages)
+            x = next((x for x in fits if (x.passage.hit.doc_id, x.start) not in used), None)
+            if x is not None:
+                used.add((x.passage.hit.doc_id, x.start))
+                chosen.append((part, question_kind(part), x))
+        return self._compose(chosen, {**diag, "parts": len(parts), "parts_answered": len(chosen)})
+
+    def _fits(self, part: str, passages: list[Passage]) -> list[Scored]:
+        """Sentences that could answer one part: over the threshold, holding a value of the kind it asks for."""
+        kind = question_kind(part)
+        return [x for x in self.rank(part, passages, rescore=PART_RESCORE)[0]
+                if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
+
+    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict) -> Answer:
+        """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers."""
         citations: list[Citation] = []
         heads: list[str] = []
-        for x in chosen:
+        for question, kind, x in picks:
             c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
             if c is None:
                 continue
@@ -175,9 +212,16 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
 
 
 def _missing_numbers(question: str, sentence: str) -> float:
-    """A number or year the question names but the evidence lacks ("in 2024") means a different fact."""
+    """A number or year the question names but the evidence lacks ("in 2024") means a different fact, as
+    does evidence that names months but not the one asked about ("in April" against "in January")."""
     wanted = set(re.findall(r"\d[\d,.]*\d|\d", question))
-    return float(bool(wanted - set(re.findall(r"\d[\d,.]*\d|\d", sentence))))
+    months = _months(question)
+    other_month = bool(months) and bool(_months(sentence)) and not months & _months(sentence)
+    return float(bool(wanted - set(re.findall(r"\d[\d,.]*\d|\d", sentence))) or other_month)
+
+
+def _months(text: str) -> set[str]:
+    return {m.group(1)[:3].lower() for m in _MONTH.finditer(text)}
 
 
 def _as_of(c: Citation) -> str:

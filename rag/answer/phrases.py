@@ -62,6 +62,24 @@ def question_kind(question: str) -> str | None:
     return None
 
 
+_SECOND_QUESTION = re.compile(r",?\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
+
+
+# a part that is a question of its own: "who/what/which ..." or a wh-word that leads to a verb ("how much of it
+# did"), not a clause such as "... and when asked about ..."
+_ASKS = re.compile(r"^(?:(?:who|whom|whose|what|which)\s+\S+\s+\S+|\w+(?:\s+[\w’'-]+){0,3}?\s+(?:is|are|was|were|did|"
+                   r"does|do|will|would|has|have|had|can|could|should)\b)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound one asks ("Which product ..., and how much of it ...?"), each answered on its
+    own; a single question comes back whole."""
+    parts = [p.strip(" ,?")[:1].upper() + p.strip(" ,?")[1:] + "?" for p in _SECOND_QUESTION.split(question)]
+    if len(parts) < 2 or not all(_ASKS.match(p) for p in parts[1:]):
+        return [question]
+    return parts
+
+
 def wants_list(question: str) -> bool:
     return bool(re.search(r"\b(which|what|name)\s+(\w+\s+){0,2}(cities|countries|places|officials|people|topics|issues|"
                           r"goods|products|sectors|items|materials|economies|leaders|members|rounds|meetings|dates)\b"
