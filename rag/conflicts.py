@@ -104,7 +104,7 @@ def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshol
     if kind:
         sides = _value_sides(question, kind, pool, limit)
     elif asks_stance(question):
-        sides = _stance_sides(question, pool)
+        sides = _stance_sides(question, pool, limit)
     else:
         return None
     if not sides or len(sides) < 2:
@@ -128,21 +128,38 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
     return sides
 
 
-def _stance_sides(question: str, pool: list[Ranked]) -> list[Side] | None:
+def _stance_sides(question: str, pool: list[Ranked], limit: int) -> list[Side] | None:
     """The best sentence taking a stance and the best one taking the other (the affirming one has a word
-    the denial governs), from another article or another speaker; for "how does X describe", both must
-    be about X. A conditional ("if ...", "unless ...") takes no stance."""
+    the denial governs), from another article or another speaker; then, up to `limit`, the best opposing
+    report from each article not yet cited, sharing two of the governed words (one is often just the
+    topic). For "how does X describe", all must be X's words. A conditional ("if ...", "unless ...")
+    takes no stance."""
     described = _DESCRIBE.match(question)
     subject = _stems(described.group("subject")) if described else set()
-    takes = [(x, denied(x.text, question), words) for x in sorted(pool, key=lambda x: -x.score)
-             if subject <= (words := _stems(x.text)) and not _CONDITIONAL.search(x.text)]
-    for i, (first, denial, first_words) in enumerate(takes):
-        for x, other, words in takes[i + 1:]:
-            if bool(other) == bool(denial) or not (denial or other) & (words if denial else first_words):
-                continue
-            if x.passage.hit.doc_id != first.passage.hit.doc_id or _different_speakers(first.text, x.text):
-                return [Side(first, None), Side(x, None)]
-    return None
+    takes = [(x, denied(x.text, question), _stems(x.text)) for x in sorted(pool, key=lambda x: -x.score)
+             if subject <= speaker(x.text) and not _CONDITIONAL.search(x.text)]
+    pair = next(((a, b) for i, a in enumerate(takes) for b in takes[i + 1:] if _opposed(a, b)
+                 and (a[0].passage.hit.doc_id != b[0].passage.hit.doc_id or _different_speakers(a[0].text, b[0].text))),
+                None)
+    if pair is None:
+        return None
+    chosen = list(pair)
+    for x in takes:
+        if len(chosen) >= limit:
+            break
+        if (x[0].passage.hit.doc_id not in {c[0].passage.hit.doc_id for c in chosen}
+                and any(_opposed(c, x, overlap=2) for c in chosen)):
+            chosen.append(x)
+    return [Side(c[0], None) for c in chosen]
+
+
+def _opposed(a: tuple, b: tuple, overlap: int = 1) -> bool:
+    """Opposite stances on the same thing: the affirming sentence has a word the denial governs (or
+    `overlap` of them, where the denial governs that many)."""
+    (_, denial, a_words), (_, other, b_words) = a, b
+    governed = denial or other
+    shared = governed & (b_words if denial else a_words)
+    return bool(denial) != bool(other) and len(shared) >= min(overlap, len(governed)) and bool(shared)
 
 
 def _different_speakers(a: str, b: str) -> bool:

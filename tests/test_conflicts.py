@@ -20,6 +20,8 @@ ARTICLES = {
     "pilots-june.txt": "date 2025-06-20\nNorthwind pilots walk out.\n"
                        "The Northwind pilots' union is on strike over pay, halting traffic at the port. "
                        "Union leaders said talks with the authority had broken down.\n",
+    "pilots-july.txt": "date 2025-07-15\nNorthwind pilots dig in.\n"
+                       "The Northwind pilots' union strike entered its fourth week, union leaders said.\n",
     "bridge-october.txt": "date 2025-10-03\nRiverside bridge works.\n"
                           "The mayor said the Riverside bridge will reopen to traffic this week. "
                           "But the transport ministry said reports that the Riverside bridge would reopen this week "
@@ -35,6 +37,8 @@ ARTICLES = {
                       "approves the budget. "
                       "A council spokesperson said the ferry operator's visit was not part of a formal negotiation "
                       "session.\n",
+    "mill-june.txt": "date 2025-06-15\nGreyfield mill visit.\n"
+                     "The Greyfield mill economy is not sustainable, a union leader told Governor Alma Ruiz.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -78,11 +82,13 @@ def test_different_numbers_are_both_cited(rag):
 
 
 def test_opposite_stances_on_a_yes_no_question(rag):
+    """Each article's report is cited, newest first: the denial and both reports of the strike."""
     a = _checked(rag, rag.ask("Is the Northwind pilots' union on strike?"))
     assert a.text.startswith("Reports differ:"), a.text
     docs = [c.doc_id for c in a.citations]
-    assert docs == ["port-september.txt", "pilots-june.txt"]
-    assert [bool(denied(c.quote, "Is the Northwind pilots' union on strike?")) for c in a.citations] == [True, False]
+    assert docs == ["port-september.txt", "pilots-july.txt", "pilots-june.txt"], a.text
+    assert [bool(denied(c.quote, "Is the Northwind pilots' union on strike?")) for c in a.citations] == [
+        True, False, False]
 
 
 def test_two_speakers_in_one_article_who_disagree(rag):
@@ -93,7 +99,8 @@ def test_two_speakers_in_one_article_who_disagree(rag):
 
 
 def test_how_someone_describes_a_thing_that_changed(rag):
-    """Asked with one passage, the other side comes from the passages retrieved beyond it."""
+    """Asked with one passage, the other side comes from the passages retrieved beyond it; what a union
+    leader told the governor is not how the governor describes it."""
     question = "How does Governor Ruiz describe the Greyfield mill economy?"
     for k in (1, 5):
         a = _checked(rag, rag.ask(question, k=k))
