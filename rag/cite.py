@@ -11,8 +11,10 @@ _FILLER = set("the a an of to in on at for and or is are was were be been being 
               "might should shall said says say according also not no yes there their they them he she his her we our "
               "you your i me my per than then so such but if into over under about after before between both each "
               "while during up down out more most less least very just only set".split()
-              # how a question frames what it asks ("How does X describe Y?"); the answer rarely repeats it
-              + "describe describes described characterize characterizes characterized".split())
+              # how a question frames what it asks ("How does X describe Y?", "Who is quoted in the
+              # articles?"); the answer rarely repeats it
+              + "describe describes described characterize characterizes characterized quoted articles "
+                "coverage".split())
 _MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
 
 
