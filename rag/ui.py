@@ -390,7 +390,7 @@ watch('value', () => {
 def build_demo():
     settings = get_rag().settings
 
-    def respond(question, chat, turns, top_k, answerer, since, until, source):
+    def respond(question, chat, turns, top_k, answerer, since, until, as_of, source):
         chat = list(chat or [])
         turns = list(turns or [])
         q = (question or "").strip()
@@ -403,7 +403,8 @@ def build_demo():
             rag = get_rag()
             stream = rag.stream(q, history=[t["question"] for t in turns], answerer=answerer or None,
                                 k=int(top_k) if top_k else None, since=(since or "").strip() or None,
-                                until=(until or "").strip() or None, source=(source or "").strip() or None)
+                                until=(until or "").strip() or None, as_of=(as_of or "").strip() or None,
+                                source=(source or "").strip() or None)
             for piece in stream:
                 if isinstance(piece, str):
                     text += piece
@@ -479,6 +480,8 @@ def build_demo():
                                     " · llamacpp: the --local-llm model")
                 since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
                 until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
+                as_of = gr.Textbox(label="Asked as of", placeholder="YYYY-MM-DD", max_lines=1, elem_id="as-of",
+                                   info="answer as on that day: later articles left out, the newest before it first")
                 source = gr.Textbox(label="Source contains", placeholder="e.g. reuters", max_lines=1, elem_id="source")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=380):
@@ -501,7 +504,7 @@ def build_demo():
                 gr.Markdown("#### Article")
                 article = gr.HTML(ARTICLE_EMPTY, elem_id="article", js_on_load=ARTICLE_JS)
 
-        chat_inputs = [question, chatbot, turns, top_k, answerer, since, until, source]
+        chat_inputs = [question, chatbot, turns, top_k, answerer, since, until, as_of, source]
         chat_outputs = [question, chatbot, turns, sources]
         kw = dict(api_visibility="private", show_progress="hidden")
         question.submit(respond, chat_inputs, chat_outputs, **kw)

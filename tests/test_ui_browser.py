@@ -163,6 +163,18 @@ def test_errors_are_one_line_in_the_chat(page):
     assert "Traceback" not in page.locator("#chat").inner_text()
 
 
+def test_asked_as_of_a_date(page):
+    """Only articles published by that day answer: none by 2025-07-01, the 2025-07-23 one a week later."""
+    page.locator("#settings-accordion").get_by_text("Settings").first.click()
+    as_of = page.locator("#as-of textarea, #as-of input").first
+    as_of.fill("2025-07-01")
+    assert "could not find this" in ask(page, "When does the tariff truce expire?")
+    as_of.fill("2025-07-30")
+    text = ask(page, "When does the tariff truce expire?")
+    assert "as of 2025-07-23" in text and "Error" not in text, text
+    assert "could not find" not in text, text
+
+
 def test_answerer_setting_and_notice(page):
     page.locator("#settings-accordion").get_by_text("Settings").first.click()
     page.locator("#answerer").get_by_label("openai", exact=True).check()
