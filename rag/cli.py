@@ -139,7 +139,8 @@ def _ask(args) -> int:
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     for c in answer.citations:
-        print(f"\n[{c.n}] {c.title} — {c.published_at or 'undated'} — {c.source} (chars {c.start}-{c.end})")
+        when = "".join(f"; {p} = {r}" for p, r in c.dates)
+        print(f"\n[{c.n}] {c.title} — {c.published_at or 'undated'}{when} — {c.source} (chars {c.start}-{c.end})")
     print(f"\n({answer.answerer}, {answer.timings.get('total_ms', 0):.0f} ms)", file=sys.stderr)
     return 0
 

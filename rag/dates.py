@@ -62,6 +62,17 @@ def resolve(phrase: str, published_at: str | None, context: str = "") -> str | N
     return _day(pub - timedelta(days=back))
 
 
+def relative_dates(text: str, published_at: str | None) -> list[tuple[str, str]]:
+    """Each relative date phrase in `text` with its calendar reading: a quote stays verbatim, so its
+    "next week" is resolved beside it."""
+    found = {}
+    for m in _RELATIVE.finditer(text):
+        resolved = resolve(m.group(), published_at, text[:m.start()])
+        if resolved and resolved.lower() not in m.group().lower():
+            found.setdefault(m.group(), resolved)
+    return list(found.items())
+
+
 def annotate(phrase: str, published_at: str | None, context: str = "") -> str:
     """The phrase with its resolution in brackets when it is relative and the article is dated."""
     resolved = resolve(phrase, published_at, context)

@@ -52,9 +52,15 @@ class Citation:
     start: int
     end: int
     alternates: list[dict] = field(default_factory=list)
+    dates: list[tuple[str, str]] = field(default_factory=list)  # relative dates in the quote, resolved
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def dated(self) -> str:
+        """"as of 2025-07-23; next week = week of July 28, 2025": the article's date, and what the
+        quote's relative dates meant on it."""
+        return "; ".join([f"as of {self.published_at}", *(f"{p} = {r}" for p, r in self.dates)])
 
 
 @dataclass

@@ -162,7 +162,8 @@ def render_card(c, turn: int, article: dict | None) -> str:
     return (f'<div class="src-card" id="src-{turn}-{c.n}" role="button" tabindex="0" '
             f'data-doc="{esc(c.doc_id)}" data-start="{start}" data-end="{end}" title="Open the whole article">'
             f'<div class="src-head"><span class="src-n">[{c.n}]</span> <span class="src-title">{esc(c.title)}</span></div>'
-            f'<div class="src-meta">{date} · <span class="src-source">{esc(_display_source(c.source))}</span></div>'
+            f'<div class="src-meta">{date} · <span class="src-source">{esc(_display_source(c.source))}</span>'
+            + "".join(f' · <span class="src-when">{esc(p)} = {esc(r)}</span>' for p, r in c.dates) + '</div>'
             f'<div class="src-passage">{passage}</div>'
             f'<div class="src-actions"><span class="src-open">Open article ›</span></div></div>')
 

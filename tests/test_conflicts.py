@@ -132,6 +132,8 @@ def test_a_question_one_article_answers_is_not_a_conflict(rag):
 def test_relative_date_in_the_answer_is_resolved(rag):
     a = _checked(rag, rag.ask("In which month will dredging start at the Northwind port?"))
     assert a.text.startswith("next month (October 2025) [1]"), a.text
+    assert a.citations[0].dates == [("next month", "October 2025")]
+    assert "(as of 2025-09-14; next month = October 2025)" in a.text.splitlines()[-1], a.text
 
 
 def test_seed_articles_naming_two_trade_representatives(seeded_rag):

@@ -52,6 +52,15 @@ def test_card_highlights_quote_in_its_passage():
     assert "a&lt;b&gt;.txt" in card and "T &lt;i&gt;" in card
 
 
+def test_card_shows_what_the_quotes_relative_dates_meant():
+    quote = "Bessent said he would meet his Chinese counterparts next week."
+    c = Citation(n=1, doc_id="a.txt", title="T", source="a.txt", published_at="2025-07-23", quote=quote, start=0,
+                 end=len(quote), dates=[("next week", "week of July 28, 2025")])
+    card = ui.render_card(c, 1, {"text": quote})
+    assert "2025-07-23" in card and "next week = week of July 28, 2025" in card
+    assert c.dated() == "as of 2025-07-23; next week = week of July 28, 2025"
+
+
 def test_article_view_marks_the_quote():
     doc = {"doc_id": "d.txt", "text": "A <x> B quote C", "title": "t", "source": "s", "published_at": "2025-01-02"}
     out = ui.render_article(doc, 8, 13)

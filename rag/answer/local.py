@@ -172,7 +172,7 @@ class LocalAnswerer:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
             return abstention(NAME, "no verifiable quote", **diag)
-        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({_as_of(c)})" if c.published_at else "") for c in citations)
+        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
         head = _join(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         dated = [c for c in citations if c.published_at]
         if heads and dated:
@@ -192,10 +192,12 @@ class LocalAnswerer:
                 continue
             citations.append(c)
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
-            heads.append(f"{said} [{c.n}]" + (f" ({_as_of(c)})" if c.published_at else ""))
+            # a stance is shown as its whole quote, so what the quote's relative dates meant goes with it
+            note = _as_of(c) if side.value else c.dated()
+            heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
         if len(citations) < 2:
             return None
-        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({_as_of(c)})" if c.published_at else "") for c in citations)
+        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
         text = f"Reports differ: {'; '.join(heads)}"
         if kind:
             text += f"\n\n{quotes}"

@@ -39,6 +39,9 @@ _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eight
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
 
 
+_SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
+_ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
+                          re.I)
 _STOP = set("the a an of to in on at for and or is are was were be been does did do what which who whom whose when "
             "where why how with by from that this it its as has have had will would can could said says".split())
 
@@ -138,6 +141,8 @@ def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
 
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]) and not _ASKS_SAYING.search(question):
+            specific += 3  # "said on Tuesday" dates the report, not the event asked about
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
         return min((gap(sp, a) for a in anchors), default=0) + specific
