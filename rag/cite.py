@@ -15,6 +15,9 @@ _FILLER = set("the a an of to in on at for and or is are was were be been being 
               # articles?"); the answer rarely repeats it
               + "describe describes described characterize characterizes characterized quoted articles "
                 "coverage".split())
+_BETWEEN_SOURCES = set("report reports reported differ differs disagree disagrees earlier later newer older newest "
+                       "latest previous another other others names named whereas however while version versions "
+                       "article articles source sources".split())
 _MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
 
 
@@ -37,8 +40,9 @@ def _stem(w: str) -> str:
 
 
 def support(claim: str, quotes: list[str]) -> float:
-    """Share of the claim's content words found in the quotes; numbers and dates must all be there."""
-    claim_terms = content_terms(re.sub(r"\[\d+\]", " ", claim))
+    """Share of the claim's content words found in the quotes; numbers and dates must all be there. Words
+    that relate the sources to each other ("reports differ", "an earlier report names") are no claim."""
+    claim_terms = content_terms(re.sub(r"\[\d+\]", " ", claim)) - _BETWEEN_SOURCES
     if not claim_terms:
         return 1.0
     quote_terms = set().union(*(content_terms(q) for q in quotes)) if quotes else set()

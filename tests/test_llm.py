@@ -125,6 +125,21 @@ def test_supported_sentences_survive_and_are_renumbered(fake, local, truce):
     assert answer.diagnostics["llm_sentences"] == 3 and answer.diagnostics["llm_unsupported"] == 1
 
 
+def test_a_disagreement_keeps_both_sides_cited(fake, local):
+    """The prompt asks for every version when passages disagree; each side is checked against its own quote."""
+    new = passage(1, "port-sep", "Port news\nDaniel Reyes, the harbour master, said dredging starts soon.",
+                  "Daniel Reyes", "soon.", date="2025-09-14")
+    old = passage(2, "port-mar", "Port chief\nMaria Lopez was appointed harbour master on Monday.",
+                  "Maria Lopez", "Monday.", date="2025-03-02")
+    fake.script("Reports differ: the harbour master is Daniel Reyes [1], while an earlier report names "
+                "Maria Lopez [2].")
+    _, answer = run(make(fake, local), [new, old], question="Who is the harbour master?")
+    assert "newest passage first" in fake.requests[0]["messages"][0]["content"]
+    assert "(2025-09-14)" in fake.requests[0]["messages"][1]["content"]
+    assert answer.notice is None and "Daniel Reyes [1]" in answer.text and "Maria Lopez [2]" in answer.text
+    assert [c.doc_id for c in answer.citations] == ["port-sep", "port-mar"]
+
+
 def test_verify_handles_marker_placement(truce):
     text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce])
     assert text == "The truce expires on August 12. [1]" and len(cites) == 1 and (total, dropped) == (2, 1)
