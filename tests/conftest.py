@@ -33,6 +33,18 @@ def seeded_rag(tmp_path_factory):
     return rag
 
 
+def indexed_rag(tmp_path_factory, articles: dict[str, str], name: str):
+    """A real embedded index of a small corpus written from `articles` (file name -> text)."""
+    from rag import RAG
+
+    corpus = tmp_path_factory.mktemp(f"{name}-corpus")
+    for file, text in articles.items():
+        (corpus / file).write_text(text, encoding="utf-8")
+    rag = RAG(index_dir=tmp_path_factory.mktemp(f"{name}-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
+    rag.index([corpus])
+    return rag
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real Chroma server process, stopped by PID at the end of the session."""

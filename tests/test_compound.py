@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import indexed_rag
 
 from rag.answer.phrases import question_parts
 from rag.cite import quote_ok
@@ -21,14 +22,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def rag(tmp_path_factory):
-    from rag import RAG
-
-    corpus = tmp_path_factory.mktemp("compound-corpus")
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    r = RAG(index_dir=tmp_path_factory.mktemp("compound-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
-    r.index([corpus])
-    return r
+    return indexed_rag(tmp_path_factory, ARTICLES, "compound")
 
 
 def test_a_compound_question_splits_into_its_questions():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import indexed_rag
 
 from rag.cite import quote_ok
 from rag.conflicts import denied
@@ -47,14 +48,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def rag(tmp_path_factory):
-    from rag import RAG
-
-    corpus = tmp_path_factory.mktemp("conflict-corpus")
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    r = RAG(index_dir=tmp_path_factory.mktemp("conflict-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
-    r.index([corpus])
-    return r
+    return indexed_rag(tmp_path_factory, ARTICLES, "conflict")
 
 
 def _checked(rag, answer):
