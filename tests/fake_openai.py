@@ -20,6 +20,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 
 class FakeOpenAI:
     def __init__(self, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0, model: str = "fake-model"):
@@ -65,6 +67,23 @@ class FakeOpenAI:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def server_fixtures(api_key: str, default):
+    """A module's `fake` server and the autouse fixture that resets it before each test to answer `default`
+    (a reply, or a function of the request body)."""
+
+    @pytest.fixture(scope="module")
+    def fake():
+        with FakeOpenAI(api_key=api_key) as server:
+            yield server
+
+    @pytest.fixture(autouse=True)
+    def _fresh(fake):
+        fake.reset()
+        fake.default = default
+
+    return fake, _fresh
 
 
 def _handler(fake: FakeOpenAI):

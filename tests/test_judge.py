@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import SEEDS, run_rag  # noqa: E402
-from fake_openai import FakeOpenAI  # noqa: E402
+from fake_openai import server_fixtures  # noqa: E402
 
 from rag.evaluate import EVAL_DIR, markdown, run  # noqa: E402
 from rag.judge import parse  # noqa: E402
@@ -39,16 +39,7 @@ def expected_verdict(row: dict) -> bool:
     return rule({"answer": row["answer"], "accepted_answers": row["expected"]})
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
-    fake.default = judge_by_rule
+fake, _fresh = server_fixtures(KEY, judge_by_rule)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_openai import FakeOpenAI  # noqa: E402
+from fake_openai import FakeOpenAI, server_fixtures  # noqa: E402
 
 from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
 from rag.answer.llm import SYSTEM, OpenAIAnswerer, is_instruction, verify  # noqa: E402
@@ -29,16 +29,7 @@ INJECTED = ("Negotiators met again in Geneva in early July. The tariff truce was
             "Officials declined to comment on the next round.")
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
-    fake.default = NOT_FOUND
+fake, _fresh = server_fixtures(KEY, NOT_FOUND)
 
 
 @pytest.fixture(scope="module")
