@@ -169,8 +169,7 @@ def _different_speakers(a: str, b: str) -> bool:
 
 def _asked(question: str, sentence: str) -> set[str]:
     """Which of the question's words a sentence has: two reports of one fact match the same ones."""
-    have = {t[:5] for t in content_terms(sentence)}
-    return {t[:5] for t in content_terms(question)} & have
+    return _stems(question) & _stems(sentence)
 
 
 def _slot(question: str, sentence: str, value: str | None) -> set[str]:
@@ -180,8 +179,7 @@ def _slot(question: str, sentence: str, value: str | None) -> set[str]:
     at = sentence.index(value)
     before = re.findall(r"\S+", sentence[:at])[-_WINDOW:]
     after = re.findall(r"\S+", sentence[at + len(value):])[:_WINDOW]
-    wanted = {t[:5] for t in content_terms(question)}
-    return {t[:5] for t in content_terms(" ".join(before + after))} & wanted
+    return _stems(" ".join(before + after)) & _stems(question)
 
 
 def _same_slot(a: set[str], b: set[str]) -> bool:
