@@ -13,6 +13,13 @@ ARTICLES = {
                        "Council members met twice in the town hall.\n",
     "wheat-may.txt": "date 2025-05-20\nEastbay grain deal.\n"
                      "The Eastbay council later agreed to purchase 40,000 tonnes of grain from Northwind farms.\n",
+    "timber-deal.txt": "date 2025-02-03\nEastbay and Northwind deal.\n"
+                        "Eastbay agreed to lower port fees in exchange for Northwind cracking down on the illegal "
+                        "timber trade.\n",
+    "timber-levy.txt": "date 2025-02-20\nNorthwind timber rules.\n"
+                       "Northwind keeps a 15% levy on shipments linked to the illegal timber trade.\n",
+    "port-levy.txt": "date 2025-03-15\nEastbay port charges.\n"
+                     "Eastbay raised its general port levy rate to 8% this spring.\n",
     "levy-january.txt": "date 2025-01-30\nNorthwind fertiliser levy.\n"
                         "Northwind raised the levy on fertiliser imports to 8 per cent in January, officials said.\n",
     "levy-april.txt": "date 2025-04-28\nNorthwind farm costs.\n"
@@ -42,6 +49,13 @@ def test_each_part_of_a_compound_question_is_answered_and_cited(rag):
     assert "wheat" in a.citations[0].quote and "40,000 tonnes" in a.text.splitlines()[0], a.text
     for c in a.citations:
         assert quote_ok(c, rag.article(c.doc_id)["text"])
+
+
+def test_a_later_part_that_points_back_is_asked_about_what_the_first_answer_named(rag):
+    """"tied to it" means the illegal timber trade the first answer named, not any levy rate."""
+    a = rag.ask("What illicit trade did Eastbay want Northwind to crack down on, and what levy rate is tied to it?")
+    assert [c.doc_id for c in a.citations] == ["timber-deal.txt", "timber-levy.txt"], a.text
+    assert a.text.startswith("15% [2]"), a.text
 
 
 def test_a_month_in_the_question_picks_that_months_fact(rag):

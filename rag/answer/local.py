@@ -20,6 +20,8 @@ LIST_RESCORE = 12
 PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
                     r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)(?!\w)")
+_WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
+                      r"will|would|can|could)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -137,16 +139,17 @@ class LocalAnswerer:
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
         value the part asks for. Passages were retrieved for the whole question, so each part reads beyond
-        the top k and embeds its leading sentences. A later part that points back at a thing ("how much of
-        it") also looks for the words the first part's answer brought. None when the first part finds nothing."""
+        the top k and embeds its leading sentences. A later part that points back at a thing ("what rate
+        are the tariffs tied to it") is asked about what the first answer named ("illegal fentanyl trade").
+        None when the first part finds nothing."""
         first = self._fits(parts[0], passages)
         if not first:
             return None
-        context = " ".join(sorted(content_terms(first[0].text) - content_terms(parts[0])))
+        named = _named(parts[0], first[0].text)
         chosen, used = [(parts[0], question_kind(parts[0]), first[0])], {(first[0].passage.hit.doc_id, first[0].start)}
         for part in parts[1:]:
-            fits = self._fits(f"{part} {context}" if _POINTS_BACK.search(part) else part, passages)
-            x = next((x for x in fits if (x.passage.hit.doc_id, x.start) not in used), None)
+            asked = f"{part} {named}" if named and _POINTS_BACK.search(part) else part
+            x = next((x for x in self._fits(asked, passages) if (x.passage.hit.doc_id, x.start) not in used), None)
             if x is not None:
                 used.add((x.passage.hit.doc_id, x.start))
                 chosen.append((part, question_kind(part), x))
@@ -211,6 +214,17 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     if not phrase or phrase not in sentence:
         return phrase
     return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
+
+
+def _named(question: str, sentence: str) -> str:
+    """What the sentence names for the thing a "what/which X ..." question asks about: X with the two words
+    before it in the sentence ("What illicit trade ...?" -> "illegal fentanyl trade"); empty when absent."""
+    m = _WH_HEAD.match(question)
+    if not m:
+        return ""
+    words = re.findall(r"[\w’'-]+", sentence)
+    at = next((i for i, w in enumerate(words) if w.lower()[:5] == m.group(1).lower()[:5]), None)
+    return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
 def _missing_numbers(question: str, sentence: str) -> float:

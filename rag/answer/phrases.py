@@ -50,8 +50,9 @@ def question_kind(question: str) -> str | None:
     q = question.lower()
     if re.search(r"\b(when|(what|which) (date|day|month|year)|by when|deadline|how long ago)\b", q):
         return "date"
-    if re.search(r"\b(how (many|much|high|big|large|long)|what (percent|percentage|rate|level|share|amount|number|"
-                 r"value|figure|size)|which (rate|level|percentage)|what tariff rate|"
+    if re.search(r"\b(how (many|much|high|big|large|long)|"
+                 r"what (?:\w+ )?(percent|percentage|rate|level|share|amount|number|value|figure|size)|"
+                 r"which (rate|level|percentage)|"
                  r"what(?:'s| is| was| are| were) (?:the )?(?:\w+ ){0,3}(rate|percentage|level|price|amount))\b", q):
         return "number"
     if re.search(r"\b(who|whom|whose|which (official|spokes\w*|minister|secretary|negotiator|person|leader|president|"
