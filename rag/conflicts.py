@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .answer.phrases import best_phrase, wants_list
 from .cite import content_terms
@@ -128,6 +128,14 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
     return sides
 
 
+class _Take(NamedTuple):
+    """A sentence as a stance: what it denies of the question (empty when it affirms), and its words."""
+
+    item: Ranked
+    denied: set[str]
+    words: set[str]
+
+
 def _stance_sides(question: str, pool: list[Ranked], limit: int) -> list[Side] | None:
     """The best sentence taking a stance and the best one taking the other (the affirming one has a word
     the denial governs), from another article or another speaker; then, up to `limit`, the best opposing
@@ -136,30 +144,31 @@ def _stance_sides(question: str, pool: list[Ranked], limit: int) -> list[Side] |
     takes no stance."""
     described = _DESCRIBE.match(question)
     subject = _stems(described.group("subject")) if described else set()
-    takes = [(x, denied(x.text, question), _stems(x.text)) for x in sorted(pool, key=lambda x: -x.score)
+    takes = [_Take(x, denied(x.text, question), _stems(x.text)) for x in sorted(pool, key=lambda x: -x.score)
              if subject <= speaker(x.text) and not _CONDITIONAL.search(x.text)]
     pair = next(((a, b) for i, a in enumerate(takes) for b in takes[i + 1:] if _opposed(a, b)
-                 and (a[0].passage.hit.doc_id != b[0].passage.hit.doc_id or _different_speakers(a[0].text, b[0].text))),
-                None)
+                 and (_doc(a) != _doc(b) or _different_speakers(a.item.text, b.item.text))), None)
     if pair is None:
         return None
     chosen = list(pair)
     for x in takes:
         if len(chosen) >= limit:
             break
-        if (x[0].passage.hit.doc_id not in {c[0].passage.hit.doc_id for c in chosen}
-                and any(_opposed(c, x, overlap=2) for c in chosen)):
+        if _doc(x) not in {_doc(c) for c in chosen} and any(_opposed(c, x, overlap=2) for c in chosen):
             chosen.append(x)
-    return [Side(c[0], None) for c in chosen]
+    return [Side(c.item, None) for c in chosen]
 
 
-def _opposed(a: tuple, b: tuple, overlap: int = 1) -> bool:
+def _doc(take: _Take) -> str:
+    return take.item.passage.hit.doc_id
+
+
+def _opposed(a: _Take, b: _Take, overlap: int = 1) -> bool:
     """Opposite stances on the same thing: the affirming sentence has a word the denial governs (or
     `overlap` of them, where the denial governs that many)."""
-    (_, denial, a_words), (_, other, b_words) = a, b
-    governed = denial or other
-    shared = governed & (b_words if denial else a_words)
-    return bool(denial) != bool(other) and len(shared) >= min(overlap, len(governed)) and bool(shared)
+    governed = a.denied or b.denied
+    shared = governed & (b.words if a.denied else a.words)
+    return bool(a.denied) != bool(b.denied) and len(shared) >= min(overlap, len(governed)) and bool(shared)
 
 
 def _different_speakers(a: str, b: str) -> bool:

@@ -12,14 +12,13 @@ from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
-from .phrases import best_phrase, candidates, question_kind, question_parts, wants_list
+from .phrases import MONTHS, best_phrase, candidates, question_kind, question_parts, wants_list
 
 NAME = "local"
 SCORED_CHARS = 300
 LIST_RESCORE = 12
 PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
-_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
-                    r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)(?!\w)")
+_MONTH = re.compile(rf"\b({MONTHS})(?!\w)")
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
@@ -34,6 +33,7 @@ class Scored:
     dense: float = 0.0
     score: float = 0.0
     other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
+    mismatch: float = 0.0  # names another number, year or month than the question (_missing_numbers)
 
     @property
     def text(self) -> str:
@@ -67,12 +67,13 @@ class LocalAnswerer:
                 have = content_terms(p.article[s:e])
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
-                pool.append(Scored(p, s, e, lexical=float(lex), other=other))
+                pool.append(Scored(p, s, e, lexical=float(lex), other=other,
+                                   mismatch=_missing_numbers(question, p.article[s:e])))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
         # then only the leaders are embedded on their own, since encoding is most of an answer's time.
         for x in pool:
             x.dense = x.passage.hit.similarity
-            x.score = self._score(question, kind, unknown, x)
+            x.score = self._score(kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
         # A list draws on several sentences and a stance is weighed against the other side's best
         # sentence, so more of them are embedded on their own.
@@ -86,14 +87,14 @@ class LocalAnswerer:
             query = self.embedder.embed_query(question)
             for x, v in zip(top, vecs):
                 x.dense = float(query @ v)
-                x.score = self._score(question, kind, unknown, x)
+                x.score = self._score(kind, unknown, x)
         pool.sort(key=lambda x: -x.score)
         return pool, unknown
 
     @staticmethod
-    def _score(question: str, kind: str | None, unknown: float, x: Scored) -> float:
+    def _score(kind: str | None, unknown: float, x: Scored) -> float:
         return (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
-                - 0.15 * unknown - 0.2 * _missing_numbers(question, x.text))
+                - 0.15 * unknown - 0.2 * x.mismatch)
 
     def stream(self, question: str, passages: list[Passage], others: list[Passage] = ()):
         answer = self.answer(question, passages, others)
@@ -121,7 +122,7 @@ class LocalAnswerer:
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
-                   if x is best or not _missing_numbers(question, x.text)]
+                   if x is best or not x.mismatch]
         sides = disagreement(question, kind, reports, self.threshold, self.max_sentences)
         if sides:
             answer = self._disagree(question, kind, sides, diag)
@@ -175,7 +176,7 @@ class LocalAnswerer:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
             return abstention(NAME, "no verifiable quote", **diag)
-        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
+        quotes = _quotes(citations)
         head = _join(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         dated = [c for c in citations if c.published_at]
         if heads and dated:
@@ -200,7 +201,7 @@ class LocalAnswerer:
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
         if len(citations) < 2:
             return None
-        quotes = "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
+        quotes = _quotes(citations)
         text = f"Reports differ: {'; '.join(heads)}"
         if kind:
             text += f"\n\n{quotes}"
@@ -214,6 +215,11 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     if not phrase or phrase not in sentence:
         return phrase
     return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
+
+
+def _quotes(citations: list[Citation]) -> str:
+    """The numbered quotes under an answer, each with its article's date and its relative dates resolved."""
+    return "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
 
 
 def _named(question: str, sentence: str) -> str:

@@ -78,7 +78,7 @@ _ASKS = re.compile(r"^(?:(?:who|whom|whose|what|which)\s+\S+\s+\S+|\w+(?:\s+[\wâ
 def question_parts(question: str) -> list[str]:
     """The questions a compound one asks ("Which product ..., and how much of it ...?"), each answered on its
     own; a single question comes back whole."""
-    parts = [p.strip(" ,?")[:1].upper() + p.strip(" ,?")[1:] + "?" for p in _SECOND_QUESTION.split(question)]
+    parts = [p[:1].upper() + p[1:] + "?" for p in (p.strip(" ,?") for p in _SECOND_QUESTION.split(question))]
     if len(parts) < 2 or not all(_ASKS.match(p) for p in parts[1:]):
         return [question]
     return parts
