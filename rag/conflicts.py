@@ -13,13 +13,16 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from .answer.phrases import best_phrase, wants_list
+from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
 from .cite import content_terms
 from .dates import knows_year, span
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
                        r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
+# a date that is to move: "a likely postponement of a mid-August deadline", "the truce was extended"
+_RESCHEDULED = re.compile(r"\b(?:postpone\w*|delay(?:s|ed|ing)?|extend(?:s|ed|ing)?|extension|push(?:es|ed|ing)?\s+back|"
+                          r"defer(?:s|red|ring|ral)?|reschedul\w*|(?:bring|brought|mov(?:e|ed|ing))\s+forward)\b", re.I)
 _CONDITIONAL = re.compile(r"\b(if|unless)\b", re.I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
 _DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:describe|characteri[sz]e|view|see|assess)\b", re.I)
@@ -110,6 +113,54 @@ def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshol
     if not sides or len(sides) < 2:
         return None
     return sorted(sides, key=lambda s: (s.published_at or "",), reverse=True)
+
+
+def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Ranked]) -> list[Side] | None:
+    """The answer's date against a report, from another article and not an older one, that the date is to move.
+    The date is the one the question names ("Will the truce end on August 12?") or else the one the answer
+    gives ("When does the truce expire?"). The report names its month next to the move ("a likely postponement
+    of a mid-August deadline") and no other day of it. It need not answer the question on its own: it rarely
+    repeats the question's words, so it is found by the date and the move, in the passages retrieved for it."""
+    value = best_phrase(kind, question, best.text) if kind else None
+    asked = month_days(question) or (month_days(value) if kind == "date" and value else {})
+    if not asked:
+        return None
+    for x in ranked:
+        if x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best):
+            continue
+        if any(month_days(x.text).get(m, set()) - days for m, days in asked.items() if days):
+            continue
+        moved = _moved(x.text, set(asked))
+        if moved:
+            sides = [Side(best, value), Side(x, moved if kind else None)]
+            return sorted(sides, key=lambda s: (s.published_at or "",), reverse=True)
+    return None
+
+
+def _moved(sentence: str, months: set[str]) -> str | None:
+    """The words that move one of `months`, quoted from the sentence ("postponement of a mid-August deadline",
+    "the April 30 deadline was extended"); None when none does."""
+    for m in _RESCHEDULED.finditer(sentence):
+        for month, _, start, end in month_mentions(sentence):
+            if month not in months:
+                continue
+            if start >= m.end() and _near(sentence[m.end():start]):
+                tail = re.match(r"\S*(?:\s+[\w-]+)?", sentence[end:])
+                return sentence[m.start():end + tail.end()].rstrip(".,;:")
+            if end <= m.start() and _near(sentence[end:m.start()]):
+                return sentence[sentence.rfind(" ", 0, start) + 1:m.end()]
+    return None
+
+
+def _near(gap: str) -> bool:
+    """Few words and no clause break between a move and its date ("postponed, officials said on Aug 3" dates
+    the report)."""
+    return len(_content_words(gap)) < _WINDOW and not re.search(r"[,;:.—–]", gap)
+
+
+def _older(x: Ranked, than: Ranked) -> bool:
+    a, b = x.passage.hit.published_at, than.passage.hit.published_at
+    return bool(a and b) and a < b
 
 
 def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> list[Side] | None:

@@ -7,7 +7,7 @@ import pytest
 from conftest import indexed_rag
 
 from rag.cite import quote_ok
-from rag.conflicts import denied
+from rag.conflicts import _moved, denied
 
 ARTICLES = {
     "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
@@ -40,6 +40,12 @@ ARTICLES = {
                       "session.\n",
     "mill-june.txt": "date 2025-06-15\nGreyfield mill visit.\n"
                      "The Greyfield mill economy is not sustainable, a union leader told Governor Alma Ruiz.\n",
+    "ceasefire-march.txt": "date 2025-03-03\nLakeside ceasefire holds.\n"
+                           "The Lakeside ceasefire between the two militias is set to expire on April 30. "
+                           "The April 2 deadline for the Lakeside harbour fees was postponed.\n",
+    "ceasefire-april.txt": "date 2025-04-10\nLakeside talks stall.\n"
+                           "Mediators expect a delay of the late-April deadline for the militias to disarm, "
+                           "the envoy told reporters.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -114,6 +120,27 @@ def test_a_denial_across_filler_words_against_an_affirmation(rag):
     assert [c.doc_id for c in a.citations] == ["ferry-june.txt", "ferry-may.txt"], a.text
     assert "not part of a formal" in a.citations[0].quote and "first round" in a.citations[1].quote
     assert not any(" if " in c.quote for c in a.citations), a.text
+
+
+@pytest.mark.parametrize("question", ["Will the Lakeside ceasefire end on April 30?",
+                                      "When does the Lakeside ceasefire expire?"])
+def test_a_later_report_that_the_date_will_move(rag, question):
+    """The later report shares few of the question's words; its month next to "delay" makes it the other
+    side. A move of another day of that month (the April 2 fees deadline) is another fact."""
+    a = _checked(rag, rag.ask(question))
+    assert a.text.startswith("Reports differ:"), a.text
+    assert [c.doc_id for c in a.citations] == ["ceasefire-april.txt", "ceasefire-march.txt"], a.text
+    assert "delay of the late-April deadline" in a.citations[0].quote and "April 30" in a.citations[1].quote
+    assert "(as of 2025-04-10)" in a.text and "(as of 2025-03-03)" in a.text
+    assert not any("postponed" in c.quote for c in a.citations), a.text
+
+
+def test_the_words_that_move_a_date():
+    assert _moved("a likely postponement of a mid-August deadline for levies", {"aug"}) == (
+        "postponement of a mid-August deadline")
+    assert _moved("The April 30 deadline was extended by a month.", {"apr"}) == "April 30 deadline was extended"
+    assert _moved("The vote was postponed, officials said on Aug 3.", {"aug"}) is None  # dates the report
+    assert _moved("The August 12 deadline was extended.", {"apr"}) is None
 
 
 def test_a_question_one_article_answers_is_not_a_conflict(rag):

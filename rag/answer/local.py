@@ -7,18 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cite import content_terms
-from ..conflicts import Side, asks_stance, disagreement
+from ..conflicts import Side, asks_stance, disagreement, rescheduled
 from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
-from .phrases import MONTHS, best_phrase, candidates, question_kind, question_parts, wants_list
+from .phrases import best_phrase, candidates, month_days, question_kind, question_parts, wants_list
 
 NAME = "local"
 SCORED_CHARS = 300
 LIST_RESCORE = 12
 PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
-_MONTH = re.compile(rf"\b({MONTHS})(?!\w)")
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
@@ -123,7 +122,8 @@ class LocalAnswerer:
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
                    if x is best or not x.mismatch]
-        sides = disagreement(question, kind, reports, self.threshold, self.max_sentences)
+        sides = (disagreement(question, kind, reports, self.threshold, self.max_sentences)
+                 or rescheduled(question, kind, best, everything))
         if sides:
             answer = self._disagree(question, kind, sides, diag)
             if answer is not None:
@@ -237,13 +237,9 @@ def _missing_numbers(question: str, sentence: str) -> float:
     """A number or year the question names but the evidence lacks ("in 2024") means a different fact, as
     does evidence that names months but not the one asked about ("in April" against "in January")."""
     wanted = set(re.findall(r"\d[\d,.]*\d|\d", question))
-    months = _months(question)
-    other_month = bool(months) and bool(_months(sentence)) and not months & _months(sentence)
+    months, named = set(month_days(question)), set(month_days(sentence))
+    other_month = bool(months) and bool(named) and not months & named
     return float(bool(wanted - set(re.findall(r"\d[\d,.]*\d|\d", sentence))) or other_month)
-
-
-def _months(text: str) -> set[str]:
-    return {m.group(1)[:3].lower() for m in _MONTH.finditer(text)}
 
 
 def _as_of(c: Citation) -> str:

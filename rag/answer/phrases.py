@@ -14,6 +14,7 @@ _DATE = re.compile(
     rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTHS})(?:\s+\d{{4}})?"
     rf"|(?:mid-|early\s+|late\s+)?(?:{MONTHS})(?:\s+\d{{4}})?"
     rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{DAYS})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
+_MONTH_DAY = re.compile(rf"\b({MONTHS})(?!\w)(?:\s+(\d{{1,2}})(?!\d))?|\b(\d{{1,2}})\s+({MONTHS})(?!\w)")
 _NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
                      r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)(?!\w)){0,2}"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
@@ -44,6 +45,23 @@ _ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]
                           re.I)
 _STOP = set("the a an of to in on at for and or is are was were be been does did do what which who whom whose when "
             "where why how with by from that this it its as has have had will would can could said says".split())
+
+
+def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
+    """Each month a text names ("jan".."dec"), with the day named with it and where the mention sits."""
+    out = []
+    for m in _MONTH_DAY.finditer(text):
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        out.append((month[:3].lower(), day, m.start(), m.end()))
+    return out
+
+
+def month_days(text: str) -> dict[str, set[str]]:
+    """The months a text names, each with the days named with it ("August 12" -> {"aug": {"12"}})."""
+    out: dict[str, set[str]] = {}
+    for month, day, _, _ in month_mentions(text):
+        out.setdefault(month, set()).update([day] if day else [])
+    return out
 
 
 def question_kind(question: str) -> str | None:
