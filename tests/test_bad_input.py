@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
-from conftest import SEEDS, run_rag
+from conftest import RAG_BIN, SEEDS, run_rag
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +98,16 @@ def test_bad_arguments_fail_with_one_line(env, args, message):
 def test_control_characters_in_question_are_ignored(env):
     out = run_rag("ask", "When does the\x07 tariff truce\x1b expire?", "--json", env=env)
     assert out.returncode == 0 and "August 12" in json.loads(out.stdout)["answer"]
+
+
+def test_a_reader_that_has_gone_gets_no_error(env):
+    """`rag ask ... | head -1`: a closed pipe ends the command quietly, as it does for other Unix tools."""
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run([RAG_BIN, "ask", "When does the tariff truce expire?"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, timeout=300)
+    os.close(write)
+    assert proc.stderr.strip() == "" and proc.returncode == 141, proc.stderr
 
 
 ODD_ARTICLES = {
