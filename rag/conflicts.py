@@ -5,7 +5,8 @@ sentence hides that. Here two sentences disagree when both would answer the ques
 (score over the abstention threshold), come from different articles (or from different speakers
 quoted in one article), and either name different values of the asked kind in the same slot (the
 question's words next to the value) or, for a yes/no question or one asking how someone describes
-something, take opposite stances.
+something, take opposite stances. A report that the answer's date is to move ("a likely postponement of
+a mid-August deadline") is the other side of that date.
 """
 from __future__ import annotations
 
