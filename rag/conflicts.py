@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol
 
 from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
 from .cite import content_terms
-from .dates import knows_year, span
+from .dates import annotate, knows_year, span
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
@@ -119,11 +119,12 @@ def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshol
 def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Ranked]) -> list[Side] | None:
     """The answer's date against a report, from another article and not an older one, that the date is to move.
     The date is the one the question names ("Will the truce end on August 12?") or else the one the answer
-    gives ("When does the truce expire?"). The report names its month next to the move ("a likely postponement
+    gives ("When does the truce expire?"), a relative one read against its article's date. The report names its month next to the move ("a likely postponement
     of a mid-August deadline") and no other day of it. It need not answer the question on its own: it rarely
     repeats the question's words, so it is found by the date and the move, in the passages retrieved for it."""
     value = best_phrase(kind, question, best.text) if kind else None
-    asked = month_days(question) or (month_days(value) if kind == "date" and value else {})
+    dated = annotate(value, best.passage.hit.published_at, _before(best.text, value)) if kind == "date" and value else ""
+    asked = month_days(question) or month_days(dated)
     if not asked:
         return None
     for x in ranked:

@@ -46,6 +46,10 @@ ARTICLES = {
     "ceasefire-april.txt": "date 2025-04-10\nLakeside talks stall.\n"
                            "Mediators expect a delay of the late-April deadline for the militias to disarm, "
                            "the envoy told reporters.\n",
+    "permit-may.txt": "date 2025-05-20\nRiverside permits.\n"
+                      "The Riverside fishing permit scheme is set to lapse next month.\n",
+    "permit-june.txt": "date 2025-06-02\nRiverside permit talks.\n"
+                       "Officials announced an extension of the June deadline for anglers, the council said.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -133,6 +137,14 @@ def test_a_later_report_that_the_date_will_move(rag, question):
     assert "delay of the late-April deadline" in a.citations[0].quote and "April 30" in a.citations[1].quote
     assert "(as of 2025-04-10)" in a.text and "(as of 2025-03-03)" in a.text
     assert not any("postponed" in c.quote for c in a.citations), a.text
+
+
+def test_a_move_of_the_month_a_relative_date_means(rag):
+    """"next month" in an article of May 2025 is June, which the later report extends."""
+    a = _checked(rag, rag.ask("When does the Riverside fishing permit scheme lapse?"))
+    assert a.text.startswith("Reports differ: extension of the June deadline [1] (as of 2025-06-02); "
+                             "next month (June 2025) [2] (as of 2025-05-20)"), a.text
+    assert [c.doc_id for c in a.citations] == ["permit-june.txt", "permit-may.txt"]
 
 
 def test_the_words_that_move_a_date():
