@@ -113,39 +113,42 @@ def disagreement(question: str, kind: str | None, ranked: list[Ranked], threshol
         return None
     if not sides or len(sides) < 2:
         return None
+    return _newest_first(sides)
+
+
+def _newest_first(sides: list[Side]) -> list[Side]:
     return sorted(sides, key=lambda s: (s.published_at or "",), reverse=True)
 
 
 def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Ranked]) -> list[Side] | None:
     """The answer's date against a report, from another article and not an older one, that the date is to move.
     The date is the one the question names ("Will the truce end on August 12?") or else the one the answer
-    gives ("When does the truce expire?"), a relative one read against its article's date. The report names its month next to the move ("a likely postponement
-    of a mid-August deadline") and no other day of it. It need not answer the question on its own: it rarely
-    repeats the question's words, so it is found by the date and the move, in the passages retrieved for it."""
+    gives ("When does the truce expire?"), a relative one read against its article's date. The report names
+    its month next to the move ("a likely postponement of a mid-August deadline") and no other day of it. It
+    need not answer the question on its own: it rarely repeats the question's words, so it is found by the
+    date and the move, in the passages retrieved for it."""
     value = best_phrase(kind, question, best.text) if kind else None
     dated = annotate(value, best.passage.hit.published_at, _before(best.text, value)) if kind == "date" and value else ""
     asked = month_days(question) or month_days(dated)
     if not asked:
         return None
     for x in ranked:
-        if x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best):
+        if x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best) or not _RESCHEDULED.search(x.text):
             continue
-        if any(month_days(x.text).get(m, set()) - days for m, days in asked.items() if days):
+        mentions = month_mentions(x.text)
+        if any(day and day not in asked[month] for month, day, _, _ in mentions if asked.get(month)):
             continue
-        moved = _moved(x.text, set(asked))
+        moved = _moved(x.text, [m for m in mentions if m[0] in asked])
         if moved:
-            sides = [Side(best, value), Side(x, moved if kind else None)]
-            return sorted(sides, key=lambda s: (s.published_at or "",), reverse=True)
+            return _newest_first([Side(best, value), Side(x, moved if kind else None)])
     return None
 
 
-def _moved(sentence: str, months: set[str]) -> str | None:
-    """The words that move one of `months`, quoted from the sentence ("postponement of a mid-August deadline",
-    "the April 30 deadline was extended"); None when none does."""
+def _moved(sentence: str, mentions: list[tuple[str, str | None, int, int]]) -> str | None:
+    """The words that move one of the month `mentions`, quoted from the sentence ("postponement of a mid-August
+    deadline", "the April 30 deadline was extended"); None when none does."""
     for m in _RESCHEDULED.finditer(sentence):
-        for month, _, start, end in month_mentions(sentence):
-            if month not in months:
-                continue
+        for _, _, start, end in mentions:
             if start >= m.end() and _near(sentence[m.end():start]):
                 tail = re.match(r"\S*(?:\s+[\w-]+)?", sentence[end:])
                 return sentence[m.start():end + tail.end()].rstrip(".,;:")

@@ -20,6 +20,7 @@ LIST_RESCORE = 12
 PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
+_NUMBERS = re.compile(r"\d[\d,.]*\d|\d")
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -57,6 +58,7 @@ class LocalAnswerer:
         total = float(weights.sum()) or 1.0
         kind = question_kind(question)
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.df(terms)) if d == 0) / total)
+        numbers, months = set(_NUMBERS.findall(question)), set(month_days(question))
         seen, pool = set(), []
         for p, other in [*((p, False) for p in passages), *((p, True) for p in others)]:
             for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
@@ -67,7 +69,7 @@ class LocalAnswerer:
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
                 pool.append(Scored(p, s, e, lexical=float(lex), other=other,
-                                   mismatch=_missing_numbers(question, p.article[s:e])))
+                                   mismatch=_missing_numbers(numbers, months, p.article[s:e])))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
         # then only the leaders are embedded on their own, since encoding is most of an answer's time.
         for x in pool:
@@ -233,13 +235,13 @@ def _named(question: str, sentence: str) -> str:
     return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
-def _missing_numbers(question: str, sentence: str) -> float:
-    """A number or year the question names but the evidence lacks ("in 2024") means a different fact, as
-    does evidence that names months but not the one asked about ("in April" against "in January")."""
-    wanted = set(re.findall(r"\d[\d,.]*\d|\d", question))
-    months, named = set(month_days(question)), set(month_days(sentence))
-    other_month = bool(months) and bool(named) and not months & named
-    return float(bool(wanted - set(re.findall(r"\d[\d,.]*\d|\d", sentence))) or other_month)
+def _missing_numbers(numbers: set[str], months: set[str], sentence: str) -> float:
+    """A number or year the question names (`numbers`) but the evidence lacks ("in 2024") means a different
+    fact, as does evidence that names months but none the question names ("in April" against "in January").
+    The question's numbers and months are read once per question, not once per sentence."""
+    named = set(month_days(sentence)) if months else set()
+    other_month = bool(named) and not months & named
+    return float(bool(numbers - set(_NUMBERS.findall(sentence))) or other_month)
 
 
 def _as_of(c: Citation) -> str:
