@@ -16,14 +16,21 @@ from typing import NamedTuple, Protocol
 
 from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
 from .cite import content_terms
+from .countries import countries
 from .dates import annotate, knows_year, span
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
                        r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
+_NOT = re.compile(r"\b(?:no|not|never|nor|neither|n[o’']t|\w+n[’']t)\b", re.I)
 # a date that is to move: "a likely postponement of a mid-August deadline", "the truce was extended"
 _RESCHEDULED = re.compile(r"\b(?:postpone\w*|delay(?:s|ed|ing)?|extend(?:s|ed|ing)?|extension|push(?:es|ed|ing)?\s+back|"
                           r"defer(?:s|red|ring|ral)?|reschedul\w*|(?:bring|brought|mov(?:e|ed|ing))\s+forward)\b", re.I)
+# an amount that changed: "the United States agreed to lower tariffs on Chinese goods"
+_CHANGED = re.compile(r"\b(?:lower(?:s|ed|ing)?|cut(?:s|ting)?|reduc(?:e|es|ed|ing|tion)|slash(?:es|ed|ing)?|"
+                      r"halv(?:e|es|ed|ing)|rais(?:e|es|ed|ing)|increas(?:e|es|ed|ing)|hik(?:e|es|ed|ing)|"
+                      r"doubl(?:e|es|ed|ing)|remov(?:e|es|ed|ing|al)|lift(?:s|ed|ing)?|scrap(?:s|ped|ping)?|"
+                      r"roll(?:s|ed|ing)?\s+back)\b", re.I)
 _CONDITIONAL = re.compile(r"\b(if|unless)\b", re.I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
 _DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:describe|characteri[sz]e|view|see|assess)\b", re.I)
@@ -77,6 +84,16 @@ def denied(sentence: str, question: str) -> set[str]:
         if after or before:
             return after or before
     return set()
+
+
+def excludes(sentence: str, question: str) -> bool:
+    """A plain negation right before one of the question's words, or the country it names however named ("rises
+    for all, although not China" against "Chinese goods"): the sentence's value is not one for what is asked."""
+    for m in _NOT.finditer(sentence):
+        after = " ".join(_content_words(sentence[m.end():])[:1])
+        if _stems(after) & _stems(question) or countries(after) & countries(question):
+            return True
+    return False
 
 
 def _content_words(text: str) -> list[str]:
@@ -141,6 +158,43 @@ def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Rank
         moved = _moved(x.text, [m for m in mentions if m[0] in asked])
         if moved:
             return _newest_first([Side(best, value), Side(x, moved if kind else None)])
+    return None
+
+
+def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked]) -> list[Side] | None:
+    """The answer's amount against a report, from another article and not an older one, that the amount
+    changed ("the United States agreed to lower tariffs on Chinese goods"). Such a report gives no new figure,
+    so it is no value conflict, and seldom scores as an answer. The change governs, before any clause break,
+    two of the question's words that sit next to the answer's value (what the value is a value of), and the
+    report has every question word the answer has (a cut of the duty on steel is not one on lumber). A question
+    about a threatened or conditional amount ("What rate did Trump threaten if ...?") is not answered by it."""
+    if kind != "number" or _CONDITIONAL.search(question) or re.search(r"\bthreat", question, re.I):
+        return None
+    value = best_phrase(kind, question, best.text)
+    slot, asked = _slot(question, best.text, value), _asked(question, best.text)
+    if len(slot) < 2:
+        return None
+    for x in ranked:
+        if (x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best) or _CONDITIONAL.search(x.text)
+                or not _CHANGED.search(x.text) or not asked <= _asked(question, x.text)):
+            continue
+        changed = _changed(x.text, slot)
+        if changed:
+            return _newest_first([Side(best, value), Side(x, changed)])
+    return None
+
+
+def _changed(sentence: str, slot: set[str]) -> str | None:
+    """The words that change the amount, quoted ("lower tariffs on Chinese goods", "cut the duty on steel to 15
+    per cent"); None when no change governs two of the `slot` words before a clause break."""
+    for m in _CHANGED.finditer(sentence):
+        clause = re.split(r"[,;:.—–](?!\d)", sentence[m.end():], maxsplit=1)[0]
+        governed = [w for w in _content_words(clause)[:_WINDOW] if _stems(w) & slot]
+        if len(governed) < 2:
+            continue
+        end = clause.index(governed[-1]) + len(governed[-1])
+        figure = re.match(r"\s+(?:to|by)\s+\S*\d[\d.,]*(?:\s*(?:%|per\s?cent|percent))?", clause[end:])
+        return sentence[m.start():m.end() + end + (figure.end() if figure else 0)].rstrip(".,;:")
     return None
 
 

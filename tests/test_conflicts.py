@@ -8,7 +8,9 @@ from conftest import indexed_rag
 
 from rag.cite import quote_ok
 from rag.answer.phrases import month_mentions
-from rag.conflicts import _moved, denied
+from rag.answer.phrases import question_kind
+from rag.conflicts import _changed, _moved, denied, excludes
+from rag.countries import mentions
 
 ARTICLES = {
     "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
@@ -51,6 +53,16 @@ ARTICLES = {
                       "The Riverside fishing permit scheme is set to lapse next month.\n",
     "permit-june.txt": "date 2025-06-02\nRiverside permit talks.\n"
                        "Officials announced an extension of the June deadline for anglers, the council said.\n",
+    "steel-march.txt": "date 2025-03-10\nCanada steel duty.\n"
+                       "Canada's import duty on Mexican steel is 25 per cent, the finance ministry said on Monday.\n",
+    "steel-may.txt": "date 2025-05-18\nCanada and Mexico reach a steel deal.\n"
+                     "Under the deal, Canada agreed to lower the import duty on Mexican steel in exchange for export "
+                     "quotas.\n",
+    "lumber-june.txt": "date 2025-06-01\nLumber duties rise.\n"
+                       "The 10 per cent duty on imported lumber rises for most countries next month, although not "
+                       "Mexico.\n",
+    "lumber-april.txt": "date 2025-04-22\nMexican lumber.\n"
+                        "Lumber from Mexico pays a 6 per cent duty under the 2023 forestry pact.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -158,6 +170,46 @@ def test_the_words_that_move_a_date():
     assert _moves("The April 30 deadline was extended by a month.", {"apr"}) == "April 30 deadline was extended"
     assert _moves("The vote was postponed, officials said on Aug 3.", {"aug"}) is None  # dates the report
     assert _moves("The August 12 deadline was extended.", {"apr"}) is None
+
+
+def test_a_later_report_that_the_amount_changed(rag):
+    """The later deal gives no new figure, so it is no value conflict; it lowers the very duty the answer's
+    figure is a figure of, so it is the other side."""
+    a = _checked(rag, rag.ask("What is Canada’s duty rate on Mexican steel?"))
+    assert a.text.startswith("Reports differ: lower the import duty on Mexican steel [1] (as of 2025-05-18); "
+                             "25 per cent [2] (as of 2025-03-10)"), a.text
+    assert [c.doc_id for c in a.citations] == ["steel-may.txt", "steel-march.txt"]
+
+
+def test_the_words_that_change_an_amount():
+    slot = {"duty", "mexic", "steel"}
+    assert _changed("Canada agreed to lower the import duty on Mexican steel in exchange", slot) == (
+        "lower the import duty on Mexican steel")
+    assert _changed("Canada cut fees, and its duty on Mexican steel stays", slot) is None  # another clause
+    assert _changed("Canada cut the duty on Mexican steel to 15.5 per cent.", slot) == (
+        "cut the duty on Mexican steel to 15.5 per cent")
+    assert _changed("Canada raised rail fares for steel workers", slot) is None  # one of the words
+
+
+def test_a_value_for_everyone_but_the_country_asked_about(rag):
+    """"rises for most countries, although not Mexico" gives no duty for Mexican lumber."""
+    assert excludes("The 10 per cent duty rises for most countries, although not Mexico.", "What is the duty on Mexican lumber?")
+    assert not excludes("The 10 per cent duty rises, but not before July.", "What is the duty on Mexican lumber?")
+    assert excludes("The 10 per cent blanket rate is expected to increase for dozens of economies - although not "
+                    "China - come Aug 1.", "What is the US tariff rate on Chinese goods?")  # a demonym
+    a = _checked(rag, rag.ask("What is the duty rate on Mexican lumber?"))
+    assert a.text.startswith("6 per cent [1]"), a.text
+
+
+def test_a_country_by_its_name_demonym_or_capital():
+    text = "Trump slapped tariffs on China of 145 per cent and Beijing responded; Chinese-made and American goods."
+    assert [(c, text[a:b]) for c, a, b in mentions(text)] == [
+        ("china", "China"), ("china", "Beijing"), ("china", "Chinese"), ("united states", "American")]
+    assert mentions("no capitalised word here") == []
+
+
+def test_a_possessive_rate_question_asks_for_a_number():
+    assert question_kind("What is China's tariff rate on US goods?") == "number"
 
 
 def test_a_question_one_article_answers_is_not_a_conflict(rag):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cite import content_terms
-from ..conflicts import Side, asks_stance, disagreement, rescheduled
+from ..conflicts import Side, asks_stance, disagreement, excludes, rescheduled, revised
 from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
@@ -33,7 +33,7 @@ class Scored:
     dense: float = 0.0
     score: float = 0.0
     other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
-    mismatch: float = 0.0  # names another number, year or month than the question (_missing_numbers)
+    mismatch: float = 0.0  # names another number, year or month than the question, or denies its words
 
     @property
     def text(self) -> str:
@@ -59,6 +59,8 @@ class LocalAnswerer:
         kind = question_kind(question)
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.df(terms)) if d == 0) / total)
         numbers, months = set(_NUMBERS.findall(question)), set(month_days(question))
+        # "The 10 per cent rate is to rise, although not for China" gives no rate for China
+        denial_counts = bool(kind) and not asks_stance(question)
         seen, pool = set(), []
         for p, other in [*((p, False) for p in passages), *((p, True) for p in others)]:
             for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
@@ -68,8 +70,10 @@ class LocalAnswerer:
                 have = content_terms(p.article[s:e])
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
-                pool.append(Scored(p, s, e, lexical=float(lex), other=other,
-                                   mismatch=_missing_numbers(numbers, months, p.article[s:e])))
+                mismatch = _missing_numbers(numbers, months, p.article[s:e])
+                if denial_counts and not mismatch and excludes(p.article[s:e], question):
+                    mismatch = 1.0
+                pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
         # then only the leaders are embedded on their own, since encoding is most of an answer's time.
         for x in pool:
@@ -125,7 +129,7 @@ class LocalAnswerer:
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
                    if x is best or not x.mismatch]
         sides = (disagreement(question, kind, reports, self.threshold, self.max_sentences)
-                 or rescheduled(question, kind, best, everything))
+                 or rescheduled(question, kind, best, everything) or revised(question, kind, best, everything))
         if sides:
             answer = self._disagree(question, kind, sides, diag)
             if answer is not None:

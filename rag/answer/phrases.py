@@ -71,7 +71,7 @@ def question_kind(question: str) -> str | None:
     if re.search(r"\b(how (many|much|high|big|large|long)|"
                  r"what (?:\w+ )?(percent|percentage|rate|level|share|amount|number|value|figure|size)|"
                  r"which (rate|level|percentage)|"
-                 r"what(?:'s| is| was| are| were) (?:the )?(?:\w+ ){0,3}(rate|percentage|level|price|amount))\b", q):
+                 r"what(?:'s| is| was| are| were) (?:the )?(?:[\w’'-]+ ){0,3}(rate|percentage|level|price|amount))\b", q):
         return "number"
     if re.search(r"\b(who|whom|whose|which (official|spokes\w*|minister|secretary|negotiator|person|leader|president|"
                  r"premier|representative|member|analyst)|name of|what is the name)\b", q):
