@@ -6,7 +6,8 @@ sentence hides that. Here two sentences disagree when both would answer the ques
 quoted in one article), and either name different values of the asked kind in the same slot (the
 question's words next to the value) or, for a yes/no question or one asking how someone describes
 something, take opposite stances. A report that the answer's date is to move ("a likely postponement of
-a mid-August deadline") is the other side of that date.
+a mid-August deadline") is the other side of that date, and one that the answer's amount changed ("agreed
+to lower tariffs on Chinese goods") the other side of that amount.
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from .countries import countries
 from .dates import annotate, knows_year, span
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
-_NEGATIVE = re.compile(r"\b(no|not|never|none|nor|neither|n[o’']t|\w+n[’']t|den(y|ies|ied)|fake|false|reject(s|ed)?|"
+_PLAIN_NEGATION = r"no|not|never|nor|neither|n[o’']t|\w+n[’']t"
+_NOT = re.compile(rf"\b(?:{_PLAIN_NEGATION})\b", re.I)
+_NEGATIVE = re.compile(rf"\b({_PLAIN_NEGATION}|none|den(y|ies|ied)|fake|false|reject(s|ed)?|"
                        r"postpone(s|d|ment)?|delay(s|ed)?|cancel(s|led|ed)?|unlikely|halt(s|ed)?|suspend(s|ed)?)\b", re.I)
-_NOT = re.compile(r"\b(?:no|not|never|nor|neither|n[o’']t|\w+n[’']t)\b", re.I)
 # a date that is to move: "a likely postponement of a mid-August deadline", "the truce was extended"
 _RESCHEDULED = re.compile(r"\b(?:postpone\w*|delay(?:s|ed|ing)?|extend(?:s|ed|ing)?|extension|push(?:es|ed|ing)?\s+back|"
                           r"defer(?:s|red|ring|ral)?|reschedul\w*|(?:bring|brought|mov(?:e|ed|ing))\s+forward)\b", re.I)

@@ -193,11 +193,12 @@ def test_the_words_that_change_an_amount():
 
 def test_a_value_for_everyone_but_the_country_asked_about(rag):
     """"rises for most countries, although not Mexico" gives no duty for Mexican lumber."""
-    assert excludes("The 10 per cent duty rises for most countries, although not Mexico.", "What is the duty on Mexican lumber?")
-    assert not excludes("The 10 per cent duty rises, but not before July.", "What is the duty on Mexican lumber?")
+    question = "What is the duty rate on Mexican lumber?"
+    assert excludes("The 10 per cent duty rises for most countries, although not Mexico.", question)
+    assert not excludes("The 10 per cent duty rises, but not before July.", question)
     assert excludes("The 10 per cent blanket rate is expected to increase for dozens of economies - although not "
                     "China - come Aug 1.", "What is the US tariff rate on Chinese goods?")  # a demonym
-    a = _checked(rag, rag.ask("What is the duty rate on Mexican lumber?"))
+    a = _checked(rag, rag.ask(question))
     assert a.text.startswith("6 per cent [1]"), a.text
 
 

@@ -33,7 +33,7 @@ class Scored:
     dense: float = 0.0
     score: float = 0.0
     other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
-    mismatch: float = 0.0  # names another number, year or month than the question, or denies its words
+    mismatch: float = 0.0  # names another number, year or month than the question, or excludes what it asks about
 
     @property
     def text(self) -> str:
