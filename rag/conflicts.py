@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
@@ -79,7 +80,7 @@ def denied(sentence: str, question: str) -> set[str]:
     """What a sentence denies of the question: the question's words a negation cue governs, among the
     content words just after it ("wasn't part of a formal negotiation session") or else just before it
     ("the trade war is not sustainable"); empty for a sentence that denies nothing."""
-    wanted = _stems(question)
+    wanted = _question_stems(question)
     for m in _NEGATIVE.finditer(sentence):
         after = _stems(" ".join(_content_words(sentence[m.end():])[:_WINDOW])) & wanted
         before = _stems(" ".join(_content_words(sentence[:m.start()])[-_WINDOW:])) & wanted
@@ -93,9 +94,23 @@ def excludes(sentence: str, question: str) -> bool:
     for all, although not China" against "Chinese goods"): the sentence's value is not one for what is asked."""
     for m in _NOT.finditer(sentence):
         after = " ".join(_content_words(sentence[m.end():])[:1])
-        if _stems(after) & _stems(question) or countries(after) & countries(question):
+        if _stems(after) & _question_stems(question):
+            return True
+        named = countries(after)  # the country table is read only for a negated capitalised word
+        if named and named & _question_countries(question):
             return True
     return False
+
+
+@lru_cache(maxsize=64)
+def _question_stems(question: str) -> frozenset[str]:
+    """The question's `_stems`, read once per question, not once per sentence checked against it."""
+    return frozenset(_stems(question))
+
+
+@lru_cache(maxsize=64)
+def _question_countries(question: str) -> frozenset[str]:
+    return frozenset(countries(question))
 
 
 def _content_words(text: str) -> list[str]:
@@ -152,7 +167,7 @@ def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Rank
     if not asked:
         return None
     for x in ranked:
-        if x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best) or not _RESCHEDULED.search(x.text):
+        if not _could_update(x, best) or not _RESCHEDULED.search(x.text):
             continue
         mentions = month_mentions(x.text)
         if any(day and day not in asked[month] for month, day, _, _ in mentions if asked.get(month)):
@@ -177,8 +192,8 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked])
     if len(slot) < 2:
         return None
     for x in ranked:
-        if (x.passage.hit.doc_id == best.passage.hit.doc_id or _older(x, best) or _CONDITIONAL.search(x.text)
-                or not _CHANGED.search(x.text) or not asked <= _asked(question, x.text)):
+        if (not _could_update(x, best) or _CONDITIONAL.search(x.text) or not _CHANGED.search(x.text)
+                or not asked <= _asked(question, x.text)):
             continue
         changed = _changed(x.text, slot)
         if changed:
@@ -219,9 +234,11 @@ def _near(gap: str) -> bool:
     return len(_content_words(gap)) < _WINDOW and not re.search(r"[,;:.—–]", gap)
 
 
-def _older(x: Ranked, than: Ranked) -> bool:
-    a, b = x.passage.hit.published_at, than.passage.hit.published_at
-    return bool(a and b) and a < b
+def _could_update(x: Ranked, best: Ranked) -> bool:
+    """From another article and not an older one (an undated one may be either): a report that can say that
+    what `best` reports has since moved or changed."""
+    a, b = x.passage.hit.published_at, best.passage.hit.published_at
+    return x.passage.hit.doc_id != best.passage.hit.doc_id and not (a and b and a < b)
 
 
 def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> list[Side] | None:
@@ -290,7 +307,7 @@ def _different_speakers(a: str, b: str) -> bool:
 
 def _asked(question: str, sentence: str) -> set[str]:
     """Which of the question's words a sentence has: two reports of one fact match the same ones."""
-    return _stems(question) & _stems(sentence)
+    return _question_stems(question) & _stems(sentence)
 
 
 def _slot(question: str, sentence: str, value: str | None) -> set[str]:
@@ -300,7 +317,7 @@ def _slot(question: str, sentence: str, value: str | None) -> set[str]:
     at = sentence.index(value)
     before = re.findall(r"\S+", sentence[:at])[-_WINDOW:]
     after = re.findall(r"\S+", sentence[at + len(value):])[:_WINDOW]
-    return _stems(" ".join(before + after)) & _stems(question)
+    return _stems(" ".join(before + after)) & _question_stems(question)
 
 
 def _same_slot(a: set[str], b: set[str]) -> bool:
