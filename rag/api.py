@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .answer.base import Passage
+from .answer.phrases import candidates, question_kind
 from .errors import RagError
 from .followup import standalone
 from .retrieve import Filters, diversify, fuse, iso_date, recency_boost, to_hit, wants_recent
@@ -21,6 +22,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # Retrieved beyond the top k for the local answerer to find a report that disagrees with its answer
 # (eval: conflicting questions); never quoted as the answer itself.
 OTHER_PASSAGES = 10
+# A number question's other side is sought this much further down, in the chunks that hold a number: on
+# RealTime QA this changes no answer's accuracy, where ranking such chunks higher cost MRR 0.759 -> 0.756.
+NUMBER_DEPTH = 10
 
 
 class RAG:
@@ -221,7 +225,10 @@ class RAG:
         k = k or self.settings.top_k
         chosen = self.answerer(answerer)
         local = chosen is self._local_answerer
-        hits = self._search(q, k=k + (OTHER_PASSAGES if local else 0), **filters)
+        reach = k + OTHER_PASSAGES if local else k
+        deeper = NUMBER_DEPTH if local and question_kind(q) == "number" else 0
+        hits = self._search(q, k=reach + deeper, **filters)
+        hits = hits[:reach] + [h for h in hits[reach:] if candidates("number", h.text)]
         t1 = time.perf_counter()
         passages = self.passages(hits)
         main = [p for p in passages if p.n <= k]

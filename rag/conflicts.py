@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol
 
 from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
 from .cite import content_terms
-from .countries import countries
+from .countries import countries, mentions
 from .dates import annotate, knows_year, span
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
@@ -39,6 +39,9 @@ _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.I)
 _DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:describe|characteri[sz]e|view|see|assess)\b", re.I)
 _REPORTED = re.compile(r"\b(?:said|says|say|told|stated|reported|announced|called|according to)\b", re.I)
 _WINDOW = 4
+# what a country sells is the country in trade news: "tariffs on Chinese goods" are "tariffs on China"
+_TRADED_WORD = r"(?:goods|imports|exports|products)"
+_TRADED = re.compile(rf"\s+{_TRADED_WORD}\b", re.I)
 
 
 class Ranked(Protocol):
@@ -109,6 +112,11 @@ def _question_stems(question: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
+def _question_terms(question: str) -> frozenset[str]:
+    return frozenset(_terms(question))
+
+
+@lru_cache(maxsize=64)
 def _question_countries(question: str) -> frozenset[str]:
     return frozenset(countries(question))
 
@@ -121,6 +129,28 @@ def _content_words(text: str) -> list[str]:
 def _stems(text: str) -> set[str]:
     """Content-word prefixes, compounds also by their parts ("mid-August" has "August")."""
     return {p[:5] for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
+
+
+def _terms(text: str) -> set[str]:
+    """`_stems`, with each country one term however it is named ("US", "Washington", "American"), and its
+    goods, imports or exports the country itself: two reports of one value name it differently."""
+    found = mentions(text)
+    if not found:
+        return _stems(text)
+    kept, at = [], 0
+    for _, start, end in found:
+        kept.append(text[at:start])
+        traded = _TRADED.match(text, end)
+        at = traded.end() if traded else end
+    kept.append(text[at:])
+    return _stems(" ".join(kept)) | {f"@{country}" for country, _, _ in found}
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text`, a country's goods one word with its name ("French goods is" is three)."""
+    words = re.findall(r"\S+", text)
+    return [w for i, w in enumerate(words)
+            if not (i and re.fullmatch(rf"{_TRADED_WORD}\W*", w, re.I) and countries(words[i - 1]))]
 
 
 def speaker(sentence: str) -> set[str]:
@@ -178,26 +208,29 @@ def rescheduled(question: str, kind: str | None, best: Ranked, ranked: list[Rank
     return None
 
 
-def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked]) -> list[Side] | None:
+def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
+            sides: list[Side] | None = None) -> list[Side] | None:
     """The answer's amount against a report, from another article and not an older one, that the amount
     changed ("the United States agreed to lower tariffs on Chinese goods"). Such a report gives no new figure,
     so it is no value conflict, and seldom scores as an answer. The change governs, before any clause break,
     two of the question's words that sit next to the answer's value (what the value is a value of), and the
     report has every question word the answer has (a cut of the duty on steel is not one on lumber). A question
-    about a threatened or conditional amount ("What rate did Trump threaten if ...?") is not answered by it."""
+    about a threatened or conditional amount ("What rate did Trump threaten if ...?") is not answered by it.
+    The change joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
     if kind != "number" or _CONDITIONAL.search(question) or re.search(r"\bthreat", question, re.I):
         return None
     value = best_phrase(kind, question, best.text)
     slot, asked = _slot(question, best.text, value), _asked(question, best.text)
     if len(slot) < 2:
         return None
+    sides = sides or [Side(best, value)]
     for x in ranked:
-        if (not _could_update(x, best) or _CONDITIONAL.search(x.text) or not _CHANGED.search(x.text)
-                or not asked <= _asked(question, x.text)):
+        if (not _could_update(x, best) or x.passage.hit.doc_id in {s.doc_id for s in sides}
+                or _CONDITIONAL.search(x.text) or not _CHANGED.search(x.text) or not asked <= _asked(question, x.text)):
             continue
         changed = _changed(x.text, slot)
         if changed:
-            return _newest_first([Side(best, value), Side(x, changed)])
+            return _newest_first([*sides, Side(x, changed)])
     return None
 
 
@@ -206,10 +239,11 @@ def _changed(sentence: str, slot: set[str]) -> str | None:
     per cent"); None when no change governs two of the `slot` words before a clause break."""
     for m in _CHANGED.finditer(sentence):
         clause = re.split(r"[,;:.—–](?!\d)", sentence[m.end():], maxsplit=1)[0]
-        governed = [w for w in _content_words(clause)[:_WINDOW] if _stems(w) & slot]
+        governed = [w for w in _content_words(clause)[:_WINDOW] if _terms(w) & slot]
         if len(governed) < 2:
             continue
         end = clause.index(governed[-1]) + len(governed[-1])
+        end += traded.end() if (traded := _TRADED.match(clause[end:])) else 0
         figure = re.match(r"\s+(?:to|by)\s+\S*\d[\d.,]*(?:\s*(?:%|per\s?cent|percent))?", clause[end:])
         return sentence[m.start():m.end() + end + (figure.end() if figure else 0)].rstrip(".,;:")
     return None
@@ -307,17 +341,17 @@ def _different_speakers(a: str, b: str) -> bool:
 
 def _asked(question: str, sentence: str) -> set[str]:
     """Which of the question's words a sentence has: two reports of one fact match the same ones."""
-    return _question_stems(question) & _stems(sentence)
+    return _question_terms(question) & _terms(sentence)
 
 
 def _slot(question: str, sentence: str, value: str | None) -> set[str]:
-    """The question's content words within a few words of the value: what the value is a value of."""
+    """The question's words within a few words of the value: what the value is a value of."""
     if not value or value not in sentence:
         return set()
     at = sentence.index(value)
-    before = re.findall(r"\S+", sentence[:at])[-_WINDOW:]
-    after = re.findall(r"\S+", sentence[at + len(value):])[:_WINDOW]
-    return _stems(" ".join(before + after)) & _question_stems(question)
+    before = _words(sentence[:at])[-_WINDOW:]
+    after = _words(sentence[at + len(value):])[:_WINDOW]
+    return _terms(" ".join(before + after)) & _question_terms(question)
 
 
 def _same_slot(a: set[str], b: set[str]) -> bool:

@@ -11,6 +11,11 @@ import re
 from functools import cache
 
 
+# the abbreviations news uses for a few countries; the ISO codes at large are words too ("CAN", "AND")
+_ABBREVIATIONS = {"US": "united states", "U.S.": "united states", "U.S": "united states", "USA": "united states",
+                  "America": "united states", "UK": "united kingdom", "U.K.": "united kingdom", "UAE": "united arab emirates"}
+
+
 @cache
 def _names() -> dict[str, str]:
     from countryinfo import CountryInfo
@@ -24,7 +29,7 @@ def _names() -> dict[str, str]:
         for name in (c.get("name"), c.get("demonym"), *(x.removesuffix(" D.C.") for x in capitals), *spellings):
             if name and name.isascii() and len(name) > 2 and name[0].isupper():
                 owners[name] = key
-    return owners
+    return owners | _ABBREVIATIONS
 
 
 @cache

@@ -6,10 +6,11 @@ import re
 import pytest
 from conftest import indexed_rag
 
+from rag.api import NUMBER_DEPTH, OTHER_PASSAGES
 from rag.cite import quote_ok
 from rag.answer.phrases import month_mentions
 from rag.answer.phrases import question_kind
-from rag.conflicts import _changed, _moved, denied, excludes
+from rag.conflicts import _changed, _moved, _terms, denied, excludes
 from rag.countries import mentions
 
 ARTICLES = {
@@ -63,6 +64,12 @@ ARTICLES = {
                        "Mexico.\n",
     "lumber-april.txt": "date 2025-04-22\nMexican lumber.\n"
                         "Lumber from Mexico pays a 6 per cent duty under the 2023 forestry pact.\n",
+    "cheese-february.txt": "date 2025-02-03\nOttawa hits back.\n"
+                           "Ottawa slapped tariffs on France of 40 per cent last week, after the dairy dispute.\n",
+    "cheese-march.txt": "date 2025-03-12\nDairy dispute.\n"
+                        "Canada's tariff on French goods is 30 per cent, the trade ministry said.\n",
+    "cheese-june.txt": "date 2025-06-09\nDairy pact signed.\n"
+                       "Canada agreed to lower tariffs on French goods under the new dairy pact.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -182,13 +189,28 @@ def test_a_later_report_that_the_amount_changed(rag):
 
 
 def test_the_words_that_change_an_amount():
-    slot = {"duty", "mexic", "steel"}
+    slot = _terms("duty on Mexican steel")
     assert _changed("Canada agreed to lower the import duty on Mexican steel in exchange", slot) == (
         "lower the import duty on Mexican steel")
     assert _changed("Canada cut fees, and its duty on Mexican steel stays", slot) is None  # another clause
     assert _changed("Canada cut the duty on Mexican steel to 15.5 per cent.", slot) == (
         "cut the duty on Mexican steel to 15.5 per cent")
     assert _changed("Canada raised rail fares for steel workers", slot) is None  # one of the words
+
+
+def test_a_country_however_named_and_a_later_change_of_its_rate(rag):
+    """"Ottawa ... tariffs on France" and "Canada's tariff on French goods" give two rates for one thing, and the
+    later pact that lowers it is the third side, newest first."""
+    a = _checked(rag, rag.ask("What is Canada's tariff rate on French goods?"))
+    assert a.text.startswith("Reports differ: lower tariffs on French goods [1] (as of 2025-06-09); "
+                             "30 per cent [2] (as of 2025-03-12); 40 per cent [3] (as of 2025-02-03)"), a.text
+    assert [c.doc_id for c in a.citations] == ["cheese-june.txt", "cheese-march.txt", "cheese-february.txt"]
+
+
+def test_a_country_is_one_term_however_named():
+    assert _terms("tariffs on Chinese goods") == _terms("tariffs on China") == {"tarif", "@china"}
+    assert _terms("Washington and the U.S.") == _terms("US") == {"@united states"}
+    assert _terms("French wine") == {"@france", "wine"}  # only what a country trades is the country itself
 
 
 def test_a_value_for_everyone_but_the_country_asked_about(rag):
@@ -232,3 +254,17 @@ def test_seed_articles_naming_two_trade_representatives(seeded_rag):
     head = a.text.splitlines()[0]
     assert head.startswith("Reports differ:") and "Jamieson Greer" in head and "Jacquelyn Gilliam" in head, a.text
     assert len({c.doc_id for c in a.citations}) == 2
+
+
+def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
+    """April's 145% "on China", the threatened 200% "on Chinese goods", and December's deal to lower them.
+    The 145% chunk ranks beyond the passages read for other questions: a number question reads deeper."""
+    question = "What is the US tariff rate on Chinese goods?"
+    reach = seeded_rag.settings.top_k + OTHER_PASSAGES
+    rank = next(i for i, h in enumerate(seeded_rag.retrieve(question, k=40), 1) if "145 per cent" in h.text)
+    assert reach < rank <= reach + NUMBER_DEPTH
+    a = _checked(seeded_rag, seeded_rag.ask(question))
+    head = a.text.splitlines()[0]
+    assert head.startswith("Reports differ:"), a.text
+    assert {"145 per cent", "200%", "lower tariffs on Chinese goods"} <= set(re.findall(r"(?:: |; )(.+?) \[\d\]", head))
+    assert len({c.doc_id for c in a.citations}) == 3

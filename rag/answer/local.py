@@ -129,7 +129,8 @@ class LocalAnswerer:
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
                    if x is best or not x.mismatch]
         sides = (disagreement(question, kind, reports, self.threshold, self.max_sentences)
-                 or rescheduled(question, kind, best, everything) or revised(question, kind, best, everything))
+                 or rescheduled(question, kind, best, everything))
+        sides = revised(question, kind, best, everything, sides) or sides
         if sides:
             answer = self._disagree(question, kind, sides, diag)
             if answer is not None:
