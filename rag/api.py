@@ -22,8 +22,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # Retrieved beyond the top k for the local answerer to find a report that disagrees with its answer
 # (eval: conflicting questions); never quoted as the answer itself.
 OTHER_PASSAGES = 10
-# A number question's other side is sought this much further down, in the chunks that hold a number: on
-# RealTime QA this changes no answer's accuracy, where ranking such chunks higher cost MRR 0.759 -> 0.756.
+# A number question's other side is sought this much further down, in the chunks that hold a number. On
+# RealTime QA it changes no answer and costs number questions 1.11x median latency (bench/number_depth.py);
+# ranking such chunks higher in retrieval instead cost dev MRR 0.759 -> 0.756.
 NUMBER_DEPTH = 10
 
 

@@ -79,6 +79,11 @@ def asks_stance(question: str) -> bool:
     return is_yes_no(question) or bool(_DESCRIBE.match(question))
 
 
+def asks_hedged(question: str) -> bool:
+    """A question about a threatened or conditional value ("What rate did Trump threaten if ...?")."""
+    return bool(_CONDITIONAL.search(question) or re.search(r"\bthreat", question, re.I))
+
+
 def denied(sentence: str, question: str) -> set[str]:
     """What a sentence denies of the question: the question's words a negation cue governs, among the
     content words just after it ("wasn't part of a formal negotiation session") or else just before it
@@ -217,7 +222,7 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
     report has every question word the answer has (a cut of the duty on steel is not one on lumber). A question
     about a threatened or conditional amount ("What rate did Trump threaten if ...?") is not answered by it.
     The change joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
-    if kind != "number" or _CONDITIONAL.search(question) or re.search(r"\bthreat", question, re.I):
+    if kind != "number" or asks_hedged(question):
         return None
     value = best_phrase(kind, question, best.text)
     slot, asked = _slot(question, best.text, value), _asked(question, best.text)
@@ -232,6 +237,21 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
         if changed:
             return _newest_first([*sides, Side(x, changed)])
     return None
+
+
+def hedge(sentence: str, value: str) -> str | None:
+    """How the clause giving a value holds back from stating it: "threatened" ("threatened to impose tariffs of
+    up to 200%"), "conditional" ("... if exports are restricted", "If talks fail, ..."), or None for a plain
+    report. A side of a disagreement is labelled with it, so a threat is not read as a rate in force."""
+    if value not in sentence:
+        return None
+    at = sentence.index(value)
+    start = max(sentence.rfind(c, 0, at) for c in ",;:—–")
+    ends = [i for i in (sentence.find(c, at + len(value)) for c in ",;:—–") if i >= 0]
+    clause = sentence[start + 1:min(ends, default=len(sentence))]
+    if re.search(r"\bthreat", clause, re.I):
+        return "threatened"
+    return "conditional" if _CONDITIONAL.search(clause) or _CONDITIONAL.match(sentence.lstrip()) else None
 
 
 def _changed(sentence: str, slot: set[str]) -> str | None:

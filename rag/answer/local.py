@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cite import content_terms
-from ..conflicts import Side, asks_stance, disagreement, excludes, rescheduled, revised
+from ..conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
 from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
@@ -196,6 +196,7 @@ class LocalAnswerer:
         """"Reports differ: X [1] (as of ...); Y [2]", newest article first, each value cited to its quote."""
         citations: list[Citation] = []
         heads: list[str] = []
+        held_back = asks_hedged(question)
         for side in sides:
             x = side.item
             c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
@@ -203,6 +204,8 @@ class LocalAnswerer:
                 continue
             citations.append(c)
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
+            if side.value and (held := hedge(x.text, side.value)) and not held_back:
+                said += f" ({held})"
             # a stance is shown as its whole quote, so what the quote's relative dates meant goes with it
             note = _as_of(c) if side.value else c.dated()
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
