@@ -7,7 +7,8 @@ quoted in one article), and either name different values of the asked kind in th
 question's words next to the value) or, for a yes/no question or one asking how someone describes
 something, take opposite stances. A report that the answer's date is to move ("a likely postponement of
 a mid-August deadline") is the other side of that date, and one that the answer's amount changed ("agreed
-to lower tariffs on Chinese goods") the other side of that amount.
+to lower tariffs on Chinese goods") the other side of that amount. A country is one word however it is
+named ("tariffs on China", "on Chinese goods"), and a threatened or conditional value is labelled so.
 """
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def _terms(text: str) -> set[str]:
 
 
 def _words(text: str) -> list[str]:
-    """The words of `text`, a country's goods one word with its name ("French goods is" is three)."""
+    """The words of `text`, a country's goods counted with its name: "on French goods is" is three words."""
     words = re.findall(r"\S+", text)
     return [w for i, w in enumerate(words)
             if not (i and re.fullmatch(rf"{_TRADED_WORD}\W*", w, re.I) and countries(words[i - 1]))]

@@ -11,9 +11,10 @@ import re
 from functools import cache
 
 
-# the abbreviations news uses for a few countries; the ISO codes at large are words too ("CAN", "AND")
+# the abbreviations news uses for a few countries; the ISO codes at large are words too ("CAN", "AND"), and
+# "America" is left out for "Latin America" and "Bank of America"
 _ABBREVIATIONS = {"US": "united states", "U.S.": "united states", "U.S": "united states", "USA": "united states",
-                  "America": "united states", "UK": "united kingdom", "U.K.": "united kingdom", "UAE": "united arab emirates"}
+                  "UK": "united kingdom", "U.K.": "united kingdom", "UAE": "united arab emirates"}
 
 
 @cache
