@@ -41,8 +41,8 @@ _DESCRIBE = re.compile(r"^\s*how\s+(?:does|did|do)\s+(?P<subject>.+?)\s+(?:descr
 _REPORTED = re.compile(r"\b(?:said|says|say|told|stated|reported|announced|called|according to)\b", re.I)
 _WINDOW = 4
 # what a country sells is the country in trade news: "tariffs on Chinese goods" are "tariffs on China"
-_TRADED_WORD = r"(?:goods|imports|exports|products)"
-_TRADED = re.compile(rf"\s+{_TRADED_WORD}\b", re.I)
+_TRADED = re.compile(r"\s+(?:goods|imports|exports|products)\b", re.I)
+_THREAT = re.compile(r"\bthreat", re.I)
 
 
 class Ranked(Protocol):
@@ -82,7 +82,7 @@ def asks_stance(question: str) -> bool:
 
 def asks_hedged(question: str) -> bool:
     """A question about a threatened or conditional value ("What rate did Trump threaten if ...?")."""
-    return bool(_CONDITIONAL.search(question) or re.search(r"\bthreat", question, re.I))
+    return bool(_CONDITIONAL.search(question) or _THREAT.search(question))
 
 
 def denied(sentence: str, question: str) -> set[str]:
@@ -137,26 +137,32 @@ def _stems(text: str) -> set[str]:
     return {p[:5] for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
 
 
+def _countries_traded(text: str) -> list[tuple[str, int, int, int]]:
+    """Each country `text` names, as (country, start, end of its name, end of the goods, imports or exports
+    named with it): in trade news what a country sells is the country ("tariffs on Chinese goods")."""
+    return [(c, start, end, traded.end() if (traded := _TRADED.match(text, end)) else end)
+            for c, start, end in mentions(text)]
+
+
 def _terms(text: str) -> set[str]:
-    """`_stems`, with each country one term however it is named ("US", "Washington", "American"), and its
-    goods, imports or exports the country itself: two reports of one value name it differently."""
-    found = mentions(text)
-    if not found:
-        return _stems(text)
-    kept, at = [], 0
-    for _, start, end in found:
-        kept.append(text[at:start])
-        traded = _TRADED.match(text, end)
-        at = traded.end() if traded else end
-    kept.append(text[at:])
-    return _stems(" ".join(kept)) | {f"@{country}" for country, _, _ in found}
+    """`_stems`, with each country one term however it is named ("US", "Washington", "Chinese goods"): two
+    reports of one value name it differently."""
+    found = _countries_traded(text)
+    return _stems(" ".join(_cut(text, [(start, end) for _, start, _, end in found]))) | {f"@{c}" for c, *_ in found}
 
 
 def _words(text: str) -> list[str]:
     """The words of `text`, a country's goods counted with its name: "on French goods is" is three words."""
-    words = re.findall(r"\S+", text)
-    return [w for i, w in enumerate(words)
-            if not (i and re.fullmatch(rf"{_TRADED_WORD}\W*", w, re.I) and countries(words[i - 1]))]
+    return re.findall(r"\S+", "".join(_cut(text, [(name, end) for _, _, name, end in _countries_traded(text)])))
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The pieces of `text` outside `spans` (in order, not overlapping)."""
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(text[at:start])
+        at = end
+    return [*pieces, text[at:]]
 
 
 def speaker(sentence: str) -> set[str]:
@@ -230,8 +236,9 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
     if len(slot) < 2:
         return None
     sides = sides or [Side(best, value)]
+    cited = {s.doc_id for s in sides}
     for x in ranked:
-        if (not _could_update(x, best) or x.passage.hit.doc_id in {s.doc_id for s in sides}
+        if (not _could_update(x, best) or x.passage.hit.doc_id in cited
                 or _CONDITIONAL.search(x.text) or not _CHANGED.search(x.text) or not asked <= _asked(question, x.text)):
             continue
         changed = _changed(x.text, slot)
@@ -250,7 +257,7 @@ def hedge(sentence: str, value: str) -> str | None:
     start = max(sentence.rfind(c, 0, at) for c in ",;:—–")
     ends = [i for i in (sentence.find(c, at + len(value)) for c in ",;:—–") if i >= 0]
     clause = sentence[start + 1:min(ends, default=len(sentence))]
-    if re.search(r"\bthreat", clause, re.I):
+    if _THREAT.search(clause):
         return "threatened"
     return "conditional" if _CONDITIONAL.search(clause) or _CONDITIONAL.match(sentence.lstrip()) else None
 

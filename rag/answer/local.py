@@ -67,11 +67,12 @@ class LocalAnswerer:
                 if (p.hit.doc_id, s) in seen or e - s < 15:
                     continue
                 seen.add((p.hit.doc_id, s))
-                have = content_terms(p.article[s:e])
+                text = p.article[s:e]
+                have = content_terms(text)
                 stems = {t[:5] for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
-                mismatch = _missing_numbers(numbers, months, p.article[s:e])
-                if denial_counts and not mismatch and excludes(p.article[s:e], question):
+                mismatch = _missing_numbers(numbers, months, text)
+                if denial_counts and not mismatch and excludes(text, question):
                     mismatch = 1.0
                 pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
