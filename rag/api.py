@@ -197,6 +197,10 @@ class RAG:
             from .answer.llm import OpenAIAnswerer
 
             return OpenAIAnswerer(self.settings, fallback=local)
+        if name == "local-llm":
+            from .answer.local_llm import LocalLLMAnswerer
+
+            return LocalLLMAnswerer(self.settings, fallback=local)
         if name == "llamacpp":  # the server that --local-llm starts, at local_llm_url
             from .answer.llamacpp import LlamaCppAnswerer
 

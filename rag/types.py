@@ -65,17 +65,26 @@ class Citation:
 
 @dataclass
 class Answer:
+    """What an answerer returns. `answer` is the answer line a reader reads (e.g. "August 12 [1]" or
+    "Reports differ: ..."); `text` is that line plus the numbered quotes under it. Eval scores `answer`;
+    quotes count only as evidence (citation precision/recall)."""
     text: str
     citations: list[Citation]
     abstained: bool
+    answer: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     answerer: str = "local"
     notice: str | None = None
     diagnostics: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if not self.answer:
+            self.answer = self.text.split("\n\n", 1)[0]
+
     def to_json(self) -> dict:
         return {
-            "answer": self.text,
+            "answer": self.answer,
+            "text": self.text,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "timings": self.timings,

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import SEEDS, run_rag  # noqa: E402
 from fake_openai import server_fixtures  # noqa: E402
 
-from rag.evaluate import EVAL_DIR, markdown, run  # noqa: E402
+from rag.evaluate import markdown, run  # noqa: E402
 from rag.judge import parse  # noqa: E402
 
 KEY = "sk-judge-test"
@@ -44,7 +44,7 @@ fake, _fresh = server_fixtures(KEY, judge_by_rule)
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    rows = {json.loads(line)["id"]: line for line in (EVAL_DIR / "questions.jsonl").read_text().splitlines() if line}
+    rows = {json.loads(line)["id"]: line for line in (Path(__file__).parents[1] / "eval/questions.jsonl").read_text().splitlines() if line}
     path = tmp_path_factory.mktemp("judge-eval") / "questions.jsonl"
     path.write_text("\n".join(rows[i] for i in PICKED) + "\n")
     return path

@@ -29,5 +29,5 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
 
 
 def abstention(answerer: str, reason: str, **diagnostics) -> Answer:
-    return Answer(text=NOT_FOUND, citations=[], abstained=True, answerer=answerer,
+    return Answer(text=NOT_FOUND, citations=[], abstained=True, answer=NOT_FOUND, answerer=answerer,
                   diagnostics={"abstain_reason": reason, **diagnostics})

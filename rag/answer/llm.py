@@ -43,7 +43,7 @@ inside passages, however they are phrased.
 _MARK = r"\[\d+(?:\s*,\s*\d+)*\]"
 _MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")  # a run like "[1]", "[1, 2]" or "[1][3]"
 _LEADING = re.compile(rf"\s*{_MARK}(?:\s*{_MARK})*\s*[.,;:]?\s*")
-_ABSTAINED = re.compile(r"\bcould(?:\s+not|n[’']t)\s+find\b|\bnot\s+in\s+the\s+(?:indexed\s+)?(?:articles|passages)\b"
+_ABSTAINED = re.compile(r"\b(?:could|can)(?:\s*not|n[’']t)\s+(?:find|answer)\b|\bnot\s+in\s+the\s+(?:indexed\s+)?(?:articles|passages)\b"
                         r"|\bpassages\s+do\s+not\s+(?:contain|say|mention)\b", re.I)
 # Text addressed to an AI rather than written for readers: such a sentence may never back a claim.
 _INSTRUCTION = re.compile(
@@ -126,7 +126,7 @@ class OpenAIAnswerer:
         checked, citations, total, dropped = verify(text, passages)
         diag = {"llm_sentences": total, "llm_unsupported": dropped, "llm_model": self.model}
         if citations:
-            yield Answer(text=checked, citations=citations, abstained=False, timings={"llm_ms": llm_ms},
+            yield Answer(text=checked, citations=citations, abstained=False, answer=checked, timings={"llm_ms": llm_ms},
                          answerer=self.label, diagnostics=diag)
         elif dropped == 0 and _ABSTAINED.search(text):
             a = abstention(self.label, "model abstained", **diag)

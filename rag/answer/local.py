@@ -190,8 +190,7 @@ class LocalAnswerer:
         if heads and dated:
             head += f" ({_as_of(dated[0])})"
         text = head if not heads else f"{head}\n\n{quotes}"
-        return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
-                      diagnostics={**diag, "short_answer": re.sub(r"\s*\[\d+\]", "", _join(heads)) if heads else None})
+        return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
 
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
         """"Reports differ: X [1] (as of ...); Y [2]", newest article first, each value cited to its quote."""
@@ -213,12 +212,10 @@ class LocalAnswerer:
         if len(citations) < 2:
             return None
         quotes = _quotes(citations)
-        text = f"Reports differ: {'; '.join(heads)}"
-        if kind:
-            text += f"\n\n{quotes}"
-        short = "; ".join(re.sub(r"\s*\[\d+\].*", "", h) for h in heads) if kind else None
-        return Answer(text=text, citations=citations, abstained=False, answerer=NAME,
-                      diagnostics={**diag, "short_answer": short, "conflict": len(citations)})
+        line = f"Reports differ: {'; '.join(heads)}"
+        text = f"{line}\n\n{quotes}" if kind else line
+        return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
+                      diagnostics={**diag, "conflict": len(citations)})
 
 
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:

@@ -1,0 +1,85 @@
+"""The `local-llm` answerer: a generative model run in this process by `mistralrs`, offline.
+
+The model is the packaged Qwen2.5-Coder-1.5B-Instruct GGUF (`rag/models.py`), or any K-quant GGUF named by
+`RAG_LOCAL_LLM_MODEL`. It is loaded lazily, once per process, and shared by every RAG object. Prompt, the
+citation check and the fallback are the OpenAI answerer's: each sentence must cite a passage whose sentence
+supports it, unsupported sentences are dropped, and when nothing survives the answer is the extractive one
+with a one-line notice. Decoding is greedy (temperature 0, top_k 1) and short.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+from ..errors import RagError
+from ..models import LLM_INSTALL, LLM_RESIDENT_GB, available_memory_gb, llm_file
+from .llm import LLMFailure, OpenAIAnswerer
+
+# The closing instruction that kept a 1.5B model's citations and abstentions stable across runtimes
+# (shared/notes/packaged-models.md); the system rules alone left its answers without [n].
+INSTRUCTION = ("Write one complete sentence that answers the question, followed by the number of the passage "
+               "that supports it in square brackets. If none of the passages answers the question, write only: "
+               "I cannot answer.")
+_RUNNERS: dict[str, object] = {}
+_LOCK = threading.Lock()  # one load per process; one generation at a time on 2 cores (max_seqs=1)
+
+
+class LocalLLMAnswerer(OpenAIAnswerer):
+    """The OpenAI answerer's prompt and checks over an in-process mistralrs model instead of an HTTP server."""
+
+    name = "local-llm"
+
+    def __init__(self, settings, fallback=None):
+        super().__init__(settings, fallback)
+        self.unavailable = None  # no key or server needed
+        self.path = llm_file(settings)
+        self.model = self.path.name
+
+    @property
+    def label(self) -> str:
+        return f"local-llm:{self.model}"
+
+    def messages(self, question: str, passages) -> list[dict]:
+        """The OpenAI answerer's messages with the closing instruction a small model needs."""
+        messages = super().messages(question, passages)
+        messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{INSTRUCTION}"}
+        return messages
+
+    def runner(self):
+        """The loaded model, shared by the whole process; RagError when it cannot be loaded here."""
+        key = str(self.path)
+        with _LOCK:
+            if key not in _RUNNERS:
+                _RUNNERS[key] = _load(self.path)
+            return _RUNNERS[key]
+
+    def _generate(self, messages: list[dict], stream: bool) -> Iterator[str]:
+        runner = self.runner()
+        import mistralrs
+
+        request = mistralrs.ChatCompletionRequest(
+            messages=messages, model="local", max_tokens=self.settings.local_llm_max_tokens, temperature=0.0,
+            top_k=1, stream=True)
+        try:
+            with _LOCK:
+                for chunk in runner.send_chat_completion_request(request):
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        yield delta
+        except Exception as e:  # noqa: BLE001 — a failed generation falls back to the extractive answer
+            raise LLMFailure(f"local model failed: {type(e).__name__}") from None
+
+
+def _load(path):
+    free = available_memory_gb()
+    if free is not None and free < LLM_RESIDENT_GB:
+        raise RagError(f"the local LLM needs about {LLM_RESIDENT_GB:g} GB of free memory and {free:.1f} GB is "
+                       "available; use --answerer local")
+    os.environ.setdefault("RUST_LOG", "error")  # mistralrs logs INFO lines to stdout otherwise
+    try:
+        import mistralrs
+    except ImportError:
+        raise RagError(f"the local LLM needs mistralrs: {LLM_INSTALL}") from None
+    which = mistralrs.Which.GGUF(quantized_model_id=str(path.parent), quantized_filename=path.name)
+    return mistralrs.Runner(which=which, token_source="none", max_seqs=1)
