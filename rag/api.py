@@ -201,11 +201,7 @@ class RAG:
             from .answer.local_llm import LocalLLMAnswerer
 
             return LocalLLMAnswerer(self.settings, fallback=local)
-        if name == "llamacpp":  # the server that --local-llm starts, at local_llm_url
-            from .answer.llamacpp import LlamaCppAnswerer
-
-            return LlamaCppAnswerer(self.settings, fallback=local)
-        raise RagError(f"unknown answerer {name!r}; use 'local', 'openai' or 'llamacpp'")
+        raise RagError(f"unknown answerer {name!r}; use 'local', 'local-llm' or 'openai'")
 
     @cached_property
     def _local_answerer(self):

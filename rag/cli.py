@@ -5,7 +5,6 @@ import argparse
 import json
 import os
 import sys
-from contextlib import contextmanager
 
 from .errors import RagError
 
@@ -27,8 +26,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--answerer", choices=["local", "openai", "llamacpp"])
-    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
+    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+                   help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--k", type=int, help="passages given to the answerer")
     _filters(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
@@ -39,7 +38,6 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
     p = sub.add_parser("eval", help="score the system: the seeds, or the whole dev suite, or any JSONL eval set")
     p.add_argument("--suite", choices=["seeds", "dev"],
                    help="seeds: seed questions + paraphrases (the default); dev: also RealTime QA dev and RGB dev")
@@ -49,8 +47,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default eval-report/)")
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
     p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
-    p.add_argument("--answerer", choices=["local", "openai", "llamacpp"])
-    p.add_argument("--local-llm", action="store_true", help="start a local llama.cpp server and answer with it")
+    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+                   help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--judge", action="store_true",
                    help="with --dataset: also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL)")
     sub.add_parser("articles", help="list indexed articles")
@@ -102,29 +100,7 @@ def _filter_kwargs(args) -> dict:
     return {"since": args.since, "until": args.until, "source": args.source, "as_of": args.as_of}
 
 
-@contextmanager
-def _local_llm(enabled: bool):
-    """--local-llm: llama.cpp's server runs while the command does, and `llamacpp` is the answerer."""
-    if not enabled:
-        yield
-        return
-    from .answer.llamacpp import start_local_llm
-    from .settings import Settings
-
-    base_url, stop = start_local_llm(Settings.load())
-    os.environ.update(RAG_LOCAL_LLM_URL=base_url, RAG_ANSWERER="llamacpp")  # read by every RAG() made from here on
-    try:
-        yield
-    finally:
-        stop()
-
-
 def cmd_ask(args) -> int:
-    with _local_llm(args.local_llm):
-        return _ask(args)
-
-
-def _ask(args) -> int:
     rag = _rag()
     rag.prefetch(args.question)
     seeded = rag.ensure_index()
@@ -170,14 +146,13 @@ def cmd_retrieve(args) -> int:
 def cmd_serve(args) -> int:
     from .ui import serve
 
-    return serve(host=args.host, port=args.port, local_llm=args.local_llm)
+    return serve(host=args.host, port=args.port)
 
 
 def cmd_eval(args) -> int:
     from .evaluate import run_cli
 
-    with _local_llm(args.local_llm):
-        return run_cli(args)
+    return run_cli(args)
 
 
 def cmd_articles(args) -> int:

@@ -65,6 +65,11 @@ def _part(i: int) -> Path:
     return path
 
 
+def llm_installed() -> bool:
+    """Whether the `llm` extra is installed (mistralrs and the first model part), checked without importing."""
+    return all(importlib.util.find_spec(m) is not None for m in ("mistralrs", LLM_PART_PACKAGE.format(1)))
+
+
 def available_memory_gb() -> float | None:
     """MemAvailable from /proc/meminfo in GiB, or None where it cannot be read."""
     try:

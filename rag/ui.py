@@ -18,6 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from .errors import RagError
+from .models import llm_installed
 from .settings import Settings
 
 log = logging.getLogger("rag.ui")
@@ -35,7 +36,6 @@ QUEUE_MAX_SIZE = 200  # waiting requests beyond this get a "queue full" error in
 
 _rag = None
 _rag_lock = threading.Lock()
-_rag_overrides: dict = {}
 
 
 def get_rag():
@@ -46,7 +46,7 @@ def get_rag():
             if _rag is None:
                 from .api import RAG
 
-                _rag = RAG(**_rag_overrides)
+                _rag = RAG()
     return _rag
 
 
@@ -475,10 +475,10 @@ def build_demo():
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(["local", "openai", *(["llamacpp"] if settings.local_llm_url else [])],
+                answerer = gr.Radio(["local", *(["local-llm"] if llm_installed() else []), "openai"],
                                     value=settings.answerer, label="Answerer", elem_id="answerer",
-                                    info="local: extractive, offline · openai: an LLM at RAG_LLM_BASE_URL"
-                                    " · llamacpp: the --local-llm model")
+                                    info="local: extractive, instant · local-llm: the packaged Qwen2.5 1.5B, offline,"
+                                    " seconds per answer · openai: an LLM at RAG_LLM_BASE_URL")
                 since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
                 until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
                 as_of = gr.Textbox(label="Asked as of", placeholder="YYYY-MM-DD", max_lines=1, elem_id="as-of",
@@ -527,32 +527,22 @@ def build_demo():
     return demo
 
 
-def serve(host: str | None = None, port: int | None = None, local_llm: bool = False) -> int:
+def serve(host: str | None = None, port: int | None = None) -> int:
     """Start the web UI (blocks until interrupted). Seeds a fresh index first."""
-    stop = None
-    if local_llm:
-        from .answer.llamacpp import start_local_llm
-
-        base_url, stop = start_local_llm(Settings.load())
-        _rag_overrides.update(local_llm_url=base_url, answerer="llamacpp")
-    try:
-        rag = get_rag()
-        report = rag.ensure_index()
-        if report:
-            print(f"first run: indexed {report.seen} seed articles from {rag.settings.seeds_dir}", flush=True)
-        try:  # load the models now, so the first visitor does not wait for them
-            rag.ask(EXAMPLES[0])
-        except Exception as e:  # noqa: BLE001 - an empty index, say; questions will then report it
-            log.warning("warm-up question failed: %s", e)
-        demo = build_demo()
-        settings = rag.settings
-        host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-        port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
-        auth = (settings.ui_user, settings.ui_password) if settings.ui_user and settings.ui_password else None
-        demo.launch(server_name=host, server_port=port, share=False, auth=auth, show_error=False,
-                    max_file_size=int(settings.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS, footer_links=["api"],
-                    ssr_mode=False, mcp_server=False, enable_monitoring=False)
-    finally:
-        if stop is not None:
-            stop()
+    rag = get_rag()
+    report = rag.ensure_index()
+    if report:
+        print(f"first run: indexed {report.seen} seed articles from {rag.settings.seeds_dir}", flush=True)
+    try:  # load the models now, so the first visitor does not wait for them
+        rag.ask(EXAMPLES[0])
+    except Exception as e:  # noqa: BLE001 - an empty index, say; questions will then report it
+        log.warning("warm-up question failed: %s", e)
+    demo = build_demo()
+    settings = rag.settings
+    host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    auth = (settings.ui_user, settings.ui_password) if settings.ui_user and settings.ui_password else None
+    demo.launch(server_name=host, server_port=port, share=False, auth=auth, show_error=False,
+                max_file_size=int(settings.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS, footer_links=["api"],
+                ssr_mode=False, mcp_server=False, enable_monitoring=False)
     return 0

@@ -1,0 +1,114 @@
+"""The local generative model, for real: the packaged Qwen2.5-Coder-1.5B GGUF joined from its 22 part-wheels
+and run in process by mistralrs; the same model behind an OpenAI-compatible HTTP server on 127.0.0.1 for the
+`openai` answerer and the LLM judge. Answers go through the same citation check as every LLM's."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import RAG_BIN, SEEDS, TRUCE  # noqa: E402
+from mistralrs_openai import MistralrsOpenAI  # noqa: E402
+
+from rag import models  # noqa: E402
+from rag.errors import RagError  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not models.llm_installed(), reason="the llm extra is not installed: pip install -e '.[llm]'")
+QUESTION = "When does the tariff truce expire?"
+
+
+@pytest.fixture(scope="module")
+def llm_rag(seeded_rag):
+    from rag import RAG
+
+    return RAG(seeded_rag.settings, answerer="local-llm")
+
+
+def test_parts_join_into_the_checked_model_once(llm_rag):
+    path = models.llm_file(llm_rag.settings)
+    assert path.parent == llm_rag.settings.index_dir / "models" and path.stat().st_size > 900_000_000
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            digest.update(block)
+    assert digest.hexdigest() == models.LLM_SHA256
+    mtime = path.stat().st_mtime_ns
+    assert models.llm_file(llm_rag.settings) == path and path.stat().st_mtime_ns == mtime  # reused, not joined again
+
+
+def test_a_corrupt_join_or_a_missing_file_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "LLM_SHA256", "0" * 64)
+    with pytest.raises(RagError, match=r"wrong sha256; reinstall them: pip install") as e:
+        models.llm_file(Settings(index_dir=tmp_path))
+    assert "\n" not in str(e.value) and not list((tmp_path / "models").glob("*.gguf*"))  # no half file left
+    with pytest.raises(RagError, match="RAG_LOCAL_LLM_MODEL: no such GGUF file"):
+        models.llm_file(Settings(local_llm_model=str(tmp_path / "absent.gguf")))
+
+
+def test_too_little_memory_is_one_line_not_an_oom_kill(monkeypatch, tmp_path):
+    from rag.answer import local_llm
+
+    monkeypatch.setattr(local_llm, "available_memory_gb", lambda: 1.0)
+    with pytest.raises(RagError, match=r"needs about 3.6 GB of free memory and 1.0 GB is available"):
+        local_llm._load(tmp_path / "model.gguf")
+
+
+def test_local_llm_answers_with_a_verified_citation(llm_rag):
+    pieces = list(llm_rag.stream(QUESTION))
+    answer = pieces[-1]
+    assert answer.answerer.startswith("local-llm:") and answer.notice is None, answer.notice
+    assert "August 12" in answer.answer and "[1]" in answer.answer
+    assert any(isinstance(p, str) for p in pieces[:-1])  # streamed before the verified answer
+    assert answer.citations[0].quote in TRUCE or TRUCE in answer.citations[0].quote
+    from rag.answer import local_llm
+
+    loaded = dict(local_llm._RUNNERS)
+    second = llm_rag.ask("Who led the US officials at the Stockholm talks?")
+    assert local_llm._RUNNERS == loaded and len(loaded) == 1  # the model loaded once is reused, not loaded again
+    # a claim the check cannot back is dropped and the extractive answer stands in, saying so
+    assert "Bessent" in second.answer and (second.notice is None or "could not be verified" in second.notice)
+
+
+def test_an_unanswerable_question_is_never_a_cited_invention(llm_rag):
+    answer = llm_rag.ask("Who won the 2022 World Cup?")
+    assert answer.abstained or answer.notice, answer.answer  # abstains, or its unverifiable claim was dropped
+    assert "Argentina" not in answer.answer
+
+
+def test_cli_answerer_local_llm(seeded_rag, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_INDEX_DIR": str(seeded_rag.settings.index_dir)}
+    out = subprocess.run([RAG_BIN, "ask", QUESTION, "--answerer", "local-llm", "--json"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-1500:]
+    data = json.loads(out.stdout)
+    assert "August 12" in data["answer"] and data["answerer"].startswith("local-llm:") and data["notice"] is None
+    assert "INFO" not in out.stdout + out.stderr  # mistralrs' log lines stay quiet
+
+
+def test_openai_answerer_and_judge_against_the_real_model_over_http(llm_rag, seeded_rag):
+    from rag import RAG
+    from rag.answer.local_llm import LocalLLMAnswerer
+    from rag.judge import Judge
+
+    runner = LocalLLMAnswerer(llm_rag.settings).runner()
+    with MistralrsOpenAI(runner) as server:
+        rag = RAG(seeded_rag.settings, answerer="openai", llm_base_url=server.url, llm_model=server.model,
+                  llm_timeout=300, llm_retries=0)
+        pieces = list(rag.stream(QUESTION))
+        answer, streamed = pieces[-1], "".join(p for p in pieces[:-1] if isinstance(p, str))
+        assert server.requests and server.requests[0]["stream"] is True and server.requests[0]["model"] == server.model
+        assert "August 12" in streamed  # the real model's words, streamed over SSE
+        # without the small model's closing instruction it may cite nothing: then the check drops it, saying so
+        verified = answer.answerer == f"openai:{server.model}" and answer.notice is None
+        assert verified or "could not be verified" in answer.notice, answer.notice
+        assert "August 12" in answer.answer and answer.citations
+        judge = Judge(rag.settings)
+        right, _ = judge(QUESTION, ["August 12"], answer.answer)
+        wrong, _ = judge(QUESTION, ["August 12"], "The truce expires on March 3.")
+        assert right.correct is True and wrong.correct is False, (right, wrong)
