@@ -3,6 +3,7 @@ value-bearing entities of a text (numbers, dates, amounts, names) that tell one 
 
     nlp()          -> spacy.language.Language   the loaded en_core_web_sm 3.8 pipeline (cached)
     values(text)   -> set[str]                  its value-bearing entities, normalised (see `values`)
+    is_value(ent)  -> bool                      whether a spaCy entity Span counts as a value
     canonical(ent) -> str                       one spelling per amount: "$310 million" and
                                                 "310 million dollars" are both "310000000 usd"
 
@@ -57,6 +58,16 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+_PROPER = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
+
+
+def is_value(ent, labels: frozenset[str] = VALUE_LABELS) -> bool:
+    """Whether a spaCy entity (Span) is a value of one of `labels`. A person, organisation or place none
+    of whose words the tagger calls a proper noun is the small model's mistake on a capitalised common
+    word ("Households will see ..." tagged ORG) and is not a value."""
+    return ent.label_ in labels and (ent.label_ not in _PROPER or any(t.pos_ == "PROPN" for t in ent))
+
+
 # Words of an amount rewritten to one unit name, so two spellings of one amount compare equal.
 _UNITS = {"$": "usd", "us$": "usd", "usd": "usd", "dollar": "usd", "dollars": "usd", "€": "eur", "eur": "eur",
           "euro": "eur", "euros": "eur", "£": "gbp", "gbp": "gbp", "pound": "gbp", "pounds": "gbp", "sterling": "gbp",
@@ -104,4 +115,4 @@ def values(text: str, labels: frozenset[str] = VALUE_LABELS) -> set[str]:
     whitespace-normalised as written ("june 20", "end of the summer"); only amounts are rewritten.
     What is tagged is what spaCy's small model finds: an unfamiliar name ("Nordlys") may be missed.
     """
-    return {canonical(e) for e in nlp()(text).ents if e.label_ in labels} - {""}
+    return {canonical(e) for e in nlp()(text).ents if is_value(e, labels)} - {""}
