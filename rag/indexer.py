@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from .chunk import Chunker
-from .dedup import NearDuplicates, decode, encode, signature
+from .dedup import NearDuplicates, decode, differing_values, encode, signature
 from .embed import Embedder
 from .errors import RagError
 from .load import Skip, load
@@ -43,7 +43,8 @@ class Indexer:
         with write_lock(self.settings, notice):
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
-            folds = Folds(articles, self.settings.near_duplicate_threshold)
+            folds = Folds(articles, self.settings.near_duplicate_threshold,
+                          lambda d: (self.store.articles_by_id([d]).get(d) or (None,))[0])
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
             with Writer() as writer:
@@ -85,8 +86,8 @@ class Indexer:
                 self.store.delete_articles(gone)
                 report.removed = len(gone)
                 folds.keep_only(seen, gone)
-            for doc_id, alternates in folds.changed().items():
-                self.store.update_article(doc_id, {"alternates": json.dumps(alternates)})
+            for doc_id, meta in folds.changed().items():
+                self.store.update_article(doc_id, meta)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -166,15 +167,21 @@ class Folds:
 
     A copy is listed as an alternate source of the first indexed article it (or an earlier copy of it)
     nearly repeats, and its chunks are not stored, so one wire story takes one place in the results.
+    A near-duplicate whose differing words carry a value (a date, amount or name: `differing_values`)
+    is not a copy but another report of the story: it is indexed, and each of the two lists the other
+    in its "versions" ([{"doc_id", "similarity"}], JSON in the article record like "alternates").
+    `text_of` reads a stored article's text, to compare a new near-duplicate with it.
     """
 
-    def __init__(self, articles: dict[str, dict], threshold: float):
+    def __init__(self, articles: dict[str, dict], threshold: float, text_of: Callable[[str], str | None]):
         if not 0 <= threshold <= 1:
             raise RagError(f"near_duplicate_threshold must be between 0 (off) and 1, not {threshold}")
         self.index = NearDuplicates(threshold) if threshold > 0 else None
         self.alternates = {d: json.loads(m.get("alternates") or "[]") for d, m in articles.items()}
         self.owner = {a["doc_id"]: d for d, alts in self.alternates.items() for a in alts}
+        self.versions = {d: json.loads(m.get("versions") or "[]") for d, m in articles.items()}
         self.live, self.touched, self.signatures = set(articles), set(), {}
+        self.text_of, self.texts = text_of, {}
         for d, m in articles.items():
             if self.index and m.get("minhash"):
                 self.index.add(d, decode(m["minhash"]))
@@ -187,22 +194,37 @@ class Folds:
         if self.index is None:
             return False
         canon = self.owner.get(doc.doc_id)
-        if canon and any(a["doc_id"] == doc.doc_id and a["doc_hash"] == doc.content_hash for a in self.alternates[canon]):
+        if canon and any(a["doc_id"] == doc.doc_id and a["doc_hash"] == doc.content_hash and a.get("same_values")
+                         for a in self.alternates[canon]):
             return True
         sig = signature(doc.text)
-        match = self.index.match(doc.doc_id, sig)
+        matches = self.index.matches(doc.doc_id, sig)
         self._unlist(doc.doc_id)
+        self._unlink(doc.doc_id)
         self.index.add(doc.doc_id, sig)
-        canon = self.owner.get(match[0], match[0]) if match else None
-        if canon in (None, doc.doc_id):
-            self.signatures[doc.doc_id] = sig
+        canon, versions = None, {}
+        for other, similarity in matches:
+            other = self.owner.get(other, other)
+            if other == doc.doc_id or other in versions:
+                continue
+            text = self.texts.get(other) or self.text_of(other)
+            if text is None or not any(differing_values(text, doc.text)):
+                canon = other
+                break
+            versions[other] = similarity
+        if canon is None:
+            self.signatures[doc.doc_id], self.texts[doc.doc_id] = sig, doc.text
+            for other, similarity in versions.items():
+                self.versions.setdefault(doc.doc_id, []).append({"doc_id": other, "similarity": round(similarity, 3)})
+                self.versions.setdefault(other, []).append({"doc_id": doc.doc_id, "similarity": round(similarity, 3)})
+                self.touched.add(other)
             return False
-        similarity = match[1]
         self.live.discard(doc.doc_id)
         moved = self.alternates.pop(doc.doc_id, [])
         self.alternates.setdefault(canon, []).extend(moved + [{
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "published_at": doc.published_at,
-            "doc_hash": doc.content_hash, "similarity": round(similarity, 3), "minhash": encode(sig)}])
+            "doc_hash": doc.content_hash, "similarity": round(similarity, 3), "minhash": encode(sig),
+            "same_values": True}])
         self.owner.update({a["doc_id"]: canon for a in self.alternates[canon]})
         self.touched.add(canon)
         return True
@@ -213,11 +235,17 @@ class Folds:
             self.alternates[canon] = [a for a in self.alternates[canon] if a["doc_id"] != doc_id]
             self.touched.add(canon)
 
+    def _unlink(self, doc_id: str) -> None:
+        for v in self.versions.pop(doc_id, []):
+            self.versions[v["doc_id"]] = [w for w in self.versions.get(v["doc_id"], []) if w["doc_id"] != doc_id]
+            self.touched.add(v["doc_id"])
+
     def record(self, doc_id: str) -> dict:
-        """Metadata for the article record being written: its alternates and its signature for later runs."""
+        """Metadata for the article record being written: its alternates, versions and signature."""
         self.live.add(doc_id)
         self.touched.discard(doc_id)
-        meta = {"alternates": json.dumps(self.alternates.get(doc_id, []))}
+        meta = {"alternates": json.dumps(self.alternates.get(doc_id, [])),
+                "versions": json.dumps(self.versions.get(doc_id, []))}
         if doc_id in self.signatures:
             meta["minhash"] = encode(self.signatures[doc_id])
         return meta
@@ -225,15 +253,18 @@ class Folds:
     def keep_only(self, seen: set[str], gone: list[str]) -> None:
         """After a prune: articles and alternates whose files were not named are no longer listed."""
         self.live -= set(gone)
+        for doc_id in gone:
+            self._unlink(doc_id)
         for canon, alts in self.alternates.items():
             kept = [a for a in alts if a["doc_id"] in seen]
             if len(kept) != len(alts):
                 self.alternates[canon] = kept
                 self.touched.add(canon)
 
-    def changed(self) -> dict[str, list[dict]]:
-        """Stored articles whose alternates changed after their record was written."""
-        return {d: self.alternates.get(d, []) for d in self.touched if d in self.live}
+    def changed(self) -> dict[str, dict]:
+        """Stored articles whose alternates or versions changed after their record was written: new metadata."""
+        return {d: {"alternates": json.dumps(self.alternates.get(d, [])), "versions": json.dumps(self.versions.get(d, []))}
+                for d in self.touched if d in self.live}
 
 
 def _progress(total: int, enabled: bool):

@@ -1,4 +1,5 @@
-"""Near-duplicates: a wire story and two lightly edited copies are indexed once, the copies listed as alternates."""
+"""Near-duplicates: a wire story and two lightly edited copies are indexed once, the copies listed as alternates;
+a near-copy that changes a value (a date, an amount, a name) is another report, indexed and linked as a version."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_rag
-from rag.dedup import signature
+from rag.dedup import NEGATION, differing_values, signature
 
 STORY = (
     "Officials in Lakeport said on Tuesday that the city's new desalination plant will begin supplying drinking "
@@ -111,3 +112,81 @@ def test_cli_reports_the_fold_count(tmp_path):
     assert "2 near-duplicates folded" in text.stdout
     as_json = run_rag("index", str(corpus), "--json", env=env)
     assert json.loads(as_json.stdout)["folded"] == 2
+
+
+# Issue #25: two dated reports of one story, word for word the same but for the date in the first sentence.
+FERRY = (
+    "The ferry Nordlys will start service on {when}, the operator said. "
+    "The 84-metre vessel was built at the Sorvik yard and can carry 300 passengers and 60 cars. "
+    "It will sail twice daily between Hammerby harbour and the island of Vest Lind. "
+    "The crossing will take about 40 minutes, half the time of the old route. "
+    "Tickets go on sale two weeks before the first sailing. "
+    "The operator said fares would stay at last year's level."
+)
+FERRY_FILES = {"ferry-june.txt": ("2025-06-02", FERRY.format(when="June 20")),
+               "ferry-july.txt": ("2025-06-05", FERRY.format(when="July 4"))}
+
+
+def test_differing_values_tells_a_changed_value_from_changed_wording():
+    june, july = FERRY.format(when="June 20"), FERRY.format(when="July 4")
+    assert differing_values(june, july) == ({"june 20"}, {"july 4"})
+    assert differing_values(STORY, STORY.replace("Helen Okafor", "Rafael Duarte")) == ({"helen okafor"}, {"rafael duarte"})
+    assert differing_values(STORY, STORY.replace("will begin supplying", "will not begin supplying")) == (set(), {NEGATION})
+    # wording, a dateline, a byline, one amount spelt two ways, a headline word: copies
+    assert differing_values(STORY, COPY_ONE) == (set(), set())
+    assert differing_values(STORY, COPY_TWO) == (set(), set())
+    assert differing_values(STORY, STORY + " Reporting by Ana Silva; editing by Tom Brown.") == (set(), set())
+    assert differing_values("Lakeport plant to open\n" + STORY, "Lakeport plant set to open\n" + STORY) == (set(), set())
+
+
+@pytest.fixture(scope="module")
+def ferry(tmp_path_factory):
+    from rag import RAG
+
+    corpus = tmp_path_factory.mktemp("ferry-corpus")
+    for name, (day, text) in FERRY_FILES.items():
+        (corpus / name).write_text(f"date {day}\n{text}", encoding="utf-8")
+    # a headline-word copy and a byline copy of another story, folded as today (files load in name order)
+    (corpus / "plant-0.txt").write_text("date 2025-06-10\nLakeport plant to open\n" + STORY, encoding="utf-8")
+    (corpus / "plant-1-headline.txt").write_text("date 2025-06-10\nLakeport plant set to open\n" + STORY, encoding="utf-8")
+    (corpus / "plant-2-byline.txt").write_text("date 2025-06-10\nLakeport plant to open\n" + STORY +
+                                            "\nReporting by Ana Silva; editing by Tom Brown.", encoding="utf-8")
+    rag = RAG(index_dir=tmp_path_factory.mktemp("ferry-index"), seeds_dir=corpus, chroma_url=None, answerer="local")
+    return rag, rag.index([corpus]), corpus
+
+
+def test_a_copy_with_a_changed_date_is_indexed_and_linked_as_a_version(ferry):
+    rag, report, _ = ferry
+    assert signature(FERRY.format(when="June 20")).jaccard(signature(FERRY.format(when="July 4"))) >= 0.8
+    assert (report.added, report.folded) == (3, 2)
+    state = rag.store.article_state()
+    assert set(state) == {"ferry-june.txt", "ferry-july.txt", "plant-0.txt"}
+    assert {m["doc_id"] for m in rag.store.chunk_state().values()} == set(state)
+    assert [v["doc_id"] for v in json.loads(state["ferry-june.txt"]["versions"])] == ["ferry-july.txt"]
+    assert [v["doc_id"] for v in json.loads(state["ferry-july.txt"]["versions"])] == ["ferry-june.txt"]
+    assert json.loads(state["ferry-june.txt"]["alternates"]) == []
+    assert json.loads(state["plant-0.txt"]["versions"]) == []
+
+
+def test_byline_and_headline_copies_are_folded_as_alternates(ferry):
+    rag, _, _ = ferry
+    rows = {r["doc_id"]: r for r in rag.articles()}
+    assert sorted(a["doc_id"] for a in rows["plant-0.txt"]["alternates"]) == ["plant-1-headline.txt", "plant-2-byline.txt"]
+
+
+def test_the_answer_cites_both_reports_newest_first(ferry):
+    rag, _, _ = ferry
+    answer = rag.ask("When will the ferry Nordlys start service?")
+    cited = [c.doc_id for c in answer.citations]
+    assert {"ferry-june.txt", "ferry-july.txt"} <= set(cited), answer.text
+    assert cited.index("ferry-july.txt") < cited.index("ferry-june.txt"), answer.text
+    assert answer.text.index("July 4") < answer.text.index("June 20"), answer.text
+
+
+def test_pruning_one_version_unlinks_it_from_the_other(ferry):
+    rag, _, corpus = ferry
+    (corpus / "ferry-july.txt").unlink()
+    report = rag.index([corpus], prune=True)
+    assert (report.removed, report.added, report.folded) == (1, 0, 2)
+    state = rag.store.article_state()
+    assert json.loads(state["ferry-june.txt"]["versions"]) == []

