@@ -17,7 +17,7 @@ from .types import Document
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".jsonl.gz"})
-_DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*\n?", re.IGNORECASE)
+_DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -72,6 +72,7 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
     if problem:
         yield Skip(str(file), problem)
         return
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open(file).read() gives it: offsets index this
     if suffix in HTML_SUFFIXES:
         title, text = html_to_text(text)
         doc = make_document(rel, text, str(file), title=title)
@@ -106,16 +107,22 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     return title, text
 
 
+def _blank(m: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", m.group())
+
+
 def make_document(doc_id: str, text: str, source: str, title: str | None = None,
                   published_at: str | None = None, markdown: bool = False) -> Document:
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """The stored text has the length and offsets of the text given (the file's text, or the JSONL `text`
+    field): control characters and carriage returns read as spaces and a leading `date` line is blanked
+    rather than removed, so `text[start:end]` of a citation is the quote in the source too."""
+    text = _CONTROL.sub(_blank, text).replace("\r", " ")
     m = _DATE_LINE.match(text)
     if m:
         published_at = published_at or m.group(1)
-        text = text[m.end():]
-    text = text.strip()
+        text = _blank(m) + text[m.end():]
     if not title:
-        first = text.split("\n", 1)[0].strip()
+        first = text.strip().split("\n", 1)[0].strip()
         title = re.sub(r"^#+\s*", "", first) if markdown else first
         if len(title) > 120:
             title = title[:120].rsplit(" ", 1)[0] + "…"
