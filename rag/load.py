@@ -5,9 +5,10 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +55,22 @@ def load(paths: list[str | Path], max_mb: float = 50.0) -> Iterator[Document | S
         yield from load_file(file, root, max_mb)
 
 
+def id_choices(file: Path, root: Path) -> tuple[str, ...]:
+    """The ids a file may take, shortest first: its path relative to the folder named (`report.txt` for a
+    file named directly), then with one more parent folder each (`south/report.txt`, ...), up to its whole
+    absolute path. The indexer gives it the first one no other file holds (rag/indexer.py, `Ids`)."""
+    rel = file.relative_to(root).parts
+    parts = Path(os.path.abspath(file)).parts
+    return tuple(dict.fromkeys(["/".join(rel)] + ["/".join(parts[-n:]).replace("//", "/")
+                                                  for n in range(len(rel) + 1, len(parts) + 1)]))
+
+
+def identify(doc: Document, file: Path, root: Path, line: int | None = None) -> Document:
+    key = os.path.realpath(file) + (f"#{line}" if line else "")
+    ids = tuple(i + (f"#{line}" if line else "") for i in id_choices(file, root))
+    return replace(doc, doc_id=ids[0], key=key, ids=ids, path=os.path.abspath(file))
+
+
 def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document | Skip]:
     suffix = suffix_of(file)
     rel = file.relative_to(root).as_posix()
@@ -65,7 +82,7 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
         yield Skip(str(file), f"file is {size / 1048576:.0f} MB, over the {max_mb:g} MB limit (RAG_MAX_FILE_MB)")
         return
     if suffix in {".jsonl", ".jsonl.gz"}:
-        yield from _load_jsonl(file, rel, max_mb)
+        yield from _load_jsonl(file, root, max_mb)
         return
     raw = file.read_bytes()
     text, problem = decode(raw)
@@ -78,7 +95,7 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
         doc = make_document(rel, text, str(file), title=title)
     else:
         doc = make_document(rel, text, str(file), markdown=suffix != ".txt")
-    yield doc if doc.text.strip() else Skip(str(file), "no text in the file")
+    yield identify(doc, file, root) if doc.text.strip() else Skip(str(file), "no text in the file")
 
 
 def decode(raw: bytes) -> tuple[str, str | None]:
@@ -143,19 +160,24 @@ def normalize_date(value) -> str | None:
         return None
 
 
-def _load_jsonl(file: Path, rel: str, max_mb: float) -> Iterator[Document | Skip]:
+def _load_jsonl(file: Path, root: Path, max_mb: float) -> Iterator[Document | Skip]:
+    """A record's `id` is its identity; a record without one is identified by its file and line."""
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rb") as fh:
             for lineno, line in enumerate(io.BufferedReader(fh), 1):
                 if not line.strip():
                     continue
-                yield _jsonl_record(line, f"{file}:{lineno}", f"{rel}#{lineno}", max_mb)
+                item = _jsonl_record(line, f"{file}:{lineno}", max_mb)
+                if isinstance(item, Document):
+                    item = identify(item, file, root, lineno) if not item.doc_id else \
+                        replace(item, path=os.path.abspath(file))
+                yield item
     except (OSError, EOFError) as e:
         yield Skip(str(file), f"cannot read ({e.__class__.__name__}: {e})")
 
 
-def _jsonl_record(line: bytes, where: str, fallback_id: str, max_mb: float) -> Document | Skip:
+def _jsonl_record(line: bytes, where: str, max_mb: float) -> Document | Skip:
     if len(line) > max_mb * 1024 * 1024:
         return Skip(where, f"line over the {max_mb:g} MB limit")
     try:
@@ -164,7 +186,6 @@ def _jsonl_record(line: bytes, where: str, fallback_id: str, max_mb: float) -> D
         return Skip(where, f"malformed JSON line ({e.__class__.__name__})")
     if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
         return Skip(where, "JSON line has no non-empty 'text' field")
-    doc_id = str(rec.get("id") or fallback_id)
     title = rec.get("title") if isinstance(rec.get("title"), str) else None
-    return make_document(doc_id, rec["text"], str(rec.get("url") or where), title=title,
+    return make_document(str(rec.get("id") or ""), rec["text"], str(rec.get("url") or where), title=title,
                          published_at=rec.get("published_at"))

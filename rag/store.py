@@ -101,7 +101,8 @@ class Store:
             metas += [{**base, "start": c.start, "end": c.end} for c in chunks]
             mean = vecs.mean(axis=0)
             records.append((doc, mean / (np.linalg.norm(mean) or 1.0),
-                            {**base, **(article_meta or {}), "n_chunks": len(chunks)}))
+                            {**base, **(article_meta or {}), "n_chunks": len(chunks),
+                             "key": doc.key or "", "path": doc.path or ""}))
         stacked = np.concatenate(vectors)
         for i in range(0, len(ids), self.batch):
             self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],

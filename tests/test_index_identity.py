@@ -77,3 +77,41 @@ def test_quote_offsets_index_the_file_text_for_every_format(tmp_path):
 
     shown = RAG(index_dir=tmp_path / "index", chroma_url=None).article("page.html")["text"]  # the article view
     assert shown[c["start"]:c["end"]] == c["quote"] and "The Holm museum will charge" in shown
+
+
+# --- item 2: a doc id identifies its file --------------------------------------------------------------
+
+
+def _two_reports(tmp_path):
+    for folder, town, fare in (("north", "Holm", "45 kronor"), ("south", "Vika", "60 kronor")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_text(
+            f"date 2025-03-0{len(town)}\nThe {town} bus fare rises to {fare} in April, the council said.\n", encoding="utf-8")
+
+
+def test_same_named_files_in_two_folders_keep_their_own_ids(tmp_path):
+    _two_reports(tmp_path)
+    north, south = str(tmp_path / "north" / "report.txt"), str(tmp_path / "south" / "report.txt")
+    assert index(tmp_path, north)["added"] == 1
+    second = index(tmp_path, south)
+    assert (second["added"], second["updated"]) == (1, 0)  # was "1 updated": the north article was gone
+    assert sorted(articles(tmp_path)) == ["report.txt", "south/report.txt"]
+    again = index(tmp_path, north)  # the same file from the same place keeps its id
+    assert (again["unchanged"], again["added"], again["updated"]) == (1, 0, 0)
+    folder = index(tmp_path, str(tmp_path / "north"), str(tmp_path / "south"))  # named as folders now
+    assert (folder["unchanged"], folder["added"], folder["skipped"]) == (2, 0, [])
+    assert sorted(articles(tmp_path)) == ["report.txt", "south/report.txt"]
+    assert "45 kronor" in cited(ask(tmp_path, "What will the Holm bus fare be?"), "report.txt")["quote"]
+    assert "60 kronor" in cited(ask(tmp_path, "What will the Vika bus fare be?"), "south/report.txt")["quote"]
+
+
+def test_two_folders_with_same_named_files_in_one_run_are_both_indexed(tmp_path):
+    _two_reports(tmp_path)
+    report = index(tmp_path, str(tmp_path / "north"), str(tmp_path / "south"))
+    assert (report["added"], report["skipped"]) == (2, [])  # was: one skipped as "duplicate id 'report.txt'"
+    assert sorted(articles(tmp_path)) == ["report.txt", "south/report.txt"]
+
+
+def test_seed_ids_stay_their_file_names(tmp_path):
+    index(tmp_path, str(SEEDS))
+    assert sorted(articles(tmp_path)) == sorted(p.name for p in SEEDS.glob("*.txt"))
