@@ -58,6 +58,9 @@ class Indexer:
                         notice(f"skipped {item.input}: {item.reason}")
                         continue
                     item = ids.assign(item)
+                    for where, warning in item.warnings:
+                        report.warnings.append((where, warning))
+                        notice(f"warning: {where}: {warning}")
                     if item.doc_id in seen:
                         why = "the same file as one read before in this run" if item.key and ids.by_key.get(
                             item.key) == item.doc_id else "duplicate id"

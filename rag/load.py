@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import RagError
@@ -129,7 +129,7 @@ def _blank(m: re.Match) -> str:
 
 
 def make_document(doc_id: str, text: str, source: str, title: str | None = None,
-                  published_at: str | None = None, markdown: bool = False) -> Document:
+                  published_at: str | None = None, markdown: bool = False, where: str | None = None) -> Document:
     """The stored text has the length and offsets of the text given (the file's text, or the JSONL `text`
     field): control characters and carriage returns read as spaces and a leading `date` line is blanked
     rather than removed, so `text[start:end]` of a citation is the quote in the source too."""
@@ -143,21 +143,35 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
         title = re.sub(r"^#+\s*", "", first) if markdown else first
         if len(title) > 120:
             title = title[:120].rsplit(" ", 1)[0] + "…"
-    published_at = normalize_date(published_at)
+    published_at, problem = parse_date(published_at)
+    warnings = ((where or source, problem),) if problem else ()
     digest = hashlib.sha256(f"{title}\x1f{published_at}\x1f{text}".encode()).hexdigest()[:16]
     return Document(doc_id=doc_id, title=title or doc_id, text=text, source=source,
-                    published_at=published_at, content_hash=digest)
+                    published_at=published_at, content_hash=digest, warnings=warnings)
 
 
-def normalize_date(value) -> str | None:
-    """Accept YYYY-MM-DD, YYYY/MM/DD and ISO datetimes; anything else is treated as unknown."""
-    m = re.match(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", str(value or "").strip())
-    if not m:
-        return None
+def parse_date(value) -> tuple[str | None, str | None]:
+    """A publication date as YYYY-MM-DD, read with dateutil: ISO dates and datetimes with any time zone,
+    RFC 2822 as in RSS feeds ("Mon, 31 Mar 2025 23:30:00 GMT"), "March 31, 2025", "31 March 2025", 2025/03/31.
+    The day is the one written, in the value's own time zone. Returns (date, None), (None, None) for no
+    value, or (None, why) for a value that is not a whole date, which the index report counts as a warning.
+    """
+    if value is None or not str(value).strip():
+        return None, None
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
     try:
-        return date(*map(int, m.groups())).isoformat()
-    except ValueError:
-        return None
+        if m:
+            return date(*map(int, m.groups())).isoformat(), None
+        from dateutil import parser
+
+        # parsed twice with different defaults: a part missing from the value shows as a difference
+        a, b = (parser.parse(text, default=datetime(y, y, y)) for y in (1, 2))
+    except (ValueError, OverflowError):
+        return None, f"publication date {text[:60]!r} could not be read; the article is undated"
+    if a.date() != b.date():
+        return None, f"publication date {text[:60]!r} is not a whole date; the article is undated"
+    return a.date().isoformat(), None
 
 
 def _load_jsonl(file: Path, root: Path, max_mb: float) -> Iterator[Document | Skip]:
@@ -188,4 +202,4 @@ def _jsonl_record(line: bytes, where: str, max_mb: float) -> Document | Skip:
         return Skip(where, "JSON line has no non-empty 'text' field")
     title = rec.get("title") if isinstance(rec.get("title"), str) else None
     return make_document(str(rec.get("id") or ""), rec["text"], str(rec.get("url") or where), title=title,
-                         published_at=rec.get("published_at"))
+                         published_at=rec.get("published_at"), where=where)

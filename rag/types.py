@@ -19,7 +19,7 @@ class Document:
     key: str | None = None
     ids: tuple[str, ...] = ()
     path: str | None = None
-    warnings: tuple[str, ...] = ()  # e.g. a publication date that could not be read
+    warnings: tuple[tuple[str, str], ...] = ()  # (input, warning): e.g. a publication date that could not be read
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,33 @@ def test_two_folders_with_same_named_files_in_one_run_are_both_indexed(tmp_path)
 def test_seed_ids_stay_their_file_names(tmp_path):
     index(tmp_path, str(SEEDS))
     assert sorted(articles(tmp_path)) == sorted(p.name for p in SEEDS.glob("*.txt"))
+
+
+# --- item 4: feed dates are read, or counted as a warning ----------------------------------------------
+
+
+def test_feed_dates_in_common_formats_are_read_and_an_unreadable_one_is_a_warning(tmp_path):
+    rows = [
+        {"id": "rss", "published_at": "Mon, 31 Mar 2025 23:30:00 GMT",
+         "text": "The Holm council approved a new harbour crane costing 4 million kronor."},
+        {"id": "iso", "published_at": "2025-02-14T08:15:00+01:00",
+         "text": "The Vika library extends its opening hours to 21:00 on weekdays."},
+        {"id": "words", "published_at": "January 5, 2025",
+         "text": "The Lund ferry timetable adds a 06:10 departure on Mondays."},
+        {"id": "junk", "published_at": "sometime last spring",
+         "text": "The Eke school choir won the regional contest with a folk song."},
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    got = run_rag("index", str(feed), env=_env(tmp_path))
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.count("\n") == 1 and "4 added" in got.stdout and "1 warning" in got.stdout  # one summary line
+    assert f"{feed}:4" in got.stderr and "sometime last spring" in got.stderr
+    listed = {line.split()[1]: line.split()[0] for line in run_rag("articles", env=_env(tmp_path)).stdout.splitlines()}
+    assert listed == {"rss": "2025-03-31", "iso": "2025-02-14", "words": "2025-01-05", "junk": "undated"}
+    report = index(tmp_path, str(feed))  # --json: the same warning as data
+    assert report["warnings"] == [{"input": f"{feed}:4", "warning": report["warnings"][0]["warning"]}]
+    assert "sometime last spring" in report["warnings"][0]["warning"]
+    answer = ask(tmp_path, "What did the Holm council approve?", "--since", "2025-03-31", "--as-of", "2025-04-02")
+    assert "4 million" in cited(answer, "rss")["quote"]
+    assert all(c["doc_id"] == "rss" for c in answer["citations"])
