@@ -96,6 +96,8 @@ class Indexer:
                 self.store.delete_articles(gone)
                 report.removed = len(gone)
                 folds.keep_only(seen, gone)
+            else:
+                report.missing = len(missing_files(articles, seen, paths))
             for doc_id, alternates in folds.changed().items():
                 self.store.update_article(doc_id, {"alternates": json.dumps(alternates)})
         report.seconds = time.perf_counter() - t0
@@ -136,6 +138,13 @@ class Indexer:
                 else:
                     report.added += 1
         writer.submit(write)
+
+
+def missing_files(articles: dict[str, dict], seen: set[str], paths) -> list[str]:
+    """Indexed articles whose files, under a folder named in this run, no longer exist (kept until --prune)."""
+    folders = [os.path.join(os.path.abspath(p), "") for p in paths if os.path.isdir(p)]
+    return [d for d, m in articles.items() if d not in seen and m.get("path")
+            and any(m["path"].startswith(f) for f in folders) and not os.path.exists(m["path"])]
 
 
 class Ids:

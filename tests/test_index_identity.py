@@ -145,3 +145,27 @@ def test_feed_dates_in_common_formats_are_read_and_an_unreadable_one_is_a_warnin
     answer = ask(tmp_path, "What did the Holm council approve?", "--since", "2025-03-31", "--as-of", "2025-04-02")
     assert "4 million" in cited(answer, "rss")["quote"]
     assert all(c["doc_id"] == "rss" for c in answer["citations"])
+
+
+# --- item 7: deleted files are reported -----------------------------------------------------------------
+
+
+def test_deleted_files_are_reported_until_pruned(tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    for name, town, what in (("a.txt", "Holm", "a new library"), ("b.txt", "Vika", "a new stadium"),
+                             ("c.txt", "Lund", "a new bridge")):
+        (news / name).write_text(f"The {town} council voted to build {what} next year.\n", encoding="utf-8")
+    assert index(tmp_path, str(news))["added"] == 3
+    (news / "b.txt").unlink()
+    (news / "c.txt").unlink()
+    got = run_rag("index", str(news), env=_env(tmp_path))
+    assert got.returncode == 0, got.stderr
+    assert "2 indexed articles from this folder no longer exist (use --prune)" in got.stdout
+    assert index(tmp_path, str(news))["missing"] == 2
+    assert sorted(articles(tmp_path)) == ["a.txt", "b.txt", "c.txt"]  # still answerable, but now said so
+    pruned = index(tmp_path, str(news), "--prune")
+    assert (pruned["removed"], pruned["missing"]) == (2, 0)
+    assert articles(tmp_path) == ["a.txt"]
+    got = run_rag("index", str(news), env=_env(tmp_path))
+    assert "no longer exist" not in got.stdout and "1 unchanged" in got.stdout
