@@ -35,24 +35,50 @@ def suffix_of(path: Path) -> str:
     return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
 
 
-def expand(paths: list[str | Path]) -> list[tuple[Path, Path]]:
-    """(file, root) pairs: doc ids are paths relative to the root the user named."""
-    out: list[tuple[Path, Path]] = []
+def expand(paths: list[str | Path]) -> list[tuple[Path, Path] | Skip]:
+    """(file, root) pairs, root being the folder the user named (doc ids are paths relative to it), and
+    Skips for what a folder holds but cannot be read: a broken link, or a link back to a folder already
+    read (a loop). Links to folders and files are followed."""
+    out: list[tuple[Path, Path] | Skip] = []
     for raw in paths:
         p = Path(raw)
         if not p.exists():
-            raise RagError(f"{raw}: no such file or folder")
-        if p.is_dir():
-            out += [(f, p) for f in sorted(p.rglob("*")) if f.is_file() and suffix_of(f) in SUPPORTED
-                    and not any(part.startswith(".") for part in f.relative_to(p).parts)]
-        else:
-            out.append((p, p.parent))
+            raise RagError(f"{raw}: {'a broken link' if p.is_symlink() else 'no such file or folder'}")
+        out += _walk(p) if p.is_dir() else [(p, p.parent)]
     return out
 
 
+def _walk(root: Path) -> list[tuple[Path, Path] | Skip]:
+    files: list[tuple[Path, Path]] = []
+    skips: list[Skip] = []
+    read: dict[tuple[int, int], Path] = {}  # folders already read, by device and inode
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        here = Path(folder)
+        st = here.stat()
+        if (st.st_dev, st.st_ino) in read:
+            skips.append(Skip(str(here), f"link to {os.path.realpath(here)}, a folder already read as "
+                                         f"{read[(st.st_dev, st.st_ino)]} (a loop or a second way to it)"))
+            dirs[:] = []
+            continue
+        read[(st.st_dev, st.st_ino)] = here
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            f = here / name
+            if name.startswith("."):
+                continue
+            if not f.exists():  # os.walk lists a broken link among the files, whatever it pointed to
+                skips.append(Skip(str(f), f"broken link to {os.readlink(f)}"))
+            elif suffix_of(f) in SUPPORTED:
+                files.append((f, root))
+    return sorted(files, key=lambda pair: pair[0].as_posix()) + skips
+
+
 def load(paths: list[str | Path], max_mb: float = 50.0) -> Iterator[Document | Skip]:
-    for file, root in expand(paths):
-        yield from load_file(file, root, max_mb)
+    for item in expand(paths):
+        if isinstance(item, Skip):
+            yield item
+        else:
+            yield from load_file(*item, max_mb)
 
 
 def id_choices(file: Path, root: Path) -> tuple[str, ...]:

@@ -169,3 +169,26 @@ def test_deleted_files_are_reported_until_pruned(tmp_path):
     assert articles(tmp_path) == ["a.txt"]
     got = run_rag("index", str(news), env=_env(tmp_path))
     assert "no longer exist" not in got.stdout and "1 unchanged" in got.stdout
+
+
+# --- item 3: linked folders are followed; loops and broken links are listed -------------------------------
+
+
+def test_symlinked_folder_is_followed_and_loops_and_broken_links_are_listed(tmp_path):
+    archive, news = tmp_path / "archive" / "2024", tmp_path / "news"
+    archive.mkdir(parents=True)
+    news.mkdir()
+    (archive / "old.txt").write_text("date 2024-11-02\nThe Holm tram line opened on 2 November 2024 after "
+                                     "three years of work.\n", encoding="utf-8")
+    (news / "today.txt").write_text("The Vika market moves to the harbour square in May.\n", encoding="utf-8")
+    (news / "2024").symlink_to("../archive/2024", target_is_directory=True)  # news/2024 -> ../archive/2024
+    (archive / "again").symlink_to("..", target_is_directory=True)  # a loop: archive/2024/again -> archive
+    (news / "gone").symlink_to("../nowhere", target_is_directory=True)  # a broken link
+    report = index(tmp_path, str(news))
+    assert report["added"] == 2  # was "1 added, skipped: []"
+    assert sorted(articles(tmp_path)) == ["2024/old.txt", "today.txt"]
+    reasons = {s["input"]: s["reason"] for s in report["skipped"]}
+    assert "broken link to ../nowhere" in reasons.pop(str(news / "gone"))
+    assert "a loop" in reasons.pop(str(news / "2024" / "again" / "2024")) and not reasons
+    answer = ask(tmp_path, "When did the Holm tram line open?")
+    assert "2 November 2024" in cited(answer, "2024/old.txt")["quote"]
