@@ -42,7 +42,7 @@ class Indexer:
             notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> IndexReport:
         report, t0 = IndexReport(), time.perf_counter()
         docs = list(load(paths, self.settings.max_file_mb))
-        with write_lock(self.settings, notice):
+        with write_lock(self.settings, notice), self.store.writing():
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
             folds = Folds(articles, self.settings.near_duplicate_threshold)
