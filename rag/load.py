@@ -35,12 +35,19 @@ def suffix_of(path: Path) -> str:
     return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
 
 
-def expand(paths: list[str | Path]) -> list[tuple[Path, Path] | Skip]:
+def is_url(raw) -> bool:
+    return isinstance(raw, str) and re.match(r"https?://", raw, re.IGNORECASE) is not None
+
+
+def expand(paths: list[str | Path]) -> list[tuple[Path, Path] | Skip | str]:
     """(file, root) pairs, root being the folder the user named (doc ids are paths relative to it), and
     Skips for what a folder holds but cannot be read: a broken link, or a link back to a folder already
     read (a loop). Links to folders and files are followed."""
-    out: list[tuple[Path, Path] | Skip] = []
+    out: list[tuple[Path, Path] | Skip | str] = []
     for raw in paths:
+        if is_url(raw):
+            out.append(raw)  # a web page, fetched by load()
+            continue
         p = Path(raw)
         if not p.exists():
             raise RagError(f"{raw}: {'a broken link' if p.is_symlink() else 'no such file or folder'}")
@@ -77,8 +84,39 @@ def load(paths: list[str | Path], max_mb: float = 50.0) -> Iterator[Document | S
     for item in expand(paths):
         if isinstance(item, Skip):
             yield item
+        elif isinstance(item, str):
+            yield load_url(item, max_mb)
         else:
             yield from load_file(*item, max_mb)
+
+
+def load_url(url: str, max_mb: float = 50.0, timeout: float = 30.0) -> Document | Skip:
+    """A web page read like a saved one (extract_html); its id and source are its URL. An unreachable
+    server is a one-line error; a page that cannot be used (an HTTP error, not HTML or text) is a Skip."""
+    import urllib.error
+    import urllib.request
+
+    from trafilatura.utils import decode_file
+
+    request = urllib.request.Request(url, headers={"User-Agent": "rag (news indexer)", "Accept": "text/html,text/plain"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read(int(max_mb * 1024 * 1024) + 1)
+            kind = response.headers.get_content_type()
+    except urllib.error.HTTPError as e:
+        return Skip(url, f"the server answered {e.code} {e.reason}")
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        raise RagError(f"cannot fetch {url}: {reason}") from None
+    if len(raw) > max_mb * 1024 * 1024:
+        return Skip(url, f"page over the {max_mb:g} MB limit (RAG_MAX_FILE_MB)")
+    if kind not in ("text/html", "application/xhtml+xml", "text/plain"):
+        return Skip(url, f"not a web page or text ({kind})")
+    text = decode_file(raw)
+    doc = html_document(url, text, url, url=url) if kind != "text/plain" else make_document(url, text, url)
+    if not doc.text.strip():
+        return Skip(url, "no text in the page")
+    return replace(doc, key=url, ids=(url,))
 
 
 def id_choices(file: Path, root: Path) -> tuple[str, ...]:
@@ -117,8 +155,7 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
         return
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open(file).read() gives it: offsets index this
     if suffix in HTML_SUFFIXES:
-        title, text = html_to_text(text)
-        doc = make_document(rel, text, str(file), title=title)
+        doc = html_document(rel, text, str(file))
     else:
         doc = make_document(rel, text, str(file), markdown=suffix != ".txt")
     yield identify(doc, file, root) if doc.text.strip() else Skip(str(file), "no text in the file")
@@ -135,19 +172,109 @@ def decode(raw: bytes) -> tuple[str, str | None]:
         return "", f"not UTF-8 text (bad byte at offset {e.start})"
 
 
-def html_to_text(html: str) -> tuple[str | None, str]:
+def html_to_text(html: str, url: str | None = None) -> tuple[str | None, str]:
+    title, text, _ = extract_html(html, url)
+    return title, text
+
+
+def extract_html(html: str, url: str | None = None) -> tuple[str | None, str, dict]:
+    """(title, text, metadata) of a news page: the article itself, read by trafilatura (made for news
+    pages: it leaves out menus, cookie banners and newsletter pitches, and finds the title, author, site
+    name and publication date, the last with htmldate). Falls back to all visible text when it finds no
+    article. Either way a table row is one line, its cells labelled with their column's header
+    ("Route: Holm–Vika | New fare: 52 kronor"), so a chunk holding the row holds what its cells mean,
+    and a list item is one "- " line. The stored text, which the article view shows and citation
+    offsets index, is this text."""
+    meta: dict = {}
+    try:
+        import trafilatura
+        from lxml import etree
+
+        xml = trafilatura.extract(html, url=url, output_format="xml", include_tables=True, include_comments=False,
+                                  include_images=False, include_links=False, include_formatting=False,
+                                  with_metadata=True, favor_recall=True)
+        if xml:
+            root = etree.fromstring(xml.encode())
+            meta = {k: root.get(k) for k in ("title", "author", "sitename", "date") if root.get(k)}
+            main = root.find("main")
+            text = "\n".join(_xml_lines(main)) if main is not None else ""
+    except Exception:  # a page trafilatura cannot parse is read as visible text below
+        text = ""
+    title, visible, plain = _visible_text(html)
+    # on a page too short to find an article in, trafilatura returns all of its text as one paragraph
+    if text.strip() and _squash(text) != plain:
+        return meta.get("title") or title, text, meta
+    return title or meta.get("title"), visible, meta
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[ \t\xa0\r\n]+", " ", text).strip()
+
+
+def _xml_lines(element) -> Iterator[str]:
+    """trafilatura's XML (head, p, list/item, table/row/cell, quote, ...) as lines of text."""
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "list":
+            for item in child.iter("item"):
+                own = _squash("".join([item.text or ""] + [_xml_text(c) for c in item if c.tag != "list"]))
+                if own:
+                    yield f"- {own}"
+        elif tag == "table":
+            yield from _table_lines([[(_squash("".join(cell.itertext())), cell.get("role") == "head")
+                                      for cell in row.iter("cell")] for row in child.iter("row")])
+        elif tag:
+            line = _squash("".join(child.itertext()))
+            if line:
+                yield line
+
+
+def _xml_text(element) -> str:
+    return "".join(element.itertext()) + (element.tail or "")
+
+
+def _table_lines(rows: list[list[tuple[str, bool]]]) -> Iterator[str]:
+    """Each row one line, cells separated by " | " and labelled with the header row's names."""
+    header: list[str] = []
+    for row in rows:
+        cells = [text for text, _ in row]
+        if not any(cells):
+            continue
+        if not header and all(head for _, head in row):
+            header = cells
+            yield " | ".join(c for c in cells if c)
+            continue
+        labelled = [f"{header[i]}: {c}" if i < len(header) and header[i] and c else c for i, c in enumerate(cells)]
+        yield " | ".join(c for c in labelled if c)
+
+
+def _visible_text(html: str) -> tuple[str | None, str, str]:
+    """(title, visible text as lines, the same text on one line as the page gives it)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]):
         tag.decompose()
+    plain = _squash(soup.get_text(" "))
+    for table in soup.find_all("table"):
+        rows = [[(_squash(c.get_text(" ")), c.name == "th") for c in tr.find_all(["td", "th"])]
+                for tr in table.find_all("tr")]
+        table.replace_with(soup.new_string("\n" + "\n".join(_table_lines(rows)) + "\n"))
+    for li in soup.find_all("li"):
+        li.replace_with(soup.new_string(f"\n- {_squash(li.get_text(' '))}\n"))
     lines = (re.sub(r"[ \t\xa0]+", " ", line).strip() for line in soup.get_text("\n").splitlines())
-    text = "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line and line != "-")
     if not title:
         h1 = BeautifulSoup(html, "html.parser").find("h1")
         title = h1.get_text(" ", strip=True) if h1 else None
-    return title, text
+    return title, text, plain
+
+
+def html_document(doc_id: str, html: str, source: str, url: str | None = None) -> Document:
+    title, text, meta = extract_html(html, url)
+    doc = make_document(doc_id, text, source, title=title, published_at=meta.get("date"))
+    return replace(doc, author=meta.get("author"), site=meta.get("sitename"))
 
 
 def _blank(m: re.Match) -> str:

@@ -154,7 +154,8 @@ class Store:
             mean = vecs.mean(axis=0)
             records.append((doc, mean / (np.linalg.norm(mean) or 1.0),
                             {**base, **(article_meta or {}), "n_chunks": len(chunks),
-                             "key": doc.key or "", "path": doc.path or ""}))
+                             "key": doc.key or "", "path": doc.path or "",
+                             **{k: v for k, v in (("author", doc.author), ("site", doc.site)) if v}}))
         stacked = np.concatenate(vectors)
         for i in range(0, len(ids), self.batch):
             self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],

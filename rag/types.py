@@ -19,6 +19,8 @@ class Document:
     key: str | None = None
     ids: tuple[str, ...] = ()
     path: str | None = None
+    author: str | None = None  # from a web page's metadata (HTML)
+    site: str | None = None
     warnings: tuple[tuple[str, str], ...] = ()  # (input, warning): e.g. a publication date that could not be read
 
 
