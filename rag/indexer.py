@@ -257,7 +257,8 @@ class Folds:
         moved = self.alternates.pop(doc.doc_id, [])
         self.alternates.setdefault(canon, []).extend(moved + [{
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "published_at": doc.published_at,
-            "key": doc.key or "", "path": doc.path or "", "doc_hash": doc.content_hash, "similarity": round(similarity, 3), "minhash": encode(sig)}])
+            "key": doc.key or "", "path": doc.path or "", "doc_hash": doc.content_hash,
+            "similarity": round(similarity, 3), "minhash": encode(sig)}])
         self.owner.update({a["doc_id"]: canon for a in self.alternates[canon]})
         self.touched.add(canon)
         return True

@@ -98,7 +98,8 @@ def load_url(url: str, max_mb: float = 50.0, timeout: float = 30.0) -> Document 
 
     from trafilatura.utils import decode_file
 
-    request = urllib.request.Request(url, headers={"User-Agent": "rag (news indexer)", "Accept": "text/html,text/plain"})
+    request = urllib.request.Request(url, headers={"User-Agent": "rag (news indexer)",
+                                                   "Accept": "text/html,text/plain"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read(int(max_mb * 1024 * 1024) + 1)
@@ -170,11 +171,6 @@ def decode(raw: bytes) -> tuple[str, str | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
         return "", f"not UTF-8 text (bad byte at offset {e.start})"
-
-
-def html_to_text(html: str, url: str | None = None) -> tuple[str | None, str]:
-    title, text, _ = extract_html(html, url)
-    return title, text
 
 
 def extract_html(html: str, url: str | None = None) -> tuple[str | None, str, dict]:

@@ -203,7 +203,8 @@ def _generation_file(settings: Settings) -> Path:
 
 
 def generation(settings: Settings) -> str:
-    """Changes whenever an indexing run writes to the store (`Store.writing`, as it starts and as it ends), so a long-lived reader, such as `rag serve`, knows to read the store afresh."""
+    """Changes whenever an indexing run writes to the store (`Store.writing`, as it starts and as it ends),
+    so a long-lived reader, such as `rag serve`, knows to read the store afresh."""
     try:
         return _generation_file(settings).read_text()
     except OSError:
