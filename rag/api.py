@@ -75,6 +75,13 @@ class RAG:
         keep = [i for i, m in enumerate(metas) if articles.get(m["doc_id"], {}).get("doc_hash") == m["doc_hash"]]
         return [ids[i] for i in keep], [texts[i] for i in keep], [metas[i] for i in keep]
 
+    def _refresh(self) -> None:
+        """Another process indexed since the last question (`rag index` beside `rag serve`): read the store
+        and its BM25 afresh, so answers see the new articles and never a stale vector index."""
+        store = self.__dict__.get("store")
+        if store is not None and store.changed_elsewhere() and store.reopen(seen=store.seen_generation):
+            self._lexical = None
+
     def index(self, paths, prune: bool = False, progress: bool = False, notice=None) -> IndexReport:
         from .indexer import Indexer
 
@@ -119,6 +126,7 @@ class RAG:
                 until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
         """Ranked hits with their similarity to the question; alternates are left to the caller's article read."""
         q = self.check_question(question)
+        self._refresh()
         as_of = iso_date(as_of) if as_of else None
         filters = Filters(source=source, since=since, until=until or as_of)
         where = filters.where()
@@ -250,6 +258,7 @@ class RAG:
         yield answer
 
     def articles(self) -> list[dict]:
+        self._refresh()
         state = self.store.article_state()
         rows = [{"doc_id": d, "title": m.get("title"), "published_at": m.get("published_at") or None,
                  "source": m.get("source"), "chunks": m.get("n_chunks"), "alternates": _alternate_rows(m)}
@@ -257,6 +266,7 @@ class RAG:
         return sorted(rows, key=lambda r: (r["published_at"] or "", r["doc_id"]), reverse=True)
 
     def article(self, doc_id: str) -> dict:
+        self._refresh()
         found = self.store.articles_by_id([doc_id])
         if doc_id not in found:
             raise RagError(f"no indexed article with id {doc_id!r}")

@@ -89,11 +89,24 @@ def cmd_index(args) -> int:
     if args.json:
         print(json.dumps(report.to_json()))
     else:
-        print(f"indexed {report.seen} articles in {report.seconds:.1f}s: {report.added} added, {report.updated} updated, "
-              f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped; "
-              f"{report.chunks_written} chunks written; {report.folded} near-duplicates folded"
-              + (f"; {report.repaired} leftover chunks repaired" if report.repaired else ""))
+        print(summary(report, sum(os.path.isdir(p) for p in args.paths)))
     return 1 if report.skipped and report.seen == 0 else 0
+
+
+def summary(report, folders: int = 1) -> str:
+    """The one line `rag index` ends with; `--json` gives the same as data."""
+    line = (f"indexed {report.seen} articles in {report.seconds:.1f}s: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped; "
+            f"{report.chunks_written} chunks written; {report.folded} near-duplicates folded")
+    if report.warnings:
+        line += f"; {len(report.warnings)} warning{'s' * (len(report.warnings) != 1)} (listed above)"
+    if report.repaired:
+        line += f"; {report.repaired} leftover chunks repaired"
+    if report.missing:
+        line += (f"; {report.missing} indexed article{'s' * (report.missing != 1)} from "
+                 f"{'this folder' if folders <= 1 else 'these folders'} no longer exist"
+                 f"{'s' * (report.missing == 1)} (use --prune)")
+    return line
 
 
 def _filter_kwargs(args) -> dict:

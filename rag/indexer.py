@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from .chunk import Chunker
 from .dedup import NearDuplicates, decode, differing_values, encode, signature
@@ -40,11 +42,12 @@ class Indexer:
             notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> IndexReport:
         report, t0 = IndexReport(), time.perf_counter()
         docs = list(load(paths, self.settings.max_file_mb))
-        with write_lock(self.settings, notice):
+        with write_lock(self.settings, notice), self.store.writing():
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
             folds = Folds(articles, self.settings.near_duplicate_threshold,
                           lambda d: (self.store.articles_by_id([d]).get(d) or (None,))[0])
+            ids = Ids(articles)
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
             with Writer() as writer:
@@ -55,14 +58,22 @@ class Indexer:
                         report.skipped.append((item.input, item.reason))
                         notice(f"skipped {item.input}: {item.reason}")
                         continue
+                    item = ids.assign(item)
+                    for where, warning in item.warnings:
+                        report.warnings.append((where, warning))
+                        notice(f"warning: {where}: {warning}")
                     if item.doc_id in seen:
-                        report.skipped.append((item.source, f"duplicate id {item.doc_id!r} in this run"))
+                        why = "the same file as one read before in this run" if item.key and ids.by_key.get(
+                            item.key) == item.doc_id else "duplicate id"
+                        report.skipped.append((item.source, f"{why} (id {item.doc_id!r})"))
                         continue
                     seen.add(item.doc_id)
                     old = articles.get(item.doc_id)
                     have = chunks_by_doc.get(item.doc_id, {})
                     if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
                         report.unchanged += 1
+                        if item.key and old.get("key") != item.key:  # recorded before files had a key
+                            self.store.update_article(item.doc_id, {"key": item.key, "path": item.path or ""})
                         continue
                     if folds.fold(item):
                         report.folded += 1
@@ -86,6 +97,8 @@ class Indexer:
                 self.store.delete_articles(gone)
                 report.removed = len(gone)
                 folds.keep_only(seen, gone)
+            else:
+                report.missing = len(missing_files(articles, seen, paths))
             for doc_id, meta in folds.changed().items():
                 self.store.update_article(doc_id, meta)
         report.seconds = time.perf_counter() - t0
@@ -126,6 +139,48 @@ class Indexer:
                 else:
                     report.added += 1
         writer.submit(write)
+
+
+def missing_files(articles: dict[str, dict], seen: set[str], paths) -> list[str]:
+    """Indexed articles whose files, under a folder named in this run, no longer exist (kept until --prune)."""
+    folders = [os.path.join(os.path.abspath(p), "") for p in paths if os.path.isdir(p)]
+    return [d for d, m in articles.items() if d not in seen and m.get("path")
+            and any(m["path"].startswith(f) for f in folders) and not os.path.exists(m["path"])]
+
+
+class Ids:
+    """Gives each file an id no other file holds, and the same file the same id on every run.
+
+    A file's id is the first of its `Document.ids` (its path relative to the folder named, then with more
+    of its parent folders) not held by another file: `rag index north/report.txt` then `south/report.txt`
+    gives `report.txt` and `south/report.txt`. A file already indexed keeps its id, found by its key (its
+    real path), however it is named. Records written before keys were kept count as the file whose
+    source they name.
+    """
+
+    def __init__(self, articles: dict[str, dict]):
+        self.holder: dict[str, str | None] = {}  # id -> key of the file holding it (None: no key known)
+        self.source: dict[str, str] = {}
+        for d, m in articles.items():
+            self.holder[d], self.source[d] = m.get("key") or None, m.get("source") or ""
+            for a in json.loads(m.get("alternates") or "[]"):
+                self.holder[a["doc_id"]], self.source[a["doc_id"]] = a.get("key") or None, a.get("source") or ""
+        self.by_key = {k: d for d, k in self.holder.items() if k}
+
+    def assign(self, doc: Document) -> Document:
+        if not doc.key:
+            return doc
+        chosen = self.by_key.get(doc.key) or next((i for i in doc.ids if self._free(i, doc)), doc.key)
+        self.holder[chosen] = self.by_key[doc.key] = doc.key
+        return doc if chosen == doc.doc_id else replace(doc, doc_id=chosen)
+
+    def _free(self, doc_id: str, doc: Document) -> bool:
+        if doc_id not in self.holder:
+            return True
+        if self.holder[doc_id] is None:  # an older record: the same file if it names the same source
+            source = self.source.get(doc_id, "")
+            return source == doc.source or os.path.realpath(source.split(":")[0]) == doc.key.split("#")[0]
+        return False
 
 
 class Writer:
@@ -223,8 +278,8 @@ class Folds:
         moved = self.alternates.pop(doc.doc_id, [])
         self.alternates.setdefault(canon, []).extend(moved + [{
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "published_at": doc.published_at,
-            "doc_hash": doc.content_hash, "similarity": round(similarity, 3), "minhash": encode(sig),
-            "same_values": True}])
+            "key": doc.key or "", "path": doc.path or "", "doc_hash": doc.content_hash,
+            "similarity": round(similarity, 3), "minhash": encode(sig), "same_values": True}])
         self.owner.update({a["doc_id"]: canon for a in self.alternates[canon]})
         self.touched.add(canon)
         return True

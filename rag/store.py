@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,11 +32,18 @@ class Store:
     """
 
     def __init__(self, settings: Settings):
+        self.settings = settings
+        self.location = settings.chroma_url or str(settings.index_dir)
+        self._reopen_lock = threading.Lock()
+        self.seen_generation = generation(settings)
+        self._open()
+
+    def _open(self) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        settings = self.settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        self.location = settings.chroma_url or str(settings.index_dir)
         try:
             if settings.chroma_url:
                 url = urlparse(settings.chroma_url)
@@ -47,18 +55,62 @@ class Store:
             else:
                 settings.index_dir.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-            self.chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", embedding_function=None,
-                                                                metadata={"hnsw:space": "cosine"})
-            self.articles = self.client.get_or_create_collection(f"{settings.collection}_articles", embedding_function=None,
-                                                                  metadata={"hnsw:space": "cosine"})
+            chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", embedding_function=None,
+                                                          metadata={"hnsw:space": "cosine"})
+            articles = self.client.get_or_create_collection(f"{settings.collection}_articles", embedding_function=None,
+                                                            metadata={"hnsw:space": "cosine"})
         except RagError:
             raise
         except Exception as e:
             raise RagError(f"cannot open the Chroma store at {self.location}: {_one_line(e)}") from None
         if settings.chroma_url:
-            self.chunks = _ServerCollection(self.chunks, self.location)
-            self.articles = _ServerCollection(self.articles, self.location)
+            self.chunks = _ServerCollection(chunks, self.location)
+            self.articles = _ServerCollection(articles, self.location)
+        else:
+            self.chunks = _Reopening(self, "chunks", chunks)
+            self.articles = _Reopening(self, "articles", articles)
         self.batch = min(self.client.get_max_batch_size(), 1000)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Inside the write lock: read the store afresh if another run wrote since it was opened, and mark
+        it changed for readers in other processes as this run starts and as it ends (even if killed
+        between, the start's mark tells them)."""
+        if self.changed_elsewhere():
+            self.reopen()
+        try:
+            bump_generation(self.settings)
+            self.seen_generation = generation(self.settings)
+            yield
+        finally:
+            bump_generation(self.settings)
+            self.seen_generation = generation(self.settings)
+
+    def changed_elsewhere(self) -> bool:
+        """True once another process (`rag index`) has written to the store since this one last looked."""
+        return generation(self.settings) != self.seen_generation
+
+    def reopen(self, seen: str | None = None) -> bool:
+        """Reads the store afresh after another process wrote to it.
+
+        An embedded Chroma client keeps the vector index it loaded: after another process's writes it
+        answers "Error finding id" until it is opened again, and Chroma shares one open store per folder
+        within a process, so that shared instance is dropped first (calls already running keep the old
+        one). A server's client always sees the server's current state, so it is left as it is.
+        """
+        with self._reopen_lock:
+            if seen is not None and seen != self.seen_generation:
+                return False  # another thread reopened it already
+            self.seen_generation = generation(self.settings)
+            if self.settings.chroma_url:
+                return True
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            identifier = getattr(self.client, "_identifier", str(self.settings.index_dir))
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            self._open()
+            return True
 
     def article_state(self) -> dict[str, dict]:
         return dict(zip(*self._get_all(self.articles, ["metadatas"]))) if self.articles.count() else {}
@@ -101,7 +153,9 @@ class Store:
             metas += [{**base, "start": c.start, "end": c.end} for c in chunks]
             mean = vecs.mean(axis=0)
             records.append((doc, mean / (np.linalg.norm(mean) or 1.0),
-                            {**base, **(article_meta or {}), "n_chunks": len(chunks)}))
+                            {**base, **(article_meta or {}), "n_chunks": len(chunks),
+                             "key": doc.key or "", "path": doc.path or "",
+                             **{k: v for k, v in (("author", doc.author), ("site", doc.site)) if v}}))
         stacked = np.concatenate(vectors)
         for i in range(0, len(ids), self.batch):
             self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],
@@ -144,6 +198,26 @@ class Store:
         return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
+def _generation_file(settings: Settings) -> Path:
+    return Path(settings.index_dir) / "generation"
+
+
+def generation(settings: Settings) -> str:
+    """Changes whenever an indexing run writes to the store (`Store.writing`, as it starts and as it ends),
+    so a long-lived reader, such as `rag serve`, knows to read the store afresh."""
+    try:
+        return _generation_file(settings).read_text()
+    except OSError:
+        return ""
+
+
+def bump_generation(settings: Settings) -> None:
+    path = _generation_file(settings)
+    tmp = path.with_name(f".generation-{os.getpid()}")
+    tmp.write_text(f"{time.time_ns()}-{os.getpid()}")
+    os.replace(tmp, path)
+
+
 @contextmanager
 def write_lock(settings: Settings, notice=print) -> Iterator[None]:
     """One writer per store: a second `rag index` waits for the first instead of interleaving."""
@@ -163,6 +237,29 @@ def write_lock(settings: Settings, notice=print) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _Reopening:
+    """An embedded collection that, when Chroma reports an internal error (its loaded vector index no longer
+    matches what another process wrote), reopens the store once and repeats the call."""
+
+    def __init__(self, store: Store, name: str, collection):
+        self._store, self._name, self._collection = store, name, collection
+
+    def __getattr__(self, name: str):
+        from chromadb.errors import InternalError
+
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except InternalError:
+                self._store.reopen()
+                return getattr(getattr(self._store, self._name)._collection, name)(*args, **kwargs)
+        return call
 
 
 class _ServerCollection:

@@ -12,6 +12,16 @@ class Document:
     source: str
     published_at: str | None
     content_hash: str
+    # Where it came from, for a file (or a JSONL line without an `id`): `key` identifies it (the file's real
+    # path, `#line` for a JSONL line, or the URL fetched), `ids` are the ids it may take, shortest first
+    # (the path relative to the folder named, then with more of its parent folders), `path` is the file as
+    # reached, to tell when it is gone. An explicit JSONL `id` is its own identity: no key.
+    key: str | None = None
+    ids: tuple[str, ...] = ()
+    path: str | None = None
+    author: str | None = None  # from a web page's metadata (HTML)
+    site: str | None = None
+    warnings: tuple[tuple[str, str], ...] = ()  # (input, warning): e.g. a publication date that could not be read
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,9 @@ class IndexReport:
     repaired: int = 0
     chunks_written: int = 0
     folded: int = 0  # near-duplicates kept as alternate sources of an indexed article, not indexed again
+    missing: int = 0  # indexed articles from a folder named whose files no longer exist (kept without --prune)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but e.g. its date could not be read
     seconds: float = 0.0
 
     @property
@@ -120,4 +132,5 @@ class IndexReport:
     def to_json(self) -> dict:
         d = asdict(self)
         d["skipped"] = [{"input": p, "reason": r} for p, r in self.skipped]
+        d["warnings"] = [{"input": p, "warning": w} for p, w in self.warnings]
         return d

@@ -20,7 +20,8 @@ def test_text_file_date_line_title_and_stable_id(tmp_path):
     (tmp_path / "sub" / "a.txt").write_text(" date 2025-07-23 BEIJING: China said on Wednesday it will talk.\nMore.\n")
     [d] = docs([tmp_path])
     assert d.doc_id == "sub/a.txt" and d.published_at == "2025-07-23"
-    assert d.text.startswith("BEIJING: China said") and d.title.startswith("BEIJING")
+    assert d.text.lstrip().startswith("BEIJING: China said") and d.title.startswith("BEIJING")
+    assert len(d.text) == len((tmp_path / "sub" / "a.txt").read_text()) and "date" not in d.text  # blanked, not cut
     assert docs([tmp_path])[0].content_hash == d.content_hash
 
 
