@@ -58,6 +58,9 @@ def run_suite(settings, sets=SUITES["dev"], answerer: str | None = None, out: Pa
             continue
         for key, result in RUNNERS[name](ctx):
             report["sets"][key] = result
+            report["seconds"] = round(time.perf_counter() - t0, 1)
+            if out is not None:  # after each set, so a long run that is stopped keeps what it measured
+                write(report, Path(out))
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if out is not None:
         write(report, Path(out))
