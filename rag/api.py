@@ -130,11 +130,12 @@ class RAG:
         found = dict(self._dense(lex, vector, n, filters, where))
         dense = list(found)
         depth = n * 3 if (source or where) else n  # filtered out after the search, so look deeper
-        lexical = [cid for cid, _ in lex.search(q, depth) if filters.accepts(lex.metas[lex.pos[cid]])][:n]
+        lq = lex.correct(q)[0] if self.settings.typo_correction else q  # dense search keeps q as asked
+        lexical = [cid for cid, _ in lex.search(lq, depth) if filters.accepts(lex.metas[lex.pos[cid]])][:n]
         dense = [cid for cid in dense if filters.accepts(lex.metas[lex.pos[cid]])]
         scores = fuse([(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)], self.settings.rrf_k)
         if self.settings.article_weight:
-            self._fuse_articles(lex, q, scores, filters, n, depth)
+            self._fuse_articles(lex, lq, scores, filters, n, depth)
         metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, self.settings.recency_half_life_days,

@@ -37,6 +37,7 @@ class Settings:
     bm25_weight: float = 1.0
     article_weight: float = 1.0
     title_in_embedding: bool = True
+    typo_correction: bool = True  # misspelt question words -> nearest frequent corpus word, for BM25 only (bench/typos.py)
     answerer: str = "local"
     abstain_threshold: float = 0.40
     max_answer_sentences: int = 3
