@@ -3,10 +3,11 @@
 Whole-article BM25 is the strongest single signal for "which article is this about" on news (see
 bench/retrieval.py); chunk-level BM25 and dense search then pick the passage inside it.
 
-A misspelt question word ("tsela") matches nothing in BM25, so `correct` maps a question word that is
-not in the corpus to the nearest frequent corpus word (SymSpell over the corpus's own word counts,
-built with the BM25 cache and saved beside it) before the lexical search; dense search keeps the
-question as asked. Measured by bench/typos.py and the paraphrase set's typo rows.
+A misspelt question word ("tsela") matches nothing in BM25 and, to the local answerer, looks like a word
+the corpus never uses, so `correct` maps a question word that is not in the corpus to the nearest corpus
+word (SymSpell over the corpus's own word counts, built with the BM25 cache and saved beside it). The
+API corrects the question before every retriever and the answerer (rag/api.py `_spelled`); measured by
+bench/typos.py and the paraphrase set's typo rows.
 """
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ FORMAT = "3"  # bumped when the cache layout changes, so old caches are rebuilt 
 # Typo correction (bench/typos.py). A word shorter than this has too many neighbours one edit away.
 TYPO_MIN_LEN = 4
 TYPO_LONG_LEN = 6  # from this length two edits are allowed ("tarrif" -> "tariff"), one below it
-TYPO_MIN_COUNT = 2  # a correction must be a word the corpus uses at least this often
+TYPO_MIN_COUNT = 1  # corrections are corpus words used this often; 2 lost "exemted" -> "exempted" on the seeds
 
 
 def fingerprint(ids: list[str]) -> str:
-    return hashlib.sha1("\n".join([FORMAT, *sorted(ids)]).encode()).hexdigest()[:16]
+    head = f"{FORMAT}|{TYPO_MIN_LEN}|{TYPO_MIN_COUNT}"  # the speller is cached with the index
+    return hashlib.sha1("\n".join([head, *sorted(ids)]).encode()).hexdigest()[:16]
 
 
 class Lexical:
@@ -46,6 +48,7 @@ class Lexical:
         self.df: dict[str, int] = {}
         self.words: dict[str, int] = {}  # surface word -> occurrences in the articles, for typo correction
         self._speller = None
+        self._fixes: dict[str, str | None] = {}
         self._cache: Path | None = None
         self._days: np.ndarray | None = None
         self.doc_ids, self.doc_chunks = self._group()
@@ -129,8 +132,8 @@ class Lexical:
 
     @property
     def speller(self):
-        """SymSpell over the corpus words used at least TYPO_MIN_COUNT times; read from the cache when
-        there is one (loaded on the first question with an unknown word)."""
+        """SymSpell over the corpus words (TYPO_MIN_LEN letters or more, used TYPO_MIN_COUNT times or more),
+        saved with the BM25 cache and read back on the first question with an unknown word."""
         if self._speller is None:
             from symspellpy import SymSpell
 
@@ -144,26 +147,34 @@ class Lexical:
         return self._speller
 
     def correct(self, query: str) -> tuple[str, dict[str, str]]:
-        """The query with each misspelt word replaced by its nearest frequent corpus word, and the
-        replacements made. A word is left as written when the corpus has it (or its stem), when it
-        holds a digit, is shorter than TYPO_MIN_LEN or a stopword, when it is an English word of its own
-        (symspellpy's frequency list: the corpus just lacks it) or when no corpus word is near enough."""
-        if not self.words:
+        """The query with each misspelt word replaced by its nearest corpus word (`fix`), and the
+        replacements made (lower-case word -> correction)."""
+        fixes = {w: f for w in {t.lower() for t in _TOKEN.findall(query)} if (f := self.fix(w))}
+        if not fixes:
             return query, {}
-        fixes: dict[str, str] = {}
-        for word in {w.lower() for w in _TOKEN.findall(query)}:
-            if (word in self.words or len(word) < TYPO_MIN_LEN or any(c.isdigit() for c in word)
-                    or word in _stopwords() or word in _english()
-                    or self.df.get(self.stemmer.stemWord(word), 0)):
-                continue
+        return _TOKEN.sub(lambda m: _cased(fixes.get(m.group().lower()), m.group()), query), fixes
+
+    def fix(self, word: str) -> str | None:
+        """The corpus word a misspelt lower-case word stands for, or None: the nearest by edit distance
+        (adjacent swaps count as one edit); among equally near ones, one keeping the first letter, then the
+        most frequent. A word is left as
+        written when the corpus has it (or its stem), when it holds a digit, is shorter than TYPO_MIN_LEN
+        or a stopword, when it is an English word of its own (symspellpy's frequency list: the corpus
+        just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
+        from TYPO_LONG_LEN letters)."""
+        if (not self.words or word in self.words or len(word) < TYPO_MIN_LEN or any(c.isdigit() for c in word)
+                or word in _stopwords() or word in _english() or self.df.get(self.stemmer.stemWord(word), 0)):
+            return None
+        if word not in self._fixes:
             from symspellpy import Verbosity
 
             found = self.speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=2 if len(word) >= TYPO_LONG_LEN else 1)
-            if found:
-                fixes[word] = max(found, key=lambda s: s.count).term
-        if not fixes:
-            return query, {}
-        return _TOKEN.sub(lambda m: fixes.get(m.group().lower(), m.group()), query), fixes
+            while len(self._fixes) >= 4096:
+                self._fixes.pop(next(iter(self._fixes)))
+            # equally near: one with the same first letter (few typos change it: "Pince" is "Prince", not
+            # "since"), then the most frequent
+            self._fixes[word] = max(found, key=lambda s: (s.term[0] == word[0], s.count)).term if found else None
+        return self._fixes[word]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         return self._top(self.retriever, self.ids, query, n)
@@ -209,6 +220,13 @@ class Lexical:
         n = max(len(self.ids), 1)
         df = np.array(self.doc_freq(words), dtype=np.float32)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def _cased(fixed: str | None, word: str) -> str:
+    """The correction written with the word's casing ("Tsela" -> "Tesla"), or the word when none."""
+    if fixed is None:
+        return word
+    return fixed.upper() if word.isupper() and len(word) > 1 else fixed.capitalize() if word[0].isupper() else fixed
 
 
 def _load_pickle(speller, path: Path) -> bool:
