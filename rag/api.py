@@ -45,10 +45,16 @@ class RAG:
 
     @cached_property
     def embedder(self):
-        from .embed import Embedder
+        from .embed import Embedder, Remote
 
-        return Embedder(self.settings.embed_model, self.settings.embed_backend, self.settings.embed_batch,
-                        cache_dir=self.settings.index_dir / "models")
+        s = self.settings
+        remote = Remote(s.embed_url, s.embed_url_model, s.embed_url_key, s.embed_url_in_flight, s.embed_url_retries,
+                        s.embed_url_timeout, dimension=self._stored_dimension) if s.embed_url else None
+        return Embedder(s.embed_model, s.embed_backend, s.embed_batch, cache_dir=s.index_dir / "models", remote=remote)
+
+    def _stored_dimension(self) -> int | None:
+        got = self.store.chunks.get(limit=1, include=["embeddings"])
+        return len(got["embeddings"][0]) if len(got["ids"]) else None
 
     @property
     def lexical(self):
