@@ -14,6 +14,13 @@ median of 3 runs.
 
     nice -n 15 .venv/bin/python bench/ingest.py [--n 300] [--seed 0] [--rounds 3]
 
+With --server it measures only the embeddings-server path (RAG_EMBED_URL): the same chunk texts sent
+to an OpenAI-compatible server (tests/embed_server.py, a separate process serving the packaged MiniLM
+on 127.0.0.1) with 1, 2 and 4 requests in flight, against the in-process encode, interleaved for
+--rounds rounds; it writes bench/results/ingest-server.json. On this 2-core machine the server competes
+with the client for the same CPU, so this shows the client's overhead and overlap, not a remote GPU's
+speed.
+
 Writes bench/results/ingest.json and prints a table. Exits 0 with "skipped: data absent" when
 ../shared/bench/realtimeqa is missing.
 """
@@ -185,14 +192,82 @@ def measure_cold_start(workdir: Path, runs: int = 3) -> dict:
     }
 
 
+def measure_server(articles: list[dict], workdir: Path, rounds: int, in_flight=(1, 2, 4)) -> dict:
+    import socket
+
+    from rag.api import RAG
+    from rag.embed import Embedder, Remote
+    from rag.indexer import Indexer, embedding_text
+    from rag.load import load
+
+    rag = RAG(index_dir=workdir / "index")
+    path = common.write_jsonl_gz(articles, workdir / "sample.jsonl.gz")
+    chunker = Indexer(rag.settings, rag.store, rag.embedder).chunker
+    docs = [d for d in load([path], rag.settings.max_file_mb) if hasattr(d, "doc_id")]
+    texts = [embedding_text(d, c, rag.settings.title_in_embedding) for d in docs for c in chunker.chunks(d)]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, str(common.REPO / "tests/embed_server.py"), str(port)],
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(common.REPO)))
+    try:
+        url = server.stdout.readline().strip()
+        remotes = {n: Embedder(batch_size=rag.settings.embed_batch,
+                               remote=Remote(url, "all-MiniLM-L6-v2", in_flight=n)) for n in in_flight}
+        remotes[in_flight[0]].embed(texts[:8])  # the server loads its model
+        rag.embedder.embed(texts[:8])
+        runs: dict[str, list[float]] = {"in_process": [], **{f"server_{n}": [] for n in in_flight}}
+        for r in range(rounds):
+            t = time.perf_counter()
+            want = rag.embedder.embed(texts)
+            runs["in_process"].append(time.perf_counter() - t)
+            for n, emb in remotes.items():
+                t = time.perf_counter()
+                got = emb.embed(texts)
+                runs[f"server_{n}"].append(time.perf_counter() - t)
+                assert float((got * want).sum(axis=1).min()) > 0.999
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in runs.items()), file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {"chunks": len(texts), "batch": rag.settings.embed_batch, "rounds": {k: [round(x, 2) for x in v] for k, v in runs.items()},
+            "median_s": {k: round(v, 2) for k, v in med.items()},
+            "chunks_per_s": {k: round(len(texts) / v, 1) for k, v in med.items()},
+            "note": "server and client share this machine's 2 cores: server throughput here is bounded by the same CPU"}
+
+
+def main_server(args) -> int:
+    info = common.machine()
+    started = common.now()
+    articles = sample(args.n, args.seed)
+    with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-server-") as tmp:
+        result = measure_server(articles, Path(tmp), args.rounds)
+    info["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    payload = {"benchmark": "ingest-server", "date": started, "git_commit": common.git_commit(), "machine": info,
+               "sample": {"n": len(articles), "seed": args.seed, "source": "realtimeqa corpus.jsonl.gz"},
+               "result": result}
+    out = common.save("ingest-server.json", payload)
+    rows = [{"what": "in-process encode (onnx)" if k == "in_process" else f"server, {k.split('_')[1]} in flight",
+             "s": result["median_s"][k], "cps": result["chunks_per_s"][k]} for k in result["median_s"]]
+    print(f"\n{result['chunks']} chunks of {len(articles)} articles, batches of {result['batch']}; "
+          f"cpu_count={info['cpu_count']}, load avg at start {info['load_avg_at_start']}, at end {info['load_avg_at_end']}")
+    print(common.table(rows, [("what", "embedding", ""), ("s", f"median s of {args.rounds}", ".2f"), ("cps", "chunks/s", ".1f")]))
+    print(f"\n{result['note']}\nwrote {out.relative_to(common.REPO)}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=300, help="articles in the fixed sample (default 300)")
     ap.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     ap.add_argument("--runs", type=int, default=3, help="timed cold-start runs (default 3)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved index/encode rounds, medians reported (default 3)")
+    ap.add_argument("--server", action="store_true", help="only the embeddings-server path (RAG_EMBED_URL)")
     args = ap.parse_args()
     common.require_data("corpus.jsonl.gz")
+    if args.server:
+        return main_server(args)
     info = common.machine()
     started = common.now()
     articles = sample(args.n, args.seed)

