@@ -476,7 +476,8 @@ def build_demo():
             if problems:
                 raise RagError(problems[0])
             rag = get_rag()
-            stream = rag.stream(q, history=[t["question"] for t in turns],
+            history = [{"question": t["question"], "answer": t.get("answer", "")} for t in turns]
+            stream = rag.stream(q, history=history,
                                 answerer=answerer if answerer in {"local", "local-llm", "openai"} else None,
                                 k=int(top_k) if top_k else None, since=values.get("since"), until=values.get("until"),
                                 as_of=values.get("as_of"), source=values.get("source"))
@@ -491,7 +492,8 @@ def build_demo():
                 raise RagError("the engine returned no answer")
             note = undated_note(undated_left_out(values))
             chat[-1] = {"role": "assistant", "content": render_message(answer, turn, rag.settings, note)}
-            turns.append({"question": q, "cards": render_turn_cards(answer, turn, q)})
+            turns.append({"question": q, "answer": "" if answer.abstained else answer.answer,
+                          "cards": render_turn_cards(answer, turn, q)})
             shown = gr.skip()
             if answer.citations:  # the Article panel follows the newest answer: its first source, at the quote
                 c = answer.citations[0]
