@@ -93,6 +93,12 @@
     }
   };
   document.addEventListener('input', tick, true);
+  // Enter on an empty box sends nothing (the server would ignore it too, but no request is better)
+  document.addEventListener('keydown', (e) => {
+    const ta = e.target;
+    if (e.key !== 'Enter' || e.shiftKey || !ta.closest || !ta.closest('#question')) return;
+    if (!ta.value.trim()) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
   setInterval(tick, 250);
 
   // a phone: the sidebar starts closed, so the chat and its question box are what a reader sees first
