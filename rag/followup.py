@@ -1,27 +1,62 @@
-"""Turn an elliptical follow-up ("and who led the Chinese side?") into a standalone question."""
+"""Turn a follow-up that points back ("and who led the Chinese side?", "when did she join?") into a standalone
+question; a question that does not point back is asked as it is, however short."""
 from __future__ import annotations
 
 import re
 
-from .cite import content_terms
-
 MARK = " (following: "
-_ELLIPTIC = re.compile(r"^\s*(and|but|also|so|what about|how about|and what|and who|and when|and where|then)\b"
-                       r"|\b(he|she|they|them|his|her|their|it|its|that|those|this|these|there|the same)\b", re.I)
+_LEADING = re.compile(r"^\s*(and|but|also|so|what about|how about|then)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(he|she|they|them|him|his|her|hers|their|it|its|that|those|this|these|there|the same)\b",
+                          re.I)
+_PERSON = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
+_OBJECT_AFTER = re.compile(r"\s*([?.!,]|$|(to|for|with|from|about|at|in|on|by|as|and|or|again|first|last)\b)", re.I)
+_NAME = re.compile(r"^(?:[A-Z][\w’'.-]+)(?:\s+(?:[A-Z][\w’'.-]+|de|van|von|da|al|bin))*$")
 
 
-def standalone(question: str, history: list[str] | None) -> str:
-    """Appends the previous question when the follow-up leans on it; otherwise returns it unchanged.
+def points_back(question: str) -> bool:
+    """Leans on the previous turn: opens with "and/but/what about …", names a pronoun, or trails off ("…")."""
+    return bool(_LEADING.search(question) or _POINTS_BACK.search(question) or question.rstrip("?! ").endswith(("…", "...")))
 
-    The appended part feeds retrieval; `focus` later separates it again, because in a follow-up the
-    words that changed ("Chinese side" after "US officials") are what the answer must sit next to.
-    """
-    if not history:
+
+def _entry(item) -> tuple[str, str]:
+    """(question, answer line) from a history item: a question string, or a dict/pair with the answer too."""
+    if isinstance(item, dict):
+        return str(item.get("question") or ""), str(item.get("answer") or "")
+    if isinstance(item, (list, tuple)):
+        return str(item[0] if item else ""), str(item[1] if len(item) > 1 else "")
+    return str(item or ""), ""
+
+
+def named_person(answer: str) -> str | None:
+    """The one name a previous answer gave ("Jonas Berg [1] (as of …)" -> "Jonas Berg"), else None."""
+    line = re.sub(r"\[\d{1,3}\]|\([^)]*\)", " ", (answer or "").split("\n", 1)[0])
+    line = " ".join(line.replace("“", " ").replace("”", " ").split()).strip(" .,;:")
+    return line if line and len(line.split()) <= 5 and _NAME.match(line) else None
+
+
+def _resolve(question: str, name: str) -> str:
+    """The first personal pronoun replaced by the name the previous answer gave."""
+    m = _PERSON.search(question)
+    word = m.group(1).lower()
+    possessive = word in {"his", "hers"} or (word == "her" and not _OBJECT_AFTER.match(question[m.end():]))
+    return f"{question[:m.start()]}{name}{'’s' if possessive else ''}{question[m.end():]}"
+
+
+def standalone(question: str, history: list | None) -> str:
+    """The question unchanged unless it points back. Then a personal pronoun becomes the person the previous
+    answer named ("When did she join the company?" -> "When did Clara Holm join the company?"); otherwise the
+    previous question is appended, for retrieval, and `focus` later separates it again, because in a follow-up
+    the words that changed ("Chinese side" after "US officials") are what the answer must sit next to.
+    `history` holds earlier questions, oldest first: strings, or {"question", "answer"} dicts / pairs."""
+    if not history or not points_back(question):
         return question
-    if not _ELLIPTIC.search(question) and len(content_terms(question)) > 3:
-        return question
+    previous, answer = _entry(history[-1])
     q = re.sub(r"^\s*(and|but|also|so|then)\s*,?\s*", "", question, flags=re.I).strip()
-    return f"{q[:1].upper()}{q[1:]}{MARK}{history[-1].strip()})"
+    q = f"{q[:1].upper()}{q[1:]}"
+    name = named_person(answer)
+    if name and _PERSON.search(q):
+        return _resolve(q, name)
+    return f"{q}{MARK}{previous.strip()})" if previous.strip() else q
 
 
 def focus(question: str) -> tuple[str, set[str]]:

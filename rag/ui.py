@@ -67,6 +67,16 @@ def _md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
+_REPORTED = re.compile(r"\bas of (\d{4}-\d{2}-\d{2})")
+_SPACE_BEFORE_PUNCT = re.compile(r"(\[\d{1,3}\])\s+([.,;:!?])")
+
+
+def display_line(text: str) -> str:
+    """The answer line as a reader should read it: an article's date is when it was *reported* (not the
+    "Asked as of" setting), and a citation marker keeps to the word before its punctuation ("August 12 [1].")."""
+    return _SPACE_BEFORE_PUNCT.sub(r"\1\2", _REPORTED.sub(r"reported \1", text or ""))
+
+
 def render_answer_text(text: str, turn: int, cited: set[int] | None = None) -> str:
     """Answer text for the chat, each [n] turned into a link to source card n of this turn."""
     out, pos = [], 0
@@ -75,7 +85,7 @@ def render_answer_text(text: str, turn: int, cited: set[int] | None = None) -> s
         if cited is not None and n not in cited:
             continue
         out.append(_md_text(text[pos:m.start()]))
-        out.append(f'<a class="cite" href="#src-{turn}-{n}" title="Show source {n}">[{n}]</a>')
+        out.append(f'<a class="cite" href="#src-{turn}-{n}" title="Open source {n}">[{n}]</a>')
         pos = m.end()
     out.append(_md_text(text[pos:]))
     return "".join(out)
@@ -88,21 +98,33 @@ def answerer_label(answer, settings: Settings) -> str:
     return name
 
 
-def render_message(answer, turn: int, settings: Settings) -> str:
+def render_message(answer, turn: int, settings: Settings, filter_note: str = "") -> str:
+    """The answer line (dates as "reported …"), its quotes (their dates are on the cards), what was searched for
+    when a follow-up was rewritten, which filters left articles out, the answerer and a Copy link."""
     cited = {c.n for c in answer.citations}
-    body = render_answer_text(answer.text, turn, cited)
+    line = display_line(answer.answer or answer.text)
+    body = render_answer_text(line, turn, cited)
     parts = []
     if answer.abstained:
         parts.append('<span class="abstained-badge">Not found in the indexed articles</span>\n\n'
                      f'<span class="abstained">{body}</span>')
     else:
         parts.append(body)
+        quotes = [c for c in answer.citations if f"[{c.n}]" in line and c.quote not in line]
+        if quotes:
+            parts.append("\n".join(render_answer_text(f"[{c.n}] “{c.quote}”", turn, cited) for c in quotes))
+    searched = (answer.diagnostics or {}).get("standalone_question")
+    if searched:
+        parts.append(f'<span class="searched-for">Searched for: {_md_text(searched)}</span>')
+    if filter_note:
+        parts.append(f'<span class="filter-note">{_md_text(filter_note)}</span>')
     if answer.notice:
         parts.append(f'<span class="notice">⚠ {esc(answer.notice)}</span>')
     ms = answer.timings.get("total_ms")
     took = f" · {ms / 1000:.2f} s" if isinstance(ms, (int, float)) and ms >= 1000 else (
         f" · {ms:.0f} ms" if isinstance(ms, (int, float)) else "")
-    parts.append(f'<span class="answer-meta">answered by {esc(answerer_label(answer, settings))}{took}</span>')
+    parts.append(f'<span class="answer-meta">answered by {esc(answerer_label(answer, settings))}{took}</span>'
+                 f'<span class="copy-answer" role="button" tabindex="0" title="Copy the answer and its sources">Copy</span>')
     return "\n\n".join(parts)
 
 
@@ -158,7 +180,7 @@ def render_card(c, turn: int, article: dict | None) -> str:
     else:
         passage = f"<mark>{esc(c.quote)}</mark>"
         start, end = -1, -1
-    date = esc(c.published_at) if c.published_at else '<span class="undated">undated</span>'
+    date = f"reported {esc(c.published_at)}" if c.published_at else '<span class="undated">undated</span>'
     return (f'<div class="src-card" id="src-{turn}-{c.n}" role="button" tabindex="0" '
             f'data-doc="{esc(c.doc_id)}" data-start="{start}" data-end="{end}" title="Open the whole article">'
             f'<div class="src-head"><span class="src-n">[{c.n}]</span> <span class="src-title">{esc(c.title)}</span></div>'
@@ -168,12 +190,16 @@ def render_card(c, turn: int, article: dict | None) -> str:
             f'<div class="src-actions"><span class="src-open">Open article ›</span></div></div>')
 
 
+SOURCES_H = '<div class="panel-h">Sources</div>'
+
+
 def render_sources(turns: list[dict]) -> str:
     """Source cards for every answer of the conversation, newest first."""
     if not turns:
-        return ('<div class="sources-empty">Sources appear here: each citation [n] of an answer gets a card '
-                'with its title, date, source and the quoted passage. Click a card to read the whole article.</div>')
-    return "".join(t["cards"] for t in reversed(turns))
+        return (SOURCES_H + '<div class="sources-empty">Sources appear here: each citation [n] of an answer gets a '
+                'card with its title, date, source and the quoted passage. Click a card or an [n] to read the whole '
+                'article.</div>')
+    return SOURCES_H + "".join(t["cards"] for t in reversed(turns))
 
 
 def render_turn_cards(answer, turn: int, question: str) -> str:
@@ -190,20 +216,26 @@ def render_turn_cards(answer, turn: int, question: str) -> str:
             f"{body}</div>")
 
 
-def render_article(doc: dict, start: int = -1, end: int = -1) -> str:
+ARTICLE_H = '<div class="panel-h">Article</div>'
+
+
+def render_article(doc: dict, start: int = -1, end: int = -1, opened: str = "user") -> str:
+    """The whole article, the quote marked; `opened` is "user" (a click) or "auto" (the newest answer's source)."""
     text = doc.get("text") or ""
-    date = esc(doc.get("published_at")) if doc.get("published_at") else '<span class="undated">undated</span>'
+    date = f"reported {esc(doc.get('published_at'))}" if doc.get("published_at") else '<span class="undated">undated</span>'
     if 0 <= start < end <= len(text):
         body = f'{esc(text[:start])}<mark class="article-quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
     else:
         body = esc(text)
     shown = _display_source(doc.get("source"))
     ident = "" if shown == doc.get("doc_id") else f' · <code>{esc(doc.get("doc_id"))}</code>'
-    return (f'<div class="article-view"><div class="article-title">{esc(doc.get("title"))}</div>'
+    return (f'{ARTICLE_H}<div class="article-view" data-opened="{esc(opened)}" data-doc="{esc(doc.get("doc_id"))}">'
+            f'<div class="article-title">{esc(doc.get("title"))}</div>'
             f'<div class="article-meta">{date} · {esc(shown)}{ident}</div><div class="article-body">{body}</div></div>')
 
 
-ARTICLE_EMPTY = '<div class="article-empty">Click a source card (or an article in the sidebar) to read it here.</div>'
+ARTICLE_EMPTY = (ARTICLE_H + '<div class="article-empty">Click a source card, an [n] in an answer or an article in '
+                 'the sidebar to read it here.</div>')
 
 
 def render_articles(rows: list[dict]) -> str:
@@ -214,8 +246,80 @@ def render_articles(rows: list[dict]) -> str:
         f'<span class="art-title">{esc(r.get("title") or r["doc_id"])}</span></li>'
         for r in rows[:MAX_LISTED_ARTICLES])
     more = f'<div class="art-more">… and {n - MAX_LISTED_ARTICLES:,} more</div>' if n > MAX_LISTED_ARTICLES else ""
+    search = ('<input class="art-search" type="search" placeholder="Search titles and dates" '
+              'aria-label="Search the article list"> <span class="art-shown"></span>') if n > 1 else ""
     return (f'<div class="art-count"><b>{n:,}</b> article{"s" if n != 1 else ""} indexed</div>'
-            f'<ul class="art-list">{items}</ul>{more}')
+            f'{search}<ul class="art-list">{items}</ul>{more}')
+
+
+# ----------------------------------------------------------------------------------------------- filters
+
+FILTER_LABELS = {"since": "Published since", "until": "Published until", "as_of": "Asked as of",
+                 "source": "Source contains"}
+
+
+def filter_values(since, until, as_of, source) -> dict[str, str]:
+    """The filters that are set, as stripped strings."""
+    raw = {"since": since, "until": until, "as_of": as_of, "source": source}
+    return {k: str(v).strip()[:10] if k != "source" else str(v).strip() for k, v in raw.items()
+            if v is not None and str(v).strip()}
+
+
+def filter_problems(values: dict[str, str]) -> list[str]:
+    """One line per date filter that is not a date, for inline validation."""
+    from .retrieve import iso_date
+
+    out = []
+    for k in ("since", "until", "as_of"):
+        if k in values:
+            try:
+                iso_date(values[k])
+            except (RagError, ValueError):
+                out.append(f"{FILTER_LABELS[k]}: “{values[k]}” is not a date; pick one or type YYYY-MM-DD")
+    return out
+
+
+def undated_left_out(values: dict[str, str]) -> int:
+    """How many undated articles a date filter leaves out (those the source filter would have let through)."""
+    if not any(k in values for k in ("since", "until", "as_of")):
+        return 0
+    from .retrieve import Filters
+
+    keep = Filters(source=values.get("source") or None)
+    try:
+        rows = get_rag().articles()
+    except Exception:  # noqa: BLE001 - the note is a courtesy; a store error shows up on the question itself
+        return 0
+    return sum(1 for r in rows if not r.get("published_at")
+               and keep.accepts({"source": r.get("source") or "", "doc_id": r["doc_id"], "title": r.get("title") or "",
+                                 "day": -1}))
+
+
+def undated_note(n: int) -> str:
+    if not n:
+        return ""
+    return f"{n} undated article{'s were' if n != 1 else ' was'} left out by the date filter"
+
+
+def render_chips(since=None, until=None, as_of=None, source=None) -> str:
+    """Active filters as chips above the chat (a click clears one), bad dates, and what a date filter left out."""
+    values = filter_values(since, until, as_of, source)
+    if not values:
+        return ""
+    chips = [f'<button class="chip" data-filter="{k}" title="Clear this filter">{esc(FILTER_LABELS[k])}: '
+             f'<b>{esc(v)}</b> <span class="chip-x" aria-hidden="true">×</span></button>' for k, v in values.items()]
+    if len(values) > 1:
+        chips.append('<button class="chip chip-all" data-filter="all" title="Clear every filter">Clear all</button>')
+    notes = [f'<div class="filter-warning">⚠ {esc(p)}</div>' for p in filter_problems(values)]
+    left_out = undated_note(undated_left_out(values)) if not notes else ""
+    if left_out:
+        notes.append(f'<div class="filter-warning undated-note">{esc(left_out)}</div>')
+    return f'<div class="chips" role="group" aria-label="Active filters">{"".join(chips)}{"".join(notes)}</div>'
+
+
+def llm_configured(settings: Settings) -> bool:
+    """The "openai" answerer has somewhere to go: a key, or a base URL of its own (a local server needs no key)."""
+    return bool(settings.openai_api_key or (settings.llm_base_url and "api.openai.com" not in settings.llm_base_url))
 
 
 # ----------------------------------------------------------------------------------------------- uploads
@@ -303,64 +407,9 @@ def add_uploads(files, progress=None) -> str:
 
 # ----------------------------------------------------------------------------------------------- the app
 
-CSS = """
-#chat .cite { display:inline-block; padding:0 .3em; margin:0 .1em; border-radius:.4em; font-weight:600;
-  font-size:.85em; background:var(--color-accent-soft); color:var(--color-accent); text-decoration:none; cursor:pointer; }
-#chat .cite:hover { background:var(--color-accent); color:white; }
-#chat .answer-meta { font-size:.8em; color:var(--body-text-color-subdued); }
-#chat .notice { font-size:.85em; color:#b45309; }
-#chat .error-msg { color:#b91c1c; }
-#chat .abstained-badge { display:inline-block; font-size:.8em; font-weight:600; padding:.1em .6em; border-radius:1em;
-  background:#fef3c7; color:#92400e; border:1px solid #f59e0b; }
-#chat .abstained { color:var(--body-text-color-subdued); font-style:italic; }
-.src-turn { margin-bottom:1em; }
-.src-turn-q { font-size:.8em; font-weight:600; color:var(--body-text-color-subdued); margin:.2em 0 .4em; }
-.src-card { border:1px solid var(--border-color-primary); border-radius:.6em; padding:.6em .8em; margin-bottom:.6em;
-  cursor:pointer; background:var(--background-fill-primary); transition: box-shadow .2s, border-color .2s; }
-.src-card:hover, .src-card:focus { border-color:var(--color-accent); box-shadow:0 0 0 2px var(--color-accent-soft); outline:none; }
-.src-card.flash { animation: srcflash 1.6s ease-out; border-color:var(--color-accent); }
-@keyframes srcflash { 0% { box-shadow:0 0 0 6px var(--color-accent); } 100% { box-shadow:0 0 0 0 transparent; } }
-.src-head { font-weight:600; line-height:1.3; }
-.src-n { color:var(--color-accent); }
-.src-meta { font-size:.8em; color:var(--body-text-color-subdued); margin:.2em 0 .4em; }
-.src-passage { font-size:.88em; line-height:1.45; }
-.src-passage mark, .article-body mark { background:#fde68a; color:inherit; padding:0 .1em; border-radius:.2em; }
-.src-actions { text-align:right; font-size:.8em; color:var(--color-accent); margin-top:.3em; }
-.sources-empty, .article-empty, .sources-none { font-size:.85em; color:var(--body-text-color-subdued); padding:.4em; }
-.article-view { border:1px solid var(--border-color-primary); border-radius:.6em; padding:.8em 1em; }
-.article-title { font-weight:700; font-size:1.05em; }
-.article-meta { font-size:.8em; color:var(--body-text-color-subdued); margin:.2em 0 .6em; }
-.article-body { white-space:pre-wrap; font-size:.9em; line-height:1.5; max-height:420px; overflow-y:auto; }
-.article-body mark.article-quote { background:#fcd34d; box-shadow:0 0 0 2px #f59e0b; }
-.art-count { margin-bottom:.3em; }
-.art-list { list-style:none; padding:0; margin:0; max-height:260px; overflow-y:auto; font-size:.82em; }
-.art-item { padding:.25em 0; border-bottom:1px solid var(--border-color-primary); cursor:pointer; }
-.art-item:hover .art-title { color:var(--color-accent); }
-.art-date { color:var(--body-text-color-subdued); font-variant-numeric:tabular-nums; margin-right:.3em; }
-.undated { font-style:italic; }
-#examples button { font-size:.85em; }
-"""
-
-# [n] markers in the chat: scroll to and flash source card n of that answer.
-GLOBAL_JS = """
-() => {
-  if (window.__ragCiteHandler) return;
-  window.__ragCiteHandler = true;
-  document.addEventListener('click', (e) => {
-    const a = e.target && e.target.closest ? e.target.closest('a[href^="#src-"]') : null;
-    if (!a) return;
-    e.preventDefault();
-    e.stopPropagation();
-    const card = document.getElementById(a.getAttribute('href').slice(1));
-    if (!card) return;
-    card.scrollIntoView({behavior: 'smooth', block: 'center'});
-    card.classList.remove('flash');
-    void card.offsetWidth;
-    card.classList.add('flash');
-    card.focus({preventScroll: true});
-  }, true);
-}
-"""
+STATIC = Path(__file__).resolve().parent / "static"
+CSS = (STATIC / "ui.css").read_text(encoding="utf-8")
+GLOBAL_JS = (STATIC / "ui.js").read_text(encoding="utf-8")  # citations, Copy, Ask enabled, counter, phone sidebar
 
 # Cards and article-list items carry data-doc/start/end; a click asks the server for the whole article.
 OPEN_JS = """
@@ -372,57 +421,94 @@ element.addEventListener('click', (e) => {
 });
 element.addEventListener('keydown', (e) => {
   const el = e.target.closest('[data-doc]');
-  if (el && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); open(el); }
+  if (el && e.target.tagName !== 'INPUT' && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); open(el); }
 });
 """
 
-# After an article is shown, scroll the quote into the middle of the view.
+# After an article is shown, scroll the quote into the middle of the article's own box: the page does not move,
+# so the question box stays in view. On a phone, where the article is below everything, a click brings it up.
 ARTICLE_JS = """
 watch('value', () => {
   const m = element.querySelector('mark.article-quote');
   const body = element.querySelector('.article-body');
   if (body) body.scrollTop = 0;
-  element.scrollIntoView({behavior: 'instant', block: 'start'});
-  if (m) m.scrollIntoView({behavior: 'instant', block: 'center'});
+  if (m && window.__rag) window.__rag.scrollInPanel(m);
+  const view = element.querySelector('.article-view');
+  if (view && view.dataset.opened === 'user' && window.matchMedia('(max-width: 480px)').matches)
+    element.scrollIntoView({behavior: 'instant', block: 'start'});
+});
+"""
+
+# A chip clicked clears its filter.
+CHIPS_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('[data-filter]');
+  if (b && element.contains(b)) trigger('click', {filter: b.dataset.filter});
 });
 """
 
 
 def build_demo():
     settings = get_rag().settings
+    limit = settings.max_question_chars
+    can_llm = llm_configured(settings)
 
     def respond(question, chat, turns, top_k, answerer, since, until, as_of, source):
+        q = (question or "").strip()
+        if not q:  # Ask is disabled on an empty box; Enter on one does nothing either
+            yield (gr.skip(),) * 6
+            return
         chat = list(chat or [])
         turns = list(turns or [])
-        q = (question or "").strip()
-        chat.append({"role": "user", "content": _md_text(q) if q else "(empty question)"})
+        chat.append({"role": "user", "content": _md_text(q)})
+        if len(q) > limit:
+            chat.append({"role": "assistant", "content": error_message(RagError(
+                f"the question is {len(q):,} characters; the limit is {limit:,}: please shorten it"))})
+            yield gr.skip(), chat, turns, gr.skip(), gr.skip(), gr.skip()
+            return
         chat.append({"role": "assistant", "content": "…"})
-        yield "", chat, turns, gr.skip()
+        yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()
         turn = len(turns) + 1
         text, answer = "", None
         try:
+            values = filter_values(since, until, as_of, source)
+            problems = filter_problems(values)
+            if problems:
+                raise RagError(problems[0])
             rag = get_rag()
-            stream = rag.stream(q, history=[t["question"] for t in turns], answerer=answerer or None,
-                                k=int(top_k) if top_k else None, since=(since or "").strip() or None,
-                                until=(until or "").strip() or None, as_of=(as_of or "").strip() or None,
-                                source=(source or "").strip() or None)
+            history = [{"question": t["question"], "answer": t.get("answer", "")} for t in turns]
+            stream = rag.stream(q, history=history,
+                                answerer=answerer if answerer in {"local", "local-llm", "openai"} else None,
+                                k=int(top_k) if top_k else None, since=values.get("since"), until=values.get("until"),
+                                as_of=values.get("as_of"), source=values.get("source"))
             for piece in stream:
                 if isinstance(piece, str):
                     text += piece
-                    chat[-1] = {"role": "assistant", "content": render_answer_text(text, turn) + " ▌"}
-                    yield gr.skip(), chat, gr.skip(), gr.skip()
+                    chat[-1] = {"role": "assistant", "content": render_answer_text(display_line(text), turn) + " ▌"}
+                    yield gr.skip(), chat, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 else:
                     answer = piece
             if answer is None:
                 raise RagError("the engine returned no answer")
-            chat[-1] = {"role": "assistant", "content": render_message(answer, turn, rag.settings)}
-            turns.append({"question": q, "cards": render_turn_cards(answer, turn, q)})
-            yield gr.skip(), chat, turns, render_sources(turns)
+            note = undated_note(undated_left_out(values))
+            chat[-1] = {"role": "assistant", "content": render_message(answer, turn, rag.settings, note)}
+            turns.append({"question": q, "answer": "" if answer.abstained else answer.answer,
+                          "cards": render_turn_cards(answer, turn, q)})
+            shown = gr.skip()
+            if answer.citations:  # the Article panel follows the newest answer: its first source, at the quote
+                c = answer.citations[0]
+                try:
+                    doc = rag.article(c.doc_id)
+                    span = _locate(doc["text"], c.quote, c.start, c.end) or (-1, -1)
+                    shown = render_article(doc, *span, opened="auto")
+                except Exception:  # noqa: BLE001 - the cards still carry the quotes
+                    shown = ARTICLE_EMPTY
+            yield gr.skip(), chat, turns, render_sources(turns), shown, {"chat": chat, "turns": turns}
         except Exception as e:  # noqa: BLE001 - every failure is one line in the chat
             if not isinstance(e, RagError):
                 log.exception("question failed")
             chat[-1] = {"role": "assistant", "content": error_message(e)}
-            yield gr.skip(), chat, turns, gr.skip()
+            yield gr.skip(), chat, turns, gr.skip(), gr.skip(), gr.skip()
 
     def open_article(evt: gr.EventData):
         data = getattr(evt, "_data", None) or {}
@@ -436,7 +522,8 @@ def build_demo():
         except (TypeError, ValueError):
             return render_article(get_rag().article(doc_id))
         except Exception as e:  # noqa: BLE001
-            return f'<div class="article-empty">⚠ {esc(str(e) if isinstance(e, RagError) else "could not open the article")}</div>'
+            return ARTICLE_H + (f'<div class="article-empty">⚠ '
+                                f'{esc(str(e) if isinstance(e, RagError) else "could not open the article")}</div>')
 
     def list_articles():
         try:
@@ -449,7 +536,48 @@ def build_demo():
         return report, list_articles(), None
 
     def clear():
-        return [], [], render_sources([]), ARTICLE_EMPTY, ""
+        return [], [], render_sources([]), ARTICLE_EMPTY, "", {"chat": [], "turns": []}
+
+    def restore(saved):
+        """The conversation kept in the browser's storage, back after a reload."""
+        saved = saved if isinstance(saved, dict) else {}
+        chat, turns_ = list(saved.get("chat") or []), list(saved.get("turns") or [])
+        if not chat:
+            return gr.skip(), gr.skip(), gr.skip()
+        return chat, turns_, render_sources(turns_)
+
+    def clear_filter(since_, until_, as_of_, source_, evt: gr.EventData):
+        which = str((getattr(evt, "_data", None) or {}).get("filter") or "")
+        values = {"since": since_, "until": until_, "as_of": as_of_, "source": source_}
+        for k in values:
+            if which in (k, "all"):
+                values[k] = None if k != "source" else ""
+        return (values["since"], values["until"], values["as_of"], values["source"],
+                render_chips(values["since"], values["until"], values["as_of"], values["source"]))
+
+    def regenerate(chat, turns_):
+        """Takes back the last question and its answer, and puts the question back to be asked again."""
+        chat, turns_ = list(chat or []), list(turns_ or [])
+        users = [i for i, m in enumerate(chat) if m.get("role") == "user"]
+        if not users:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        last = users[-1]
+        answered = any(m.get("role") == "assistant" and "answer-meta" in str(m.get("content")) for m in chat[last:])
+        if answered and turns_:
+            question_ = turns_.pop()["question"]
+        else:
+            question_ = html.unescape(re.sub(r"\\(.)", r"\1", str(chat[last].get("content") or "")))
+        return question_, chat[:last], turns_, render_sources(turns_)
+
+    def stopped(chat):
+        chat = list(chat or [])
+        if chat and chat[-1].get("role") == "assistant":
+            content = str(chat[-1].get("content") or "")
+            if "answer-meta" not in content and "error-msg" not in content:
+                content = content.removesuffix(" ▌").removesuffix("…")
+                chat[-1] = {"role": "assistant",
+                            "content": content + '\n\n<span class="answer-meta stopped">■ stopped</span>'}
+        return chat
 
     def ask(question: str) -> dict:
         """Answer a question about the indexed news articles. Returns the same JSON as `rag ask --json`."""
@@ -462,66 +590,84 @@ def build_demo():
             first = (str(e).strip().splitlines() or [""])[0][:300]
             raise gr.Error(f"unexpected error: {e.__class__.__name__}: {first}", print_exception=False) from None
 
+    answerers = ["local", *(["local-llm"] if llm_installed() else []), *(["openai"] if can_llm else [])]
+    answerer_info = ("local: extractive, instant" + (" · local-llm: the packaged Qwen2.5 1.5B, offline, seconds per "
+                     "answer" if "local-llm" in answerers else "") + (" · openai: the LLM at RAG_LLM_BASE_URL"
+                     if can_llm else " · an OpenAI-compatible LLM is offered once RAG_LLM_BASE_URL or "
+                     "OPENAI_API_KEY is set"))
+
     with gr.Blocks(title="rag · ask the news", fill_width=True) as demo:
         turns = gr.State([])
-        with gr.Sidebar(open=True, width=330):
+        saved = gr.BrowserState({"chat": [], "turns": []}, storage_key="rag-conversation")
+        with gr.Sidebar(open=True, width=330, elem_id="sidebar"):
             gr.Markdown("### rag\nAnswers questions about news articles with quoted, cited evidence.")
+            with gr.Accordion("Filters", open=True, elem_id="filters-accordion"):
+                since = gr.DateTime(label="Published since", include_time=False, type="string", elem_id="since")
+                until = gr.DateTime(label="Published until", include_time=False, type="string", elem_id="until")
+                as_of = gr.DateTime(label="Asked as of", include_time=False, type="string", elem_id="as-of",
+                                    info="answer as on that day: later articles left out, the newest before it first")
+                source = gr.Textbox(label="Source contains", placeholder="e.g. reuters, TMTPOST", max_lines=1,
+                                    elem_id="source", info="matched against each article's source and id")
             with gr.Accordion("Indexed articles", open=True):
                 articles_html = gr.HTML("", elem_id="articles", js_on_load=OPEN_JS)
             with gr.Accordion("Add articles", open=True):
-                files = gr.File(label=f"Upload .txt .md .html .jsonl (≤ {settings.upload_max_mb:g} MB each)",
-                                file_count="multiple", file_types=list(UPLOAD_SUFFIXES), type="filepath",
-                                elem_id="upload", height=110)
+                gr.Markdown(f".txt .md .html .jsonl, ≤ {settings.upload_max_mb:g} MB each", elem_id="upload-hint")
+                files = gr.File(label="Upload articles", show_label=False, file_count="multiple",
+                                file_types=list(UPLOAD_SUFFIXES), type="filepath", elem_id="upload", height=110)
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(["local", *(["local-llm"] if llm_installed() else []), "openai"],
-                                    value=settings.answerer, label="Answerer", elem_id="answerer",
-                                    info="local: extractive, instant · local-llm: the packaged Qwen2.5 1.5B, offline,"
-                                    " seconds per answer · openai: an LLM at RAG_LLM_BASE_URL")
-                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", max_lines=1, elem_id="since")
-                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", max_lines=1, elem_id="until")
-                as_of = gr.Textbox(label="Asked as of", placeholder="YYYY-MM-DD", max_lines=1, elem_id="as-of",
-                                   info="answer as on that day: later articles left out, the newest before it first")
-                source = gr.Textbox(label="Source contains", placeholder="e.g. reuters", max_lines=1, elem_id="source")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
+                answerer = gr.Radio(answerers, value=settings.answerer if settings.answerer in answerers else "local",
+                                    label="Answerer", elem_id="answerer", info=answerer_info)
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
+                chips = gr.HTML("", elem_id="filter-chips", js_on_load=CHIPS_JS)
                 chatbot = gr.Chatbot(elem_id="chat", label="Answers", height=520, sanitize_html=True,
                                      line_breaks=True, buttons=[], feedback_options=None,
                                      placeholder="Ask a question about the indexed news articles. "
                                                  "Every answer quotes its sources.")
-                with gr.Row():
+                with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(elem_id="question", show_label=False, scale=8, max_lines=4,
                                           placeholder="Ask about the news, e.g. When does the tariff truce expire?",
                                           autofocus=True)
-                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                    clear_btn = gr.Button("New chat", scale=1, min_width=80, elem_id="clear")
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                gr.HTML(f'<span class="q-count" data-question-limit="{limit}"></span>', elem_id="q-counter")
+                with gr.Row(elem_id="chat-tools"):
+                    regen_btn = gr.Button("↻ Regenerate", size="sm", scale=0, min_width=110, elem_id="regenerate")
+                    stop_btn = gr.Button("■ Stop", size="sm", scale=0, min_width=80, elem_id="stop")
+                    clear_btn = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="clear")
                 with gr.Row(elem_id="examples"):
                     example_btns = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLES]
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("#### Sources")
+            with gr.Column(scale=2, min_width=300, elem_id="side-col"):
                 sources = gr.HTML(render_sources([]), elem_id="sources", js_on_load=OPEN_JS,
-                                  max_height=560, autoscroll=False)
-                gr.Markdown("#### Article")
+                                  max_height=420, autoscroll=False)
                 article = gr.HTML(ARTICLE_EMPTY, elem_id="article", js_on_load=ARTICLE_JS)
 
-        chat_inputs = [question, chatbot, turns, top_k, answerer, since, until, as_of, source]
-        chat_outputs = [question, chatbot, turns, sources]
+        filters = [since, until, as_of, source]
+        chat_inputs = [question, chatbot, turns, top_k, answerer, *filters]
+        chat_outputs = [question, chatbot, turns, sources, article, saved]
         kw = dict(api_visibility="private", show_progress="hidden")
-        question.submit(respond, chat_inputs, chat_outputs, **kw)
-        ask_btn.click(respond, chat_inputs, chat_outputs, **kw)
+        asks = [question.submit(respond, chat_inputs, chat_outputs, **kw),
+                ask_btn.click(respond, chat_inputs, chat_outputs, **kw)]
         for b, q in zip(example_btns, EXAMPLES):
-            b.click(lambda q=q: q, None, question, api_visibility="private", queue=False).then(
-                respond, chat_inputs, chat_outputs, **kw)
-        clear_btn.click(clear, None, [chatbot, turns, sources, article, question], api_visibility="private",
+            asks.append(b.click(lambda q=q: q, None, question, api_visibility="private", queue=False).then(
+                respond, chat_inputs, chat_outputs, **kw))
+        asks.append(regen_btn.click(regenerate, [chatbot, turns], [question, chatbot, turns, sources],
+                                    api_visibility="private", queue=False).then(respond, chat_inputs, chat_outputs, **kw))
+        stop_btn.click(stopped, chatbot, chatbot, cancels=asks, api_visibility="private", queue=False)
+        clear_btn.click(clear, None, [chatbot, turns, sources, article, question, saved], api_visibility="private",
                         queue=False)
-        chatbot.clear(lambda: ([], render_sources([]), ARTICLE_EMPTY), None, [turns, sources, article],
-                      api_visibility="private", queue=False)
+        chatbot.clear(lambda: ([], render_sources([]), ARTICLE_EMPTY, {"chat": [], "turns": []}), None,
+                      [turns, sources, article, saved], api_visibility="private", queue=False)
+        for f in filters:
+            f.change(render_chips, filters, chips, api_visibility="private", queue=False)
+        chips.click(clear_filter, filters, [*filters, chips], api_visibility="private", queue=False)
         sources.click(open_article, None, article, api_visibility="private")
         articles_html.click(open_article, None, article, api_visibility="private")
         files.upload(upload, files, [upload_status, articles_html, files], api_visibility="private",
                      concurrency_limit=1, concurrency_id="index")
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)
+        demo.load(restore, saved, [chatbot, turns, sources], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=QUEUE_MAX_SIZE)
     return demo

@@ -28,7 +28,7 @@ def client(server):
 def test_ask_returns_the_cli_json(client):
     result = client.predict(QUESTION, api_name="/ask")
     assert isinstance(result, dict)
-    assert set(result) == {"answer", "abstained", "citations", "timings", "answerer", "notice", "diagnostics"}
+    assert set(result) == {"answer", "text", "abstained", "citations", "timings", "answerer", "notice", "diagnostics"}
     assert "August 12" in result["answer"]
     assert result["abstained"] is False
     first = result["citations"][0]

@@ -105,3 +105,28 @@ def test_check_upload(tmp_path):
     good = tmp_path / "good.jsonl"
     good.write_text('{"title": "t", "text": "x"}\n', encoding="utf-8")
     assert ui.check_upload(good, "good.jsonl", 1) == "good.jsonl"
+
+
+def test_display_line_says_reported_and_keeps_markers_to_their_word():
+    assert ui.display_line("August 12 [1] (as of 2025-07-23)") == "August 12 [1] (reported 2025-07-23)"
+    assert ui.display_line("August 12 [1] .") == "August 12 [1]."
+    assert ui.display_line("Rates [1] , then [2] ; done") == "Rates [1], then [2]; done"
+
+
+def test_message_quotes_without_dates_and_says_what_was_searched():
+    c = Citation(n=1, doc_id="d", title="T", source="s.txt", published_at="2025-07-23", quote="It ends on August 12.",
+                 start=0, end=21)
+    answer = Answer(text="August 12 [1] (as of 2025-07-23)\n\n[1] “It ends on August 12.” (as of 2025-07-23)",
+                    citations=[c], abstained=False, answer="August 12 [1] (as of 2025-07-23)",
+                    diagnostics={"standalone_question": "When does it end? (following: X)"})
+    msg = ui.render_message(answer, 2, Settings(), "4 undated articles were left out by the date filter")
+    assert msg.count("2025") == 1 and "reported 2025" in msg and "as of" not in msg
+    assert "Searched for: When does it end?" in msg
+    assert "4 undated articles were left out" in msg and 'class="copy-answer"' in msg
+
+
+def test_chips_show_each_filter_and_flag_a_bad_date():
+    html = ui.render_chips(since="2025-07-01", until=None, as_of="someday", source="reuters")
+    assert 'data-filter="since"' in html and 'data-filter="source"' in html and 'data-filter="all"' in html
+    assert "“someday” is not a date" in html and 'data-filter="until"' not in html
+    assert ui.render_chips() == ""

@@ -76,3 +76,80 @@ class AppServer:
                 self.proc.wait(timeout=15)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+# ----------------------------------------------------------------------------------------- browser helpers
+
+SCREENSHOTS = Path(os.environ.get("RAG_UI_SCREENSHOTS", "/tmp/rag-ui-screenshots/after"))
+ANSWER_TIMEOUT_MS = 120_000
+DONE = "#chat .answer-meta, #chat .error-msg"
+
+# WCAG contrast of an element's text against the backgrounds it sits on (composited up the tree).
+CONTRAST_JS = """
+(el) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const fg = parse(getComputedStyle(el).color);
+  const layers = [];
+  for (let n = el; n; n = n.parentElement) {
+    const b = parse(getComputedStyle(n).backgroundColor);
+    if (b && b[3] > 0) { layers.push(b); if (b[3] >= 1) break; }
+  }
+  let bg = [255, 255, 255];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const [r, g, b, a] = layers[i];
+    bg = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
+  }
+  const f = fg[3] < 1 ? [0, 1, 2].map((i) => fg[i] * fg[3] + bg[i] * (1 - fg[3])) : fg.slice(0, 3);
+  const lum = (c) => c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+                      .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [hi, lo] = [lum(f), lum(bg)].sort((a, b) => b - a);
+  return {ratio: (hi + 0.05) / (lo + 0.05), fg: getComputedStyle(el).color, bg: bg.map(Math.round).join(','),
+          opaque: layers.length > 0 && layers[layers.length - 1][3] >= 1};
+}
+"""
+
+
+def open_page(browser, url: str, width: int = 1440, height: int = 900, scheme: str = "light", **context):
+    """A fresh browser context and page on the app, loaded; returns (context, page, JavaScript errors)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme, **context)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(url)
+    pg.wait_for_selector("#question textarea")
+    pg.wait_for_selector("#articles .art-count")
+    return ctx, pg, errors
+
+
+def ask_in(pg, question: str) -> str:
+    """Types a question, clicks Ask, waits for the finished answer (or error); returns the answer bubble's text."""
+    before = pg.locator(DONE).count()
+    pg.fill("#question textarea", question)
+    pg.click("#ask")
+    pg.wait_for_function(f"n => document.querySelectorAll('{DONE}').length > n", arg=before, timeout=ANSWER_TIMEOUT_MS)
+    return pg.locator("#chat [data-testid=bot]").last.inner_text()
+
+
+def set_date(pg, elem_id: str, value: str) -> None:
+    """Types a date into a date filter (a gr.DateTime) and submits it with Enter, as a reader does."""
+    box = pg.locator(f"#{elem_id} input").first
+    box.fill(value)
+    box.press("Enter")
+
+
+def shot(pg, name: str, full_page: bool = False) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def in_viewport(pg, selector: str) -> bool:
+    box, view = pg.locator(selector).first.bounding_box(), pg.viewport_size
+    return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= view["height"] and box["x"] >= 0 \
+        and box["x"] + box["width"] <= view["width"]

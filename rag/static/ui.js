@@ -1,0 +1,114 @@
+() => {
+  // The chat page's behaviour; loaded once by Gradio (demo.launch(js=...)).
+  if (window.__rag) return;
+  window.__rag = {copied: null};
+  const phone = () => window.matchMedia('(max-width: 480px)').matches;
+
+  // scroll `el` into view inside its nearest scrolling panel only: the page (and the question box) stay put
+  const scrollInPanel = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (/(auto|scroll)/.test(s.overflowY) && p.scrollHeight > p.clientHeight) {
+        const a = el.getBoundingClientRect(), b = p.getBoundingClientRect();
+        p.scrollTop += (a.top - b.top) - Math.max(0, (p.clientHeight - a.height) / 2);
+        return;
+      }
+    }
+  };
+  window.__rag.scrollInPanel = scrollInPanel;
+
+  // [n] in an answer: flash source card n of that answer and open its article at the quote
+  document.addEventListener('click', (e) => {
+    const a = e.target && e.target.closest ? e.target.closest('a[href^="#src-"]') : null;
+    if (!a) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const card = document.getElementById(a.getAttribute('href').slice(1));
+    if (!card) return;
+    scrollInPanel(card);
+    card.classList.remove('flash');
+    void card.offsetWidth;
+    card.classList.add('flash');
+    card.focus({preventScroll: true});
+    card.click();
+  }, true);
+
+  // copy an answer: its text and the sources it cites
+  document.addEventListener('click', (e) => {
+    const b = e.target && e.target.closest ? e.target.closest('.copy-answer') : null;
+    if (!b) return;
+    e.preventDefault();
+    const bubble = b.closest('[data-testid=bot]') || b.parentElement;
+    const cite = bubble.querySelector('a.cite');
+    const turn = cite ? cite.getAttribute('href').split('-')[1] : null;
+    const clone = bubble.cloneNode(true);
+    clone.querySelectorAll('.answer-meta, .copy-answer, .searched-for, .filter-note, button').forEach((x) => x.remove());
+    let text = clone.innerText.replace(/\n{3,}/g, '\n\n').trim();
+    const cards = turn ? document.querySelectorAll(`#turn-${turn} .src-card`) : [];
+    if (cards.length) {
+      text += '\n\nSources:\n' + Array.from(cards).map((c) => {
+        const n = c.querySelector('.src-n').innerText, t = c.querySelector('.src-title').innerText;
+        const m = c.querySelector('.src-meta').innerText;
+        return `${n} ${t} (${m})`;
+      }).join('\n');
+    }
+    window.__rag.copied = text;
+    const done = () => { b.innerText = 'Copied ✓'; setTimeout(() => { b.innerText = 'Copy'; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, done);
+    else done();
+  }, true);
+
+  // the article list: type to filter it
+  document.addEventListener('input', (e) => {
+    const box = e.target;
+    if (!box.classList || !box.classList.contains('art-search')) return;
+    const words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    box.closest('#articles').querySelectorAll('.art-item').forEach((li) => {
+      const ok = words.every((w) => li.textContent.toLowerCase().includes(w));
+      li.style.display = ok ? '' : 'none';
+      shown += ok ? 1 : 0;
+    });
+    const n = box.closest('#articles').querySelector('.art-shown');
+    if (n) n.innerText = words.length ? `${shown} shown` : '';
+  });
+
+  // Ask is disabled while the box is empty or over the limit; a counter shows the limit as it nears
+  const tick = () => {
+    const ta = document.querySelector('#question textarea');
+    const btn = document.getElementById('ask');
+    const counter = document.getElementById('q-counter');
+    if (!ta || !btn) return;
+    const lim = Number((document.querySelector('[data-question-limit]') || {dataset: {}}).dataset.questionLimit || 0);
+    const n = ta.value.trim().length;
+    const over = lim && n > lim;
+    btn.disabled = n === 0 || over;
+    btn.title = n === 0 ? 'Type a question first' : over ? `Shorten the question to ${lim.toLocaleString()} characters` : '';
+    if (counter) {
+      const text = over ? `${n.toLocaleString()} / ${lim.toLocaleString()} characters: ${(n - lim).toLocaleString()} over the limit`
+        : (lim && n >= lim * 0.8) ? `${n.toLocaleString()} / ${lim.toLocaleString()} characters` : '';
+      const el = counter.querySelector('.q-count') || counter;
+      if (el.innerText !== text) el.innerText = text;
+      counter.classList.toggle('over', !!over);
+    }
+  };
+  document.addEventListener('input', tick, true);
+  // Enter on an empty box sends nothing (the server would ignore it too, but no request is better)
+  document.addEventListener('keydown', (e) => {
+    const ta = e.target;
+    if (e.key !== 'Enter' || e.shiftKey || !ta.closest || !ta.closest('#question')) return;
+    if (!ta.value.trim()) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+  setInterval(tick, 250);
+
+  // a phone: the sidebar starts closed, so the chat and its question box are what a reader sees first
+  if (phone()) {
+    let tries = 0;
+    const closeSidebar = () => {
+      const toggle = document.querySelector('.sidebar.open .toggle-button');
+      if (toggle) { toggle.click(); return; }
+      if (!document.querySelector('.sidebar') && tries++ < 100) setTimeout(closeSidebar, 50);
+    };
+    closeSidebar();
+  }
+}
