@@ -18,7 +18,7 @@ from .errors import RagError
 from .types import Answer
 
 KS = (1, 3, 5, 10)
-_NOTE = re.compile(r"\s*\([^()]*\)")  # "(as of 2025-07-23)", "(threatened)": notes beside an answer phrase
+_NOTE = re.compile(r"\s*\([^()]*\)")  # "(reported 2025-07-23)", "(threatened)": notes beside an answer phrase
 
 
 def normalize(text: str) -> str:

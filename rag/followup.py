@@ -28,7 +28,7 @@ def _entry(item) -> tuple[str, str]:
 
 
 def named_person(answer: str) -> str | None:
-    """The one name a previous answer gave ("Jonas Berg [1] (as of …)" -> "Jonas Berg"), else None."""
+    """The one name a previous answer gave ("Jonas Berg [1] (reported …)" -> "Jonas Berg"), else None."""
     line = re.sub(r"\[\d{1,3}\]|\([^)]*\)", " ", (answer or "").split("\n", 1)[0])
     line = " ".join(line.replace("“", " ").replace("”", " ").split()).strip(" .,;:")
     return line if line and len(line.split()) <= 5 and _NAME.match(line) else None

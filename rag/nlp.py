@@ -116,3 +116,15 @@ def values(text: str, labels: frozenset[str] = VALUE_LABELS) -> set[str]:
     What is tagged is what spaCy's small model finds: an unfamiliar name ("Nordlys") may be missed.
     """
     return {canonical(e) for e in nlp()(text).ents if is_value(e, labels)} - {""}
+
+
+def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """(start, end, label) character spans of the entities in `text` whose label is in `labels` (and that
+    `is_value` accepts), in text order; only the tokenizer, tok2vec and NER run (~3x faster than the whole
+    pipeline). Used by the answerer to find an answer of the asked type in a candidate sentence."""
+    pipeline = nlp()
+    with pipeline.select_pipes(enable=["tok2vec", "ner"]):
+        doc = pipeline(text)
+    wanted = frozenset(labels)
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in wanted and
+            (e.label_ not in _PROPER or e.text[:1].isupper())]

@@ -43,7 +43,8 @@ class Filters:
                 day_number(iso_date(self.until)) if self.until else None)
 
     def accepts(self, meta: dict) -> bool:
-        if self.source and self.source.lower() not in f"{meta.get('source', '')} {meta.get('doc_id', '')}".lower():
+        if self.source and self.source.lower() not in " ".join(
+                str(meta.get(k) or "") for k in ("source", "doc_id", "title")).lower():  # a byline is often in the title
             return False
         day = meta.get("day", -1)
         since, until = self.days

@@ -68,9 +68,9 @@ class Citation:
         return asdict(self)
 
     def dated(self) -> str:
-        """"as of 2025-07-23; next week = week of July 28, 2025": the article's date, and what the
+        """"reported 2025-07-23; next week = week of July 28, 2025": the article's date, and what the
         quote's relative dates meant on it."""
-        return "; ".join([f"as of {self.published_at}", *(f"{p} = {r}" for p, r in self.dates)])
+        return "; ".join([f"reported {self.published_at}", *(f"{p} = {r}" for p, r in self.dates)])
 
 
 @dataclass

@@ -607,7 +607,7 @@ def build_demo():
                 as_of = gr.DateTime(label="Asked as of", include_time=False, type="string", elem_id="as-of",
                                     info="answer as on that day: later articles left out, the newest before it first")
                 source = gr.Textbox(label="Source contains", placeholder="e.g. reuters, TMTPOST", max_lines=1,
-                                    elem_id="source", info="matched against each article's source and id")
+                                    elem_id="source", info="matched against each article's title, source and id")
             with gr.Accordion("Indexed articles", open=True):
                 articles_html = gr.HTML("", elem_id="articles", js_on_load=OPEN_JS)
             with gr.Accordion("Add articles", open=True):

@@ -39,7 +39,7 @@ def test_off_topic_question_abstains(seeded_rag):
 
 def test_dated_answer_names_its_article_date(seeded_rag):
     answer = seeded_rag.ask("When is the 10 per cent blanket tariff rate expected to increase?")
-    assert "Aug 1" in answer.text and "as of 2025-07-23" in answer.text
+    assert "Aug 1" in answer.text and "reported 2025-07-23" in answer.text
     assert answer.citations[0].published_at == "2025-07-23"
 
 

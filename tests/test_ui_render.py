@@ -58,7 +58,7 @@ def test_card_shows_what_the_quotes_relative_dates_meant():
                  end=len(quote), dates=[("next week", "week of July 28, 2025")])
     card = ui.render_card(c, 1, {"text": quote})
     assert "2025-07-23" in card and "next week = week of July 28, 2025" in card
-    assert c.dated() == "as of 2025-07-23; next week = week of July 28, 2025"
+    assert c.dated() == "reported 2025-07-23; next week = week of July 28, 2025"
 
 
 def test_article_view_marks_the_quote():

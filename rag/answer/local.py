@@ -12,11 +12,14 @@ from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
-from .phrases import best_phrase, candidates, month_days, question_kind, question_parts, wants_list
+from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts, typed_spans,
+                      wants_list)
 
 NAME = "local"
 SCORED_CHARS = 300
 LIST_RESCORE = 12
+TYPED_DEPTH = 5  # leading sentences searched for a value of the asked type when the best one holds none
+TYPED_MARGIN = 0.15  # ... scoring at most this far below the best
 PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
@@ -125,6 +128,13 @@ class LocalAnswerer:
             if answer is not None:
                 return answer
         kind = question_kind(question)
+        typed = _typed_leader(kind, question, ranked)
+        if typed is not best:
+            best = typed
+            ranked = [best, *(x for x in ranked if x is not best)]
+            everything = [best, *(x for x in everything if x is not best)]
+        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text) is None:
+            return abstention(NAME, f"no {kind} in the evidence", **diag)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
@@ -193,7 +203,7 @@ class LocalAnswerer:
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
 
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
-        """"Reports differ: X [1] (as of ...); Y [2]", newest article first, each value cited to its quote."""
+        """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""
         citations: list[Citation] = []
         heads: list[str] = []
         held_back = asks_hedged(question)
@@ -216,6 +226,17 @@ class LocalAnswerer:
         text = f"{line}\n\n{quotes}" if kind else line
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations)})
+
+
+def _typed_leader(kind: str | None, question: str, ranked: list[Scored]) -> Scored:
+    """The best sentence, or, when it holds no entity of the type the question asks for (a person for "who",
+    a date for "when"), the first close runner-up that does: search snippets and leads often put the
+    sentence that repeats the question's words above the one that answers it."""
+    best = ranked[0]
+    if not kind or typed_spans(kind, question, best.text):
+        return best
+    return next((x for x in ranked[1:TYPED_DEPTH]
+                 if x.score >= best.score - TYPED_MARGIN and typed_spans(kind, question, x.text)), best)
 
 
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
@@ -251,7 +272,7 @@ def _missing_numbers(numbers: set[str], months: set[str], sentence: str) -> floa
 
 
 def _as_of(c: Citation) -> str:
-    return f"as of {c.published_at}"
+    return f"reported {c.published_at}"
 
 
 def _join(parts: list[str]) -> str:

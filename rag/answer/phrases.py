@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from ..followup import focus
+from ..nlp import entities
 
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
           "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
@@ -64,8 +65,18 @@ def month_days(text: str) -> dict[str, set[str]]:
     return out
 
 
+_LAST_SENTENCE = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[A-Z])")  # not after "U.S."
+
+
 def question_kind(question: str) -> str | None:
-    q = question.lower()
+    """The kind of value asked for, read from the question's last sentence: a quiz question's preamble
+    ("Police arrested 31 men ... who allegedly planned ...") does not say what is asked ("Where was it?")."""
+    last = _LAST_SENTENCE.split(focus(question)[0].strip())[-1]
+    # a follow-up that names no kind ("And what did Beijing retaliate with?") asks what the question it follows did
+    return _kind(last.lower()) or _kind(question.lower())
+
+
+def _kind(q: str) -> str | None:
     if re.search(r"\b(when|(what|which) (date|day|month|year)|by when|deadline|how long ago)\b", q):
         return "date"
     if re.search(r"\b(how (many|much|high|big|large|long)|"
@@ -135,14 +146,67 @@ def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
     return words[0][0], words[-1][1]
 
 
+# The spaCy (OntoNotes) entity labels that answer each kind of question, most fitting first: "who won"
+# is a person, else a team, company or country.
+# Amounts are left to the patterns below: typed by the NER ("50 cents" for "$5.02") they cost RealTime QA dev
+# more answers than they gained (dev suite).
+ANSWER_LABELS = {"person": ("PERSON", "ORG", "GPE", "NORP"), "place": ("GPE", "LOC", "FAC"), "date": ("DATE",)}
+TYPED_CHARS = 1000  # a run-on scraped "sentence" is read this far for entities
+
+
+def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
+    """Entities in `sentence` of the type `kind` asks for that the question does not already name, of the
+    most fitting label present (spaCy's NER); [] when there is none."""
+    labels = ANSWER_LABELS.get(kind or "")
+    if not labels:
+        return []
+    qwords = _words(focus(question)[0])
+    found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
+             if not _words(sentence[s:e]) <= qwords]
+    tier = min((labels.index(label) for _, _, label in found), default=None)
+    return [_whole_words(sentence, s, e) for s, e, label in found if labels.index(label) == tier]
+
+
+def _words(text: str) -> set[str]:
+    """Lower-cased words, abbreviations without their dots ("U.S." and "US" are one word)."""
+    return {w.lower() for w in re.findall(r"\w+", text.replace(".", ""))}
+
+
+_ASKED_TYPE = re.compile(r"^\W*(?:when|who|whom|where|how\s+(?:much|many))\b", re.I)
+
+
+def asks_type(question: str) -> bool:
+    """Whether the question opens with the words that name the type of its answer ("When ...", "Who ...",
+    "How much ..."): only then does evidence without a value of that type mean the answer is not there."""
+    return bool(_ASKED_TYPE.match(focus(question)[0]))
+
+
+def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The span grown to the whitespace around it, less edge punctuation: the tokenizer splits "€3.5m" into
+    "€", "3.5" and "m" and the NER may tag only "3.5", but the unit is part of the answer."""
+    while start > 0 and not sentence[start - 1].isspace():
+        start -= 1
+    while end < len(sentence) and not sentence[end].isspace():
+        end += 1
+    while start < end and sentence[start] in "([“\"'‘":
+        start += 1
+    while end > start and sentence[end - 1] in ".,;:!?)]”\"'’":
+        end -= 1
+    return start, end
+
+
 def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
-    """The candidate of the wanted kind that is not in the question and sits nearest the question's words."""
+    """The value of the wanted kind that is not in the question and sits nearest the question's words: an
+    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match."""
     if kind is None:
         return None
     question, earlier = focus(question)
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
-    spans = [sp for sp in candidates(kind, sentence)
-             if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
+    typed = typed_spans(kind, question, sentence)
+    patterns = [_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence)
+                if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
+    # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
+    spans = (typed + patterns if kind == "date" else typed) or patterns
     if not spans:
         return None
     unit = re.search(r"\b(?:what|which)\s+(month|year|week|day)\b", question, re.I)
