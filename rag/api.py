@@ -183,6 +183,21 @@ class RAG:
         got = self.store.articles.get(ids=list(dict.fromkeys(doc_ids)), include=["metadatas"])
         return {d: _alternate_rows(m) for d, m in zip(got["ids"], got["metadatas"])}
 
+    def _versions(self, doc_ids: list[str]) -> dict[str, list[dict]]:
+        """The other versions of each article (near-copies that change a value, rag/dedup.py), described by
+        their own article records; two reads of the article collection, none when nothing is cited."""
+        if not doc_ids:
+            return {}
+        linked = {d: [v["doc_id"] for v in json.loads(m.get("versions") or "[]")]
+                  for d, (_, m) in self.store.articles_by_id(doc_ids).items()}
+        others = {v for vs in linked.values() for v in vs}
+        if not others:
+            return {}
+        got = self.store.articles.get(ids=sorted(others), include=["metadatas"])
+        rows = {i: {"doc_id": i, **{k: m.get(k) or None for k in ("title", "source", "published_at")}}
+                for i, m in zip(got["ids"], got["metadatas"])}
+        return {d: [rows[v] for v in vs if v in rows] for d, vs in linked.items()}
+
     def _fuse_articles(self, lex, q: str, scores: dict[str, float], filters: Filters, n: int, depth: int) -> None:
         """Adds each article's whole-text BM25 rank to its chunks; a top article with no candidate chunk
         enters through its lead."""
@@ -263,8 +278,10 @@ class RAG:
             else:
                 yield piece
         t2 = time.perf_counter()
+        versions = self._versions([c.doc_id for c in answer.citations])
         for c in answer.citations:
             c.alternates = next((h.alternates for h in hits if h.doc_id == c.doc_id), [])
+            c.versions = versions.get(c.doc_id, [])
         answer.timings.update(retrieve_ms=round((t1 - t0) * 1000, 1), answer_ms=round((t2 - t1) * 1000, 1),
                               total_ms=round((t2 - t0) * 1000, 1))
         if q != question.strip():

@@ -63,6 +63,9 @@ class Citation:
     end: int
     alternates: list[dict] = field(default_factory=list)
     dates: list[tuple[str, str]] = field(default_factory=list)  # relative dates in the quote, resolved
+    # other reports of the same story that change a value (rag/dedup.py keeps them apart): doc_id, title,
+    # source, published_at
+    versions: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)

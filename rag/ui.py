@@ -186,8 +186,21 @@ def render_card(c, turn: int, article: dict | None) -> str:
             f'<div class="src-head"><span class="src-n">[{c.n}]</span> <span class="src-title">{esc(c.title)}</span></div>'
             f'<div class="src-meta">{date} · <span class="src-source">{esc(_display_source(c.source))}</span>'
             + "".join(f' · <span class="src-when">{esc(p)} = {esc(r)}</span>' for p, r in c.dates) + '</div>'
-            f'<div class="src-passage">{passage}</div>'
+            + _related(c) + f'<div class="src-passage">{passage}</div>'
             f'<div class="src-actions"><span class="src-open">Open article ›</span></div></div>')
+
+
+def _related(c) -> str:
+    """"Also reported by …" for copies folded into the cited article; "Another version: …" for a report of
+    the same story that changes a value (a reader should see the two are related)."""
+    parts = []
+    if c.alternates:
+        parts.append("Also reported by " + ", ".join(esc(_display_source(a.get("source") or a.get("doc_id") or ""))
+                                                       for a in c.alternates))
+    for v in c.versions:
+        when = f" (reported {esc(v['published_at'])})" if v.get("published_at") else ""
+        parts.append(f"Another version: {esc(v.get('title') or v['doc_id'])}{when}")
+    return "".join(f'<div class="src-related">{p}</div>' for p in parts)
 
 
 SOURCES_H = '<div class="panel-h">Sources</div>'

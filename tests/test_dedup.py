@@ -181,6 +181,12 @@ def test_the_answer_cites_both_reports_newest_first(ferry):
     assert {"ferry-june.txt", "ferry-july.txt"} <= set(cited), answer.text
     assert cited.index("ferry-july.txt") < cited.index("ferry-june.txt"), answer.text
     assert answer.text.index("July 4") < answer.text.index("June 20"), answer.text
+    # each report names the other as a version of the same story, and the source card says so
+    july = next(c for c in answer.citations if c.doc_id == "ferry-july.txt")
+    assert [(v["doc_id"], v["published_at"]) for v in july.versions] == [("ferry-june.txt", "2025-06-02")]
+    from rag.ui import render_card
+
+    assert "Another version: " in render_card(july, 1, None) and "(reported 2025-06-02)" in render_card(july, 1, None)
 
 
 def test_pruning_one_version_unlinks_it_from_the_other(ferry):

@@ -1,31 +1,19 @@
 """The chat UI in a real (headless) Chromium against the real app: answers, citations, articles, uploads, follow-ups."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from ui_helpers import CHROMIUM, CHROMIUM_ARGS, REPO, AppServer
+from ui_helpers import REPO, AppServer, chromium_browser, require_chromium
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 SCREENSHOT = REPO / "docs" / "screenshot.png"
 ANSWER_TIMEOUT_MS = 120_000
 
 
-def _require_chromium():
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    _require_chromium()
+    require_chromium()
     app = AppServer(tmp_path_factory.mktemp("ui_browser")).start()
     yield app
     app.stop()
@@ -33,10 +21,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

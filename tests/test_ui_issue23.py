@@ -3,15 +3,12 @@ against the real app, in light and dark themes and at 390 px (a phone) where it 
 to $RAG_UI_SCREENSHOTS (default /tmp/rag-ui-screenshots/after)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from ui_helpers import (CHROMIUM, CHROMIUM_ARGS, CONTRAST_JS, DONE, AppServer, ask_in, in_viewport, open_page,
-                        set_date, shot)
+from ui_helpers import (CONTRAST_JS, DONE, AppServer, ask_in, chromium_browser, in_viewport, open_page,
+                        require_chromium, set_date, shot)
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 TRUCE = "When does the tariff truce expire?"
 AA = 4.5  # WCAG AA for normal text
@@ -19,11 +16,7 @@ AA = 4.5  # WCAG AA for normal text
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium()
     app = AppServer(tmp_path_factory.mktemp("ui_issue23")).start()
     yield app
     app.stop()
@@ -31,10 +24,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

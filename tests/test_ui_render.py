@@ -130,3 +130,15 @@ def test_chips_show_each_filter_and_flag_a_bad_date():
     assert 'data-filter="since"' in html and 'data-filter="source"' in html and 'data-filter="all"' in html
     assert "“someday” is not a date" in html and 'data-filter="until"' not in html
     assert ui.render_chips() == ""
+
+
+def test_card_names_the_copies_and_the_other_versions():
+    c = Citation(n=1, doc_id="a.txt", title="Ferry starts", source="a.txt", published_at="2025-06-05",
+                 quote="It starts on July 4.", start=0, end=20,
+                 alternates=[{"doc_id": "wire.txt", "source": "Wire <b>", "title": "t", "published_at": None}],
+                 versions=[{"doc_id": "b.txt", "title": "Ferry <starts>", "source": "b.txt", "published_at": "2025-06-02"}])
+    html = ui.render_card(c, 1, None)
+    assert "Also reported by Wire &lt;b&gt;" in html
+    assert "Another version: Ferry &lt;starts&gt; (reported 2025-06-02)" in html
+    plain = Citation(n=1, doc_id="a.txt", title="t", source="a.txt", published_at=None, quote="q", start=0, end=1)
+    assert "src-related" not in ui.render_card(plain, 1, None)

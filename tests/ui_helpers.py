@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import signal
 import socket
 import subprocess
@@ -153,3 +154,27 @@ def in_viewport(pg, selector: str) -> bool:
     box, view = pg.locator(selector).first.bounding_box(), pg.viewport_size
     return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= view["height"] and box["x"] >= 0 \
         and box["x"] + box["width"] <= view["width"]
+
+
+def require_chromium() -> None:
+    """Skip (fail under CI) when Debian's chromium, which the browser tests drive, is not installed."""
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@contextmanager
+def chromium_browser():
+    """A headless Chromium (Debian's binary) driven by Playwright, closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
