@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
                    help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--judge", action="store_true",
-                   help="with --dataset: also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL)")
+                   help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
     sub.add_parser("articles", help="list indexed articles")
     return ap
 

@@ -289,10 +289,13 @@ def plot(report: dict, path: Path) -> None:
 
 
 def run_cli(args) -> int:
-    """`rag eval`: one JSONL set with --dataset, else the suite (--suite seeds by default); prints the table."""
+    """`rag eval`: one JSONL set with --dataset (or the seed questions with --judge), else the suite (--suite
+    seeds by default); prints the table."""
     from .api import RAG
 
     out = Path(args.out or "eval-report")
+    if args.judge and not args.dataset:  # the judge scores one set: the seed questions unless another is named
+        args.dataset = RAG().settings.eval_dir / "questions.jsonl"
     if args.dataset:
         report = run(Path(args.dataset), [Path(args.corpus)] if args.corpus else None, out, args.limit,
                      progress=True, judge=args.judge or None, index_dir=Path(args.index_dir) if args.index_dir else None,
@@ -303,8 +306,6 @@ def run_cli(args) -> int:
     else:
         from .suite import SUITES, markdown as suite_markdown, run_suite
 
-        if args.judge:
-            raise RagError("--judge goes with --dataset")
         sets = [s.strip() for s in args.sets.split(",")] if args.sets else SUITES[args.suite or "seeds"]
         report = run_suite(RAG().settings, sets, answerer=args.answerer, out=out, limit=args.limit, progress=True)
         print(suite_markdown(report))
