@@ -309,9 +309,11 @@ def test_8_copy_regenerate_reload_and_article_search(opened):
     # regenerate: the last answer is asked again, in place
     before = pg.locator(DONE).count()
     pg.locator("#regenerate").click()
+    # wait for the settled state itself: mid-regeneration the turn is briefly removed and re-added
     pg.wait_for_function(f"document.querySelectorAll('{DONE}').length >= {before}"
+                         " && document.querySelectorAll('#chat [data-testid=user]').length === 1"
+                         " && !!document.querySelector('#chat .answer-meta')"
                          " && !document.querySelector('#chat [data-testid=bot]:last-child')?.innerText.includes('▌')")
-    pg.wait_for_selector("#chat .answer-meta")
     assert pg.locator("#chat [data-testid=user]").count() == 1
     assert "August 12" in pg.locator("#chat [data-testid=bot]").last.inner_text()
     # the conversation survives a reload (browser storage)
