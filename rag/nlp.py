@@ -13,7 +13,7 @@ The model is never fetched by name from a hub: it is the pip package `en-core-we
 from __future__ import annotations
 
 import importlib.util
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .errors import RagError
@@ -119,12 +119,20 @@ def values(text: str, labels: frozenset[str] = VALUE_LABELS) -> set[str]:
 
 
 def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
-    """(start, end, label) character spans of the entities in `text` whose label is in `labels` (and that
-    `is_value` accepts), in text order; only the tokenizer, tok2vec and NER run (~3x faster than the whole
-    pipeline). Used by the answerer to find an answer of the asked type in a candidate sentence."""
+    """(start, end, label) character spans of the entities in `text` whose label is in `labels`, in text
+    order; a person, organisation or place must start with a capital (the tagger, which `is_value` asks,
+    does not run here). Used by the answerer to find an answer of the asked type in a candidate sentence."""
+    wanted = frozenset(labels)
+    return [(s, e, label) for s, e, label in _entities(text) if label in wanted]
+
+
+@lru_cache(maxsize=512)
+def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The NER's entities of a text, read once: the answerer asks about its leading sentence up to three
+    times a question (choosing it, checking it holds the asked type, and taking the phrase). Only the
+    tokenizer, tok2vec and NER run (~3x faster than the whole pipeline)."""
     pipeline = nlp()
     with pipeline.select_pipes(enable=["tok2vec", "ner"]):
         doc = pipeline(text)
-    wanted = frozenset(labels)
-    return [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in wanted and
-            (e.label_ not in _PROPER or e.text[:1].isupper())]
+    return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents
+                 if e.label_ not in _PROPER or e.text[:1].isupper())

@@ -12,8 +12,8 @@ from ..dates import annotate
 from ..sentences import sentence_spans
 from ..types import Answer, Citation
 from .base import Passage, abstention, cite_sentence
-from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts, typed_spans,
-                      wants_list)
+from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts,
+                      typed_spans, wants_list)
 
 NAME = "local"
 SCORED_CHARS = 300
