@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui_helpers import REPO, AppServer, chromium_browser, require_chromium
+from ui_helpers import REPO, browser_fixtures
 
 pytest.importorskip("playwright.sync_api")
 
@@ -11,18 +11,7 @@ SCREENSHOT = REPO / "docs" / "screenshot.png"
 ANSWER_TIMEOUT_MS = 120_000
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    app = AppServer(tmp_path_factory.mktemp("ui_browser")).start()
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium_browser() as b:
-        yield b
+server, browser = browser_fixtures("ui_browser")
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ui_helpers import (CONTRAST_JS, DONE, AppServer, ask_in, chromium_browser, in_viewport, open_page,
-                        require_chromium, set_date, shot)
+from ui_helpers import (CONTRAST_JS, DONE, ask_in, browser_fixtures, in_viewport, open_page,
+                        set_date, shot)
 
 pytest.importorskip("playwright.sync_api")
 
@@ -14,18 +14,7 @@ TRUCE = "When does the tariff truce expire?"
 AA = 4.5  # WCAG AA for normal text
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    app = AppServer(tmp_path_factory.mktemp("ui_issue23")).start()
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium_browser() as b:
-        yield b
+server, browser = browser_fixtures("ui_issue23")
 
 
 @pytest.fixture

@@ -178,3 +178,23 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
+
+
+def browser_fixtures(name: str):
+    """A module's `server` (the real app, `rag serve`, on a fresh index named `name`) and `browser` (headless
+    Chromium) fixtures, both module-scoped: `server, browser = browser_fixtures("ui_browser")`."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        require_chromium()
+        app = AppServer(tmp_path_factory.mktemp(name)).start()
+        yield app
+        app.stop()
+
+    @pytest.fixture(scope="module")
+    def browser(server):
+        with chromium_browser() as b:
+            yield b
+
+    return server, browser
