@@ -1,5 +1,5 @@
 """What the deeper read for number questions costs: `rag ask` latency of RealTime QA's number questions
-with `NUMBER_DEPTH` 10 (the default: the passages holding a number among the ten after the usual 15 are
+with `number_depth` 10 (the default: the passages holding a number among the ten after the usual 15 are
 read for the other side of a disagreement) against 0, interleaved in one process, each asked as of its
 `question_date`, and which answers differ.
 
@@ -35,23 +35,22 @@ def main() -> int:
         print("skipped: no whole-corpus index (run bench/retrieval.py first)")
         return 0
 
-    import rag.api as api
     from rag import RAG
     from rag.answer.phrases import question_kind
 
-    rag = RAG(index_dir=built[0])
+    rags = {d: RAG(index_dir=built[0], number_depth=d) for d in DEPTHS}
     questions = [q for q in common.read_dev() if question_kind(q["question"]) == "number"]
     payload = {"date": common.now(), "commit": common.git_commit(), "machine": common.machine(),
                "index_dir": str(built[0].relative_to(common.REPO)), "questions": len(questions), "rounds": args.rounds}
-    rag.ask(questions[0]["question"])  # warm-up: model load, caches; not timed
+    for rag in rags.values():
+        rag.ask(questions[0]["question"])  # warm-up: model load, caches; not timed
     latencies: dict[int, list[float]] = {d: [] for d in DEPTHS}
     answers: dict[int, dict[str, str]] = {d: {} for d in DEPTHS}
     for _ in range(args.rounds):
         for depth in DEPTHS:
-            api.NUMBER_DEPTH = depth
             for q in questions:
                 t = time.perf_counter()
-                answer = rag.ask(q["question"], as_of=q["question_date"].replace("/", "-"))
+                answer = rags[depth].ask(q["question"], as_of=q["question_date"].replace("/", "-"))
                 latencies[depth].append(time.perf_counter() - t)
                 answers[depth][q["question_id"]] = answer.text.splitlines()[0]
     rows = [{"number_depth": d, "median_ms": round(statistics.median(v) * 1000, 1),
@@ -62,7 +61,7 @@ def main() -> int:
                                   for k in answers[0] if answers[0][k] != answers[10][k]]
     payload["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = common.save("number-depth.json", payload)
-    print(common.table(rows, [("number_depth", "NUMBER_DEPTH", ""), ("median_ms", "median ms", ".1f"),
+    print(common.table(rows, [("number_depth", "number_depth", ""), ("median_ms", "median ms", ".1f"),
                               ("p95_ms", "p95 ms", ".1f"), ("asks", "asks", "")]))
     print(f"median ratio {payload['ratio_median']}; {len(payload['changed_answers'])} of {len(questions)} "
           f"first answer lines differ")

@@ -163,7 +163,7 @@ def build_ours(args, corpus: list[dict], corpus_path: Path | None) -> tuple[obje
         if report.skipped:
             print(f"ours: {len(report.skipped)} skipped, e.g. {report.skipped[:3]}", file=sys.stderr)
     t = time.perf_counter()
-    _ = rag.lexical  # builds (first time) or loads the BM25 chunk index
+    _ = rag.retriever.lexical  # builds (first time) or loads the BM25 chunk index
     info["bm25_chunk_index_load_s"] = round(time.perf_counter() - t, 1)
     return rag, info
 

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from .errors import RagError
+from .errors import RagError, describe
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("RAG_DEBUG"):
             raise
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        print(f"rag: unexpected error: {e.__class__.__name__}: {first} (RAG_DEBUG=1 shows details)", file=sys.stderr)
+        print(f"rag: unexpected error: {describe(e)} (RAG_DEBUG=1 shows details)", file=sys.stderr)
         return 1
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from .text import MONTHS, WEEKDAYS, month_number, parse_date
+
+_MONTH = "|".join(m[:3] for m in MONTHS)  # "jan|feb|...", a name's first three letters
 _RELATIVE = re.compile(r"\b(?:(next|this|last|past)\s+(week|month|year)|(yesterday|today|tomorrow)|"
-                       r"(?:(next|this|last|past)\s+)?(" + "|".join(DAYS) + r"))\b", re.I)
+                       r"(?:(next|this|last|past)\s+)?(" + "|".join(WEEKDAYS) + r"))\b", re.I)
 _FUTURE = re.compile(r"\b(will|would|shall|scheduled|due|set to|plans? to|expected to|going to)\b", re.I)
 
 
 def published(published_at: str | None) -> date | None:
-    try:
-        return date.fromisoformat(str(published_at)[:10]) if published_at else None
-    except ValueError:
-        return None
+    return parse_date(published_at)
 
 
 def _month(d: date, shift: int) -> date:
@@ -51,7 +49,7 @@ def resolve(phrase: str, published_at: str | None, context: str = "") -> str | N
         return f"week of {_day(monday)}"
     if word:
         return _day(pub + timedelta(days={"yesterday": -1, "today": 0, "tomorrow": 1}[word]))
-    target = DAYS.index(day)
+    target = WEEKDAYS.index(day)
     back = (pub.weekday() - target) % 7
     if day_which == "next":
         return _day(pub - timedelta(days=pub.weekday()) + timedelta(weeks=1, days=target))
@@ -89,7 +87,7 @@ def span(phrase: str, published_at: str | None, context: str = "",
     text = resolve(phrase, published_at, context) or phrase
     year_m = re.search(r"\b(19|20)\d{2}\b", text)
     year = int(year_m.group()) if year_m else (pub.year if pub else year)
-    month_m = re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?", text, re.I)
+    month_m = re.search(rf"\b({_MONTH})[a-z]*\.?", text, re.I)
     if year is None or not (month_m or year_m):
         return None
     start = _parse_day(text, year)
@@ -98,7 +96,7 @@ def span(phrase: str, published_at: str | None, context: str = "",
     if start:
         return start, start
     if month_m:
-        first = date(year, _MONTHS.index(month_m.group(1).lower()) + 1, 1)
+        first = date(year, month_number(month_m.group(1)), 1)
         return first, _month(first, 1) - timedelta(days=1)
     return date(year, 1, 1), date(year, 12, 31)
 
@@ -108,12 +106,11 @@ def knows_year(phrase: str, published_at: str | None) -> bool:
 
 
 def _parse_day(text: str, year: int) -> date | None:
-    m = re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b"
-                  r"|\b(\d{1,2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", text, re.I)
+    m = re.search(rf"\b({_MONTH})[a-z]*\.?\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH})", text, re.I)
     if not m:
         return None
     mon, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
     try:
-        return date(year, _MONTHS.index(mon.lower()) + 1, int(day))
+        return date(year, month_number(mon), int(day))
     except ValueError:
         return None

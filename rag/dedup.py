@@ -135,6 +135,6 @@ def _span(words: list[tuple[str, int, int]], i1: int, i2: int, n: int) -> tuple[
 
 
 def _sentences(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
-    from .sentences import sentence_spans
+    from .text import sentence_spans
 
     return sentence_spans(text, max(0, lo - 1), min(len(text), max(hi, lo + 1) + 1)) or [(0, len(text))]

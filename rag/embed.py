@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RagError
+from .errors import RagError, one_line
 
 BACKENDS = ("onnx", "torch")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -244,9 +244,9 @@ class Remote:
         try:
             got = self.client.embeddings.create(model=self.model, input=texts, encoding_format="float")
         except openai.APIStatusError as e:
-            raise RagError(f"embeddings server {self.url}: HTTP {e.status_code} {_one_line(e.message)}") from None
+            raise RagError(f"embeddings server {self.url}: HTTP {e.status_code} {one_line(e.message)}") from None
         except openai.APIError as e:
-            raise RagError(f"embeddings server {self.url}: {_one_line(str(e))}") from None
+            raise RagError(f"embeddings server {self.url}: {one_line(str(e))}") from None
         rows = sorted(got.data, key=lambda d: d.index)
         if len(rows) != len(texts):
             raise RagError(f"embeddings server {self.url}: {len(rows)} vectors for {len(texts)} texts")
@@ -270,6 +270,3 @@ class Remote:
                 raise RagError(f"embeddings server {self.url} (model {self.model!r}) returned {dim}-dimensional "
                                f"vectors; {self._source} {self._expected}: use the index's model or another index")
 
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())[:300]

@@ -3,8 +3,10 @@ question; a question that does not point back is asked as it is, however short."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-MARK = " (following: "
+from .types import Turn
+
 _LEADING = re.compile(r"^\s*(and|but|also|so|what about|how about|then)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(he|she|they|them|him|his|her|hers|their|it|its|that|those|this|these|there|the same)\b",
                           re.I)
@@ -18,13 +20,20 @@ def points_back(question: str) -> bool:
     return bool(_LEADING.search(question) or _POINTS_BACK.search(question) or question.rstrip("?! ").endswith(("…", "...")))
 
 
-def _entry(item) -> tuple[str, str]:
-    """(question, answer line) from a history item: a question string, or a dict/pair with the answer too."""
-    if isinstance(item, dict):
-        return str(item.get("question") or ""), str(item.get("answer") or "")
-    if isinstance(item, (list, tuple)):
-        return str(item[0] if item else ""), str(item[1] if len(item) > 1 else "")
-    return str(item or ""), ""
+def turns(history: list | None) -> tuple[Turn, ...]:
+    """Earlier turns, oldest first, from what callers pass: question strings, {"question", "answer"} dicts,
+    (question, answer) pairs or Turns."""
+    out = []
+    for item in history or ():
+        if isinstance(item, Turn):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append(Turn(str(item.get("question") or ""), str(item.get("answer") or "")))
+        elif isinstance(item, (list, tuple)):
+            out.append(Turn(str(item[0] if item else ""), str(item[1] if len(item) > 1 else "")))
+        else:
+            out.append(Turn(str(item or "")))
+    return tuple(out)
 
 
 def named_person(answer: str) -> str | None:
@@ -42,26 +51,32 @@ def _resolve(question: str, name: str) -> str:
     return f"{question[:m.start()]}{name}{'’s' if possessive else ''}{question[m.end():]}"
 
 
-def standalone(question: str, history: list | None) -> str:
+@dataclass(frozen=True)
+class FollowUp:
+    """A question made standalone. `question` is what is asked (a pronoun resolved); `follows` is the earlier
+    question it is searched together with when it points back at no person (None otherwise)."""
+
+    question: str
+    follows: str | None = None
+
+    @property
+    def search(self) -> str:
+        """The text retrieval searches for, also shown to the reader ("Searched for: ...")."""
+        return f"{self.question} (following: {self.follows})" if self.follows else self.question
+
+
+def standalone(question: str, history: tuple[Turn, ...]) -> FollowUp:
     """The question unchanged unless it points back. Then a personal pronoun becomes the person the previous
     answer named ("When did she join the company?" -> "When did Clara Holm join the company?"); otherwise the
-    previous question is appended, for retrieval, and `focus` later separates it again, because in a follow-up
-    the words that changed ("Chinese side" after "US officials") are what the answer must sit next to.
-    `history` holds earlier questions, oldest first: strings, or {"question", "answer"} dicts / pairs."""
+    previous question is searched with it, and kept apart for the answerer, because in a follow-up the words
+    that changed ("Chinese side" after "US officials") are what the answer must sit next to.
+    `history` holds the earlier turns, oldest first (`turns`)."""
     if not history or not points_back(question):
-        return question
-    previous, answer = _entry(history[-1])
+        return FollowUp(question)
+    previous, answer = history[-1].question, history[-1].answer
     q = re.sub(r"^\s*(and|but|also|so|then)\s*,?\s*", "", question, flags=re.I).strip()
     q = f"{q[:1].upper()}{q[1:]}"
     name = named_person(answer)
     if name and _PERSON.search(q):
-        return _resolve(q, name)
-    return f"{q}{MARK}{previous.strip()})" if previous.strip() else q
-
-
-def focus(question: str) -> tuple[str, set[str]]:
-    """(the question itself, words of the earlier question it follows) for a standalone follow-up."""
-    if MARK not in question:
-        return question, set()
-    own, previous = question.split(MARK, 1)
-    return own, {w.lower() for w in re.findall(r"\w+", previous)}
+        return FollowUp(_resolve(q, name))
+    return FollowUp(q, previous.strip() or None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .answer.llm import LLMFailure, OpenAIAnswerer
+from .llm_client import LLMClient, LLMFailure
 from .errors import RagError
 from .types import Verdict
 
@@ -24,7 +24,7 @@ class Judge:
     """One chat request per answer, through the same client, timeout and retries as the OpenAI answerer."""
 
     def __init__(self, settings):
-        self.llm = OpenAIAnswerer(settings)
+        self.llm = LLMClient(settings)
         if self.llm.unavailable:
             raise RagError(f"the LLM judge needs an endpoint: {self.llm.unavailable} and no RAG_LLM_BASE_URL")
         self.label = self.llm.label

@@ -15,33 +15,45 @@ import hashlib
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .text import STOPWORDS, stemmer
+
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 FORMAT = "3"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
-# Typo correction (bench/typos.py). A word shorter than this has too many neighbours one edit away.
-TYPO_MIN_LEN = 4
-TYPO_LONG_LEN = 6  # from this length two edits are allowed ("tarrif" -> "tariff"), one below it
-TYPO_MIN_COUNT = 1  # corrections are corpus words used this often; 2 lost "exemted" -> "exempted" on the seeds
 
 
-def fingerprint(ids: list[str]) -> str:
-    head = f"{FORMAT}|{TYPO_MIN_LEN}|{TYPO_MIN_COUNT}"  # the speller is cached with the index
+@dataclass(frozen=True)
+class Spelling:
+    """Typo correction (settings typo_min_len, typo_long_len, typo_min_count; measured by bench/typos.py)."""
+
+    min_len: int = 4  # a shorter word has too many neighbours one edit away
+    long_len: int = 6  # from this length two edits are allowed ("tarrif" -> "tariff"), one below it
+    min_count: int = 1  # corrections are corpus words used this often; 2 lost "exemted" -> "exempted" on the seeds
+
+    @classmethod
+    def of(cls, settings) -> "Spelling":
+        return cls(settings.typo_min_len, settings.typo_long_len, settings.typo_min_count)
+
+
+def fingerprint(ids: list[str], spelling: Spelling = Spelling()) -> str:
+    head = f"{FORMAT}|{spelling.min_len}|{spelling.min_count}"  # the speller is cached with the index
     return hashlib.sha1("\n".join([head, *sorted(ids)]).encode()).hexdigest()[:16]
 
 
 class Lexical:
     """Keeps every chunk's text and metadata beside its BM25 row, so lexical-only hits need no Chroma call."""
 
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir: Path | None = None):
+    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir: Path | None = None,
+                 spelling: Spelling = Spelling()):
         import bm25s
-        import Stemmer
 
-        self.ids, self.texts, self.metas = ids, texts, metas
+        self.ids, self.texts, self.metas, self.spelling = ids, texts, metas, spelling
         self.pos = {cid: i for i, cid in enumerate(ids)}
-        self.stemmer = Stemmer.Stemmer("english")
+        self.stemmer = stemmer()
         self.retriever = bm25s.BM25()
         self.doc_retriever = bm25s.BM25()
         self._bm25s = bm25s
@@ -85,20 +97,20 @@ class Lexical:
         return "\n".join(parts)
 
     @classmethod
-    def load_or_build(cls, ids: list[str], fetch, cache_root: Path) -> "Lexical":
+    def load_or_build(cls, ids: list[str], fetch, cache_root: Path, spelling: Spelling = Spelling()) -> "Lexical":
         """`fetch()` returns (ids, texts, metas); only called when the cache does not match `ids`."""
-        key = fingerprint(ids)
+        key = fingerprint(ids, spelling)
         cache = cache_root / key
         if (cache / "chunks.json").is_file():
             try:
-                return cls._load(cache)
+                return cls._load(cache, spelling)
             except (OSError, ValueError, KeyError):
                 shutil.rmtree(cache, ignore_errors=True)
         ids, texts, metas = fetch()
         if cache_root.exists():
             for old in cache_root.iterdir():
                 shutil.rmtree(old, ignore_errors=True)
-        return cls(ids, texts, metas, cache_dir=cache if fingerprint(ids) == key else None)
+        return cls(ids, texts, metas, cache_dir=cache if fingerprint(ids, spelling) == key else None, spelling=spelling)
 
     def _save(self, cache: Path) -> None:
         tmp = cache.with_name(cache.name + ".tmp")
@@ -115,12 +127,12 @@ class Lexical:
         self._cache = cache
 
     @classmethod
-    def _load(cls, cache: Path) -> "Lexical":
+    def _load(cls, cache: Path, spelling: Spelling) -> "Lexical":
         import bm25s
 
         data = json.loads((cache / "chunks.json").read_text())
         self = cls.__new__(cls)
-        cls.__init__(self, [], [], [])
+        cls.__init__(self, [], [], [], spelling=spelling)
         self.ids, self.texts, self.metas, self.df = data["ids"], data["texts"], data["metas"], data["df"]
         self.words, self._cache = data["words"], cache
         self.pos = {cid: i for i, cid in enumerate(self.ids)}
@@ -132,7 +144,7 @@ class Lexical:
 
     @property
     def speller(self):
-        """SymSpell over the corpus words (TYPO_MIN_LEN letters or more, used TYPO_MIN_COUNT times or more),
+        """SymSpell over the corpus words (`spelling.min_len` letters or more, used `min_count` times or more),
         saved with the BM25 cache and read back on the first question with an unknown word."""
         if self._speller is None:
             from symspellpy import SymSpell
@@ -141,7 +153,7 @@ class Lexical:
             path = self._cache / "speller.pickle" if self._cache else None
             if not (path is not None and path.is_file() and _load_pickle(speller, path)):
                 for word, count in self.words.items():
-                    if count >= TYPO_MIN_COUNT and len(word) >= TYPO_MIN_LEN:
+                    if count >= self.spelling.min_count and len(word) >= self.spelling.min_len:
                         speller.create_dictionary_entry(word, count)
             self._speller = speller
         return self._speller
@@ -158,17 +170,17 @@ class Lexical:
         """The corpus word a misspelt lower-case word stands for, or None: the nearest by edit distance
         (adjacent swaps count as one edit); among equally near ones, one keeping the first letter, then the
         most frequent. A word is left as
-        written when the corpus has it (or its stem), when it holds a digit, is shorter than TYPO_MIN_LEN
+        written when the corpus has it (or its stem), when it holds a digit, is shorter than `spelling.min_len`
         or a stopword, when it is an English word of its own (symspellpy's frequency list: the corpus
         just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
-        from TYPO_LONG_LEN letters)."""
-        if (not self.words or word in self.words or len(word) < TYPO_MIN_LEN or any(c.isdigit() for c in word)
-                or word in _stopwords() or word in _english() or self.df.get(self.stemmer.stemWord(word), 0)):
+        from `spelling.long_len` letters)."""
+        if (not self.words or word in self.words or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
+                or word in STOPWORDS or word in _english() or self.df.get(self.stemmer.stemWord(word), 0)):
             return None
         if word not in self._fixes:
             from symspellpy import Verbosity
 
-            found = self.speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=2 if len(word) >= TYPO_LONG_LEN else 1)
+            found = self.speller.lookup(word, Verbosity.CLOSEST, max_edit_distance=2 if len(word) >= self.spelling.long_len else 1)
             while len(self._fixes) >= 4096:
                 self._fixes.pop(next(iter(self._fixes)))
             # equally near: one with the same first letter (few typos change it: "Pince" is "Prince", not
@@ -176,32 +188,52 @@ class Lexical:
             self._fixes[word] = max(found, key=lambda s: (s.term[0] == word[0], s.count)).term if found else None
         return self._fixes[word]
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        return self._top(self.retriever, self.ids, query, n)
+    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the n best chunks with a score above 0, among those `mask` (one weight
+        per chunk, 0 = left out) keeps."""
+        return self._top(self.retriever, self.ids, query, n, mask)
 
-    def search_articles(self, query: str, n: int) -> list[tuple[str, float]]:
-        return self._top(self.doc_retriever, self.doc_ids, query, n)
+    def search_articles(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(doc id, BM25 score) of the n best whole articles; `mask` is per chunk, as for `search`: an article
+        is kept when its lead chunk is."""
+        return self._top(self.doc_retriever, self.doc_ids, query, n,
+                         None if mask is None else mask[[self.doc_chunks[d][0] for d in self.doc_ids]])
 
-    def _top(self, retriever, keys: list[str], query: str, n: int) -> list[tuple[str, float]]:
+    def _top(self, retriever, keys: list[str], query: str, n: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
         if not keys:
             return []
         tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
         if not tokens.vocab:
             return []
-        docs, scores = retriever.retrieve(tokens, k=min(n, len(keys)), show_progress=False, n_threads=1)
+        # bm25s multiplies scores by the mask: filtered search is exact, with no deeper search to filter after
+        docs, scores = retriever.retrieve(tokens, k=min(n, len(keys)), show_progress=False, n_threads=1,
+                                          weight_mask=mask)
         return [(keys[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def share(self, filters) -> float:
-        """The fraction of chunks a date filter lets through."""
+    def _date_ok(self, filters) -> np.ndarray:
         if self._days is None:
             self._days = np.array([m.get("day", -1) for m in self.metas], dtype=np.int64)
         since, until = filters.days
-        ok = self._days >= 0
+        ok = np.ones(len(self._days), dtype=bool)
+        if since is not None or until is not None:
+            ok &= self._days >= 0
         if since is not None:
             ok &= self._days >= since
         if until is not None:
             ok &= self._days <= until
+        return ok
+
+    def share(self, filters) -> float:
+        """The fraction of chunks a date filter lets through."""
+        ok = self._date_ok(filters) & (self._days >= 0)
         return float(ok.mean()) if len(ok) else 0.0
+
+    def mask(self, filters) -> np.ndarray:
+        """1.0 for each chunk `filters` (rag.retrieve.Filters) accepts, 0.0 for the others."""
+        ok = self._date_ok(filters)
+        if filters.source:
+            ok &= np.fromiter((filters.accepts_source(m) for m in self.metas), dtype=bool, count=len(self.metas))
+        return ok.astype(np.float32)
 
     def lead(self, doc_id: str) -> str:
         return self.ids[self.doc_chunks[doc_id][0]]
@@ -245,17 +277,7 @@ def _word_counts(texts: list[str]) -> dict[str, int]:
     return dict(counts)
 
 
-_STOPWORDS: frozenset[str] | None = None
 _ENGLISH: frozenset[str] | None = None
-
-
-def _stopwords() -> frozenset[str]:
-    global _STOPWORDS
-    if _STOPWORDS is None:
-        from bm25s.stopwords import STOPWORDS_EN
-
-        _STOPWORDS = frozenset(STOPWORDS_EN)
-    return _STOPWORDS
 
 
 def _english() -> frozenset[str]:

@@ -14,14 +14,16 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import RagError
+from .errors import RagError, describe
 from .settings import Settings
+from .text import parse_date
 from .types import Chunk, Document
 
 
 def day_number(published_at: str | None) -> int:
     """Dates as integers so Chroma can filter ranges with $gte/$lte; -1 means unknown."""
-    return date.fromisoformat(published_at).toordinal() if published_at else -1
+    day = parse_date(published_at)
+    return day.toordinal() if day else -1
 
 
 class Store:
@@ -62,7 +64,7 @@ class Store:
         except RagError:
             raise
         except Exception as e:
-            raise RagError(f"cannot open the Chroma store at {self.location}: {_one_line(e)}") from None
+            raise RagError(f"cannot open the Chroma store at {self.location}: {describe(e)}") from None
         if settings.chroma_url:
             self.chunks = _ServerCollection(chunks, self.location)
             self.articles = _ServerCollection(articles, self.location)
@@ -134,6 +136,17 @@ class Store:
     def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
         ids, docs, metas = self._get_all(self.chunks, ["documents", "metadatas"])
         return ids, docs, metas
+
+    def chunk_ids(self) -> list[str]:
+        return self._get_all(self.chunks, [])[0]
+
+    def committed_chunks(self) -> tuple[list[str], list[str], list[dict]]:
+        """(ids, texts, metadatas) of the chunks whose article record matches them: a half-written article
+        (its record is written last, as the commit marker) is invisible to BM25."""
+        articles = self.article_state()
+        ids, texts, metas = self.all_chunks()
+        keep = [i for i, m in enumerate(metas) if articles.get(m["doc_id"], {}).get("doc_hash") == m["doc_hash"]]
+        return [ids[i] for i in keep], [texts[i] for i in keep], [metas[i] for i in keep]
 
     def write(self, batch: list[tuple[Document, list[Chunk], np.ndarray, list[str], dict]]) -> None:
         """Writes a batch of articles: all their chunks, then all their records, then their stale chunks.
@@ -282,10 +295,6 @@ class _ServerCollection:
             try:
                 return attr(*args, **kwargs)
             except httpx.TransportError as e:
-                raise RagError(f"the Chroma server at {self._location} is unavailable: {_one_line(e)}") from None
+                raise RagError(f"the Chroma server at {self._location} is unavailable: {describe(e)}") from None
         return call
 
-
-def _one_line(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return f"{e.__class__.__name__}: {text[0] if text else ''}"[:300]

@@ -33,7 +33,7 @@ class Chunk:
     end: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hit:
     chunk_id: str
     doc_id: str
@@ -105,6 +105,14 @@ class Answer:
             "notice": self.notice,
             "diagnostics": self.diagnostics,
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation: the question asked and the answer line shown ("" when unknown)."""
+
+    question: str
+    answer: str = ""
 
 
 @dataclass

@@ -6,12 +6,11 @@ import re
 import pytest
 from conftest import indexed_rag
 
-from rag.api import NUMBER_DEPTH, OTHER_PASSAGES
 from rag.cite import quote_ok
 from rag.answer.phrases import month_mentions
 from rag.answer.phrases import question_kind
-from rag.conflicts import _changed, _moved, _terms, denied, excludes, hedge
-from rag.countries import mentions
+from rag.answer.conflicts import _changed, _moved, _terms, denied, excludes, hedge
+from rag.answer.countries import mentions
 
 ARTICLES = {
     "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
@@ -269,9 +268,10 @@ def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
     """April's 145% "on China", the threatened 200% "on Chinese goods", and December's deal to lower them.
     The 145% chunk ranks beyond the passages read for other questions: a number question reads deeper."""
     question = "What is the US tariff rate on Chinese goods?"
-    reach = seeded_rag.settings.top_k + OTHER_PASSAGES
+    s = seeded_rag.settings
+    reach = s.top_k + s.other_passages
     rank = next(i for i, h in enumerate(seeded_rag.retrieve(question, k=40), 1) if "145 per cent" in h.text)
-    assert reach < rank <= reach + NUMBER_DEPTH
+    assert reach < rank <= reach + s.number_depth
     a = _checked(seeded_rag, seeded_rag.ask(question))
     head = a.text.splitlines()[0]
     assert head.startswith("Reports differ:"), a.text

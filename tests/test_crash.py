@@ -11,7 +11,7 @@ import time
 from conftest import RAG_BIN, ROOT, SEEDS, run_rag
 
 from rag import RAG
-from rag.sentences import sentence_spans
+from rag.text import sentence_spans
 
 
 def make_corpus(path, n=150):

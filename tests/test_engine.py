@@ -118,12 +118,12 @@ def test_date_filter_gives_the_same_hits_outside_and_inside_chroma(tmp_path):
             f"The council discussed {topic} at meeting {j} and agreed a budget of {j * 7 + i} thousand." for j in range(8)))
     rag = RAG(index_dir=tmp_path / "index", seeds_dir=SEEDS, chroma_url=None)
     rag.index([corpus])
-    lex = rag.lexical
+    lex = rag.retriever.lexical
     vector = rag.embedder.embed_query("How much was agreed for river flooding?")
     wide, narrow = Filters(until="2024-03-05"), Filters(since="2024-03-06")
     assert lex.share(wide) > 0.5 > lex.share(narrow) > 0
     for f in (wide, narrow):
-        ours = rag._dense(lex, vector, 5, f, f.where())
+        ours = rag.retriever._dense(lex, vector, 5, f, f.where())
         chroma = rag.store.dense(vector, 5, f.where())
         assert [c for c, _ in ours] == [c for c, _ in chroma]
         assert all(f.accepts(lex.metas[lex.pos[c]]) for c, _ in ours)

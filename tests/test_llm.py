@@ -1,7 +1,6 @@
 """OpenAIAnswerer against a real HTTP server with the real `openai` client: answers, citation checks, faults."""
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 import sys
@@ -36,10 +35,15 @@ fake, _fresh = server_fixtures(KEY, NOT_FOUND)
 def local():
     from rag.embed import Embedder
 
-    ones = lambda words: np.ones(len(words))  # noqa: E731 — every word equally rare, and known to the corpus
-    # `df` is a newer LocalAnswerer argument: pass it only when the signature has it.
-    extra = {"df": ones} if "df" in inspect.signature(LocalAnswerer).parameters else {}
-    return LocalAnswerer(Embedder(), idf=ones, threshold=0.35, **extra)
+    class Flat:
+        """Every word equally rare, and known to the corpus."""
+
+        def idf(self, words):
+            return np.ones(len(words))
+
+        doc_freq = idf
+
+    return LocalAnswerer(Settings(abstain_threshold=0.35), Embedder(), Flat())
 
 
 def passage(n: int, doc_id: str, article: str, first: str, last: str, date: str | None = None,
@@ -61,7 +65,7 @@ def truce():
 def make(fake, local, **settings) -> OpenAIAnswerer:
     values = dict(llm_base_url=fake.url, openai_api_key=KEY, llm_model="fake-model", llm_timeout=5, llm_retries=2)
     answerer = OpenAIAnswerer(Settings(**{**values, **settings}), fallback=local)
-    answerer.backoff = 0.01
+    answerer.client.backoff = 0.01
     return answerer
 
 
@@ -207,7 +211,7 @@ def test_unreachable_server_falls_back(local, truce):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     a = OpenAIAnswerer(Settings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_retries=1), fallback=local)
-    a.backoff = 0.01
+    a.client.backoff = 0.01
     _, answer = run(a, [truce])
     assert answer.notice == (f"LLM unavailable (cannot connect to http://127.0.0.1:{port} after 2 tries): "
                              "showing the local extractive answer")

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.load import Document, Skip, load
-from rag.sentences import sentence_spans
+from rag.text import sentence_spans
 
 
 def docs(paths):

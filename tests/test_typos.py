@@ -16,7 +16,7 @@ def test_misspelt_question_gets_the_clean_answer(seeded_rag):
 
 
 def test_swapped_letters_and_casing(seeded_rag):
-    lex = seeded_rag.lexical
+    lex = seeded_rag.retriever.lexical
     fixed, fixes = lex.correct("Who led the Chinse side at the Stokholm talks?")
     assert fixed == "Who led the Chinese side at the Stockholm talks?"
     assert fixes == {"chinse": "chinese", "stokholm": "stockholm"}
@@ -33,7 +33,7 @@ def test_equally_near_words_prefer_the_same_first_letter(tmp_path):
 
 
 def test_words_left_alone(seeded_rag):
-    lex = seeded_rag.lexical
+    lex = seeded_rag.retriever.lexical
     for question in ("When does the tariff truce expire?",  # every word is in the corpus
                      "Was the truce extended by 90 days in 2025?",  # numbers
                      "Did the taks go well?",  # ... and only 4+ letter words are looked at: "taks" is, "Did" is not
@@ -46,8 +46,8 @@ def test_words_left_alone(seeded_rag):
 
 
 def test_speller_is_cached_with_the_bm25_cache(seeded_rag):
-    lex = seeded_rag.lexical
-    cache = seeded_rag._cache_root() / fingerprint(lex.ids)
+    lex = seeded_rag.retriever.lexical
+    cache = seeded_rag.retriever._cache_root() / fingerprint(lex.ids)
     assert (cache / "speller.pickle").is_file()
     loaded = Lexical._load(cache)
     assert loaded.fix("stokholm") == "stockholm"

@@ -1,22 +1,58 @@
-"""What every answerer shares: the passages it is given and how a citation is made and checked."""
+"""What every answerer shares: the `Answerer` protocol, the passages and context it is given, and how a
+citation is made and checked."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..cite import quote_ok
 from ..dates import relative_dates
-from ..types import Answer, Citation, Hit
+from ..types import Answer, Citation, Hit, Turn
 
 NOT_FOUND = "I could not find this in the indexed articles."
 
 
-@dataclass
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk numbered for the answerer, with its whole article for exact quoting."""
 
     n: int
     hit: Hit
     article: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an answerer may read besides its numbered passages.
+
+    `others`: passages retrieved beyond them, read only for a report that disagrees with the answer.
+    `history`: earlier turns, oldest first. `follows`: the earlier question a follow-up was searched
+    together with (rag/followup.py), whose words are context rather than what is asked."""
+
+    others: tuple[Passage, ...] = ()
+    history: tuple[Turn, ...] = ()
+    follows: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """How many passages an answerer wants for a question: `k` to answer from, then `others` more as context."""
+
+    k: int
+    others: int = 0
+
+
+class Answerer(Protocol):
+    """Turns numbered passages into an Answer whose every [n] is a verified quote.
+
+    `stream` yields text pieces as they are produced, then exactly one Answer."""
+
+    name: str
+
+    def request(self, question: str, k: int) -> Request: ...
+
+    def stream(self, question: str, passages: list[Passage], context: Context = ...) -> Iterator[str | Answer]: ...
 
 
 def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | None:
@@ -31,3 +67,12 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
 def abstention(answerer: str, reason: str, **diagnostics) -> Answer:
     return Answer(text=NOT_FOUND, citations=[], abstained=True, answer=NOT_FOUND, answerer=answerer,
                   diagnostics={"abstain_reason": reason, **diagnostics})
+
+
+def final(pieces: Iterator[str | Answer]) -> Answer:
+    """The Answer at the end of a stream."""
+    answer = None
+    for piece in pieces:
+        if isinstance(piece, Answer):
+            answer = piece
+    return answer

@@ -11,21 +11,16 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
-from urllib.parse import urlparse
-
-import openai
 
 from ..cite import content_terms, support
-from ..sentences import sentence_spans
+from ..llm_client import LLMClient, LLMFailure
+from ..text import sentence_spans
 from ..types import Answer, Citation
-from .base import NOT_FOUND, Passage, abstention, cite_sentence
+from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, cite_sentence
 
 log = logging.getLogger(__name__)
 
-OPENAI_URL = "https://api.openai.com/v1"
-MIN_SUPPORT = 0.6  # share of a claim's content words its quote must contain (numbers: all of them)
-MAX_WAIT = 20.0  # seconds; caps both backoff and a server's Retry-After
+MIN_SUPPORT = 0.6  # the default of settings.min_support
 LOCAL = "showing the local extractive answer"
 
 SYSTEM = f"""You answer questions about news articles using only the numbered passages in the user's message.
@@ -60,52 +55,32 @@ def is_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
-class LLMFailure(Exception):
-    """A request that failed for good; its message is safe to show (no key, no server body)."""
-
-
 class OpenAIAnswerer:
     """Streams an answer from an OpenAI-compatible chat model, then verifies it sentence by sentence."""
 
     name = "openai"
-    backoff = 0.5  # seconds before the first retry; doubles each time
-    request_options: dict = {}  # extra chat-completion parameters (e.g. temperature) a subclass tunes
 
-    def __init__(self, settings, fallback=None):
+    def __init__(self, settings, fallback: Answerer | None = None, client=None):
         self.settings, self.fallback = settings, fallback
-        self.model = settings.llm_model
-        self.base_url = (settings.llm_base_url or OPENAI_URL).rstrip("/")
-        key = settings.openai_api_key
-        self.unavailable = None
-        if not key and "api.openai.com" in self.base_url:
-            self.unavailable = "no OPENAI_API_KEY set"
-        self._key = key or "not-needed"  # local servers usually ignore the key, but the client requires one
-        self.client = openai.OpenAI(base_url=self.base_url, api_key=self._key, timeout=settings.llm_timeout,
-                                    max_retries=0)
+        self.client = client or LLMClient(settings)
+        self.model, self.label = self.client.model, self.client.label
 
-    @property
-    def label(self) -> str:
-        return f"openai:{self.model}"
+    def request(self, question: str, k: int, context: Context = Context()) -> Request:
+        """The model reads the top k; what the fallback would also read is fetched too, so an extractive
+        answer given instead still sees the reports that disagree."""
+        return self.fallback.request(question, k, context) if self.fallback else Request(k=k)
 
-    # -- public API -------------------------------------------------------------------------------------
-
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """One request without streaming; same checks and fallbacks as `stream`."""
-        return list(self._flow(question, passages, stream=False))[-1]
+        return list(self._flow(question, passages, context, stream=False))[-1]
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], context: Context = Context()) -> Iterator[str | Answer]:
         """Yields the model's text deltas as they arrive, then exactly one verified Answer."""
-        yield from self._flow(question, passages, stream=True)
+        yield from self._flow(question, passages, context, stream=True)
 
-    def complete(self, messages: list[dict]) -> str:
-        """One raw chat reply with the same retries; raises LLMFailure. For callers with their own prompt (the judge)."""
-        return "".join(self._generate(messages, stream=False))
-
-    # -- the flow ---------------------------------------------------------------------------------------
-
-    def _flow(self, question: str, passages: list[Passage], stream: bool) -> Iterator[str | Answer]:
-        if self.unavailable:
-            yield from self._fallback(question, passages, f"{self.unavailable}: {LOCAL}", streamed=False)
+    def _flow(self, question: str, passages: list[Passage], context: Context, stream: bool) -> Iterator[str | Answer]:
+        if self.client.unavailable:
+            yield from self._fallback(question, passages, context, f"{self.client.unavailable}: {LOCAL}", streamed=False)
             return
         if not passages:
             yield abstention(self.label, "no passages", llm_model=self.model)
@@ -113,17 +88,17 @@ class OpenAIAnswerer:
         t0 = time.perf_counter()
         pieces: list[str] = []
         try:
-            for piece in self._generate(self.messages(question, passages), stream):
+            for piece in self.client.generate(self.messages(question, passages, context), stream):
                 pieces.append(piece)
                 yield piece
         except LLMFailure as e:
             notice = f"LLM unavailable ({e}): {LOCAL}"
             log.info(notice)  # shown to the user via Answer.notice; a warning would print it twice
-            yield from self._fallback(question, passages, notice, streamed=bool(pieces), llm_error=str(e))
+            yield from self._fallback(question, passages, context, notice, streamed=bool(pieces), llm_error=str(e))
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = "".join(pieces).strip()
-        checked, citations, total, dropped = verify(text, passages)
+        checked, citations, total, dropped = verify(text, passages, self.settings.min_support)
         diag = {"llm_sentences": total, "llm_unsupported": dropped, "llm_model": self.model}
         if citations:
             yield Answer(text=checked, citations=citations, abstained=False, answer=checked, timings={"llm_ms": llm_ms},
@@ -134,26 +109,33 @@ class OpenAIAnswerer:
             yield a
         else:
             notice = "the LLM answer could not be verified against the sources; showing the extractive answer"
-            yield from self._fallback(question, passages, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
+            yield from self._fallback(question, passages, context, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
 
-    def messages(self, question: str, passages: list[Passage]) -> list[dict]:
-        """System rules, then numbered passages (whole sentences, exactly what can be quoted), then the question."""
+    def messages(self, question: str, passages: list[Passage], context: Context = Context()) -> list[dict]:
+        """System rules, then numbered passages (whole sentences, exactly what can be quoted), then the question
+        (and the earlier question a follow-up follows)."""
         blocks = []
         for p in passages:
             spans = sentence_spans(p.article, p.hit.start, p.hit.end)
             text = p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text
             blocks.append(f"[{p.n}] {p.hit.title} ({p.hit.published_at or 'undated'})\n{text.strip()}")
-        user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+        follows = f"\n(A follow-up to: {context.follows})" if context.follows else ""
+        user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}{follows}"
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
-    def _fallback(self, question, passages, notice: str, streamed: bool, **diag) -> Iterator[str | Answer]:
-        """The extractive answer; its words are streamed too unless the model's words already were."""
+    def _fallback(self, question: str, passages: list[Passage], context: Context, notice: str, streamed: bool,
+                  **diag) -> Iterator[str | Answer]:
+        """The fallback's answer, from the same passages and context; its words are streamed too unless the
+        model's words already were."""
         if self.fallback is None:
             a = abstention(self.label, "LLM unavailable")
         else:
-            a = self.fallback.answer(question, passages)
-            if not streamed:
-                yield from re.findall(r"\S+\s*", a.text)
+            a = None
+            for piece in self.fallback.stream(question, passages, context):
+                if isinstance(piece, Answer):
+                    a = piece
+                elif not streamed:
+                    yield piece
         a.notice = notice
         llm_ms = diag.pop("llm_ms", None)
         if llm_ms is not None:
@@ -161,85 +143,11 @@ class OpenAIAnswerer:
         a.diagnostics.update({"llm_model": self.model, **diag})
         yield a
 
-    # -- talking to the server --------------------------------------------------------------------------
-
-    def _generate(self, messages: list[dict], stream: bool) -> Iterator[str]:
-        """Text deltas; retries (backoff, Retry-After) only before the first delta, so nothing repeats."""
-        attempt, started = 0, False
-        while True:
-            attempt += 1
-            try:
-                if stream:
-                    with self.client.chat.completions.create(model=self.model, messages=messages, stream=True,
-                                                             **self.request_options) as chunks:  # closed even if abandoned
-                        for chunk in chunks:
-                            delta = chunk.choices[0].delta.content if chunk.choices else None
-                            if delta:
-                                started = True
-                                yield delta
-                else:
-                    reply = self.client.chat.completions.create(model=self.model, messages=messages,
-                                                                **self.request_options)
-                    yield reply.choices[0].message.content or ""
-                return
-            except Exception as e:  # noqa: BLE001 — every failure becomes a fallback, never a crash
-                wait = None if started else self._retry_wait(e, attempt)
-                if wait is None:
-                    raise LLMFailure(self._describe(e, attempt)) from None
-                log.info("LLM request failed (%s); retry %d in %.1fs", self._describe(e, attempt), attempt, wait)
-                time.sleep(wait)
-
-    def _retry_wait(self, e: Exception, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when retrying cannot help."""
-        if attempt > self.settings.llm_retries:
-            return None
-        if isinstance(e, openai.APIStatusError):
-            if e.status_code not in (408, 409, 429) and e.status_code < 500:
-                return None
-            after = _retry_after(e.response.headers.get("retry-after"))
-            if after is not None:
-                return min(after, MAX_WAIT)
-        elif not isinstance(e, openai.APIConnectionError):  # includes timeouts
-            return None
-        return min(self.backoff * 2 ** (attempt - 1), MAX_WAIT)
-
-    def _describe(self, e: Exception, attempt: int) -> str:
-        """A short reason built from the error's type, never from its message (which may echo the key)."""
-        tries = f" after {attempt} tries" if attempt > 1 else ""
-        if isinstance(e, openai.APIStatusError):
-            hint = {401: ", check OPENAI_API_KEY", 403: ", check OPENAI_API_KEY", 404: f", check model {self.model!r}"}
-            return f"HTTP {e.status_code}{tries}{hint.get(e.status_code, '')}"
-        if isinstance(e, openai.APITimeoutError):
-            return f"timed out ({self.settings.llm_timeout:g} s limit){tries}"
-        if isinstance(e, openai.APIConnectionError):
-            return f"cannot connect to {_host(self.base_url)}{tries}"
-        if isinstance(e, (ValueError, LookupError, AttributeError, TypeError, openai.APIResponseValidationError)):
-            return "malformed response from the server"
-        return f"{type(e).__name__}{tries}"
-
-
-def _host(url: str) -> str:
-    """scheme://host:port only, so credentials or tokens in the URL never reach a message."""
-    u = urlparse(url)
-    return f"{u.scheme}://{u.hostname}" + (f":{u.port}" if u.port else "")
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
 # -- the citation check -----------------------------------------------------------------------------------
 
-def verify(text: str, passages: list[Passage]) -> tuple[str, list[Citation], int, int]:
-    """Keep the sentences whose cited passages support them; quote the supporting sentences, renumber 1..m.
+def verify(text: str, passages: list[Passage], min_support: float = MIN_SUPPORT) -> tuple[str, list[Citation], int, int]:
+    """Keep the sentences whose cited passages support them (at least `min_support` of a sentence's content
+    words, and all its numbers, in its quotes); quote the supporting sentences, renumber 1..m.
 
     Returns (rewritten text, citations, sentences considered, sentences dropped). A sentence that only says
     the answer was not found is neither kept nor counted.
@@ -256,7 +164,7 @@ def verify(text: str, passages: list[Passage]) -> tuple[str, list[Citation], int
         if _ABSTAINED.search(claim) and not _MARKS.search(claim):
             continue
         total += 1
-        rewritten = _verify_claim(claim, by_n, citations, numbers)
+        rewritten = _verify_claim(claim, by_n, citations, numbers, min_support)
         if rewritten is None:
             dropped += 1
         else:
@@ -277,7 +185,8 @@ def _claims(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: dict) -> str | None:
+def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: dict,
+                  min_support: float) -> str | None:
     """The claim with its markers renumbered, or None when some part of it is not supported by what it cites.
 
     Each run of markers covers the text since the previous run (text after the last run belongs to the last).
@@ -308,9 +217,9 @@ def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: di
     plans = []
     for part, ns, runs in segments:
         terms = content_terms(part)
-        chosen = {n: q for n in dict.fromkeys(ns) if (q := _best_quotes(part, by_n[n], terms))}
+        chosen = {n: q for n in dict.fromkeys(ns) if (q := _best_quotes(part, by_n[n], terms, min_support))}
         quotes = [by_n[n].article[s:e] for n, spans in chosen.items() for s, e in spans]
-        if not terms or not chosen or support(part, quotes) < MIN_SUPPORT:
+        if not terms or not chosen or support(part, quotes) < min_support:
             return None
         plans.append((runs, chosen))
 
@@ -330,7 +239,7 @@ def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: di
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip()
 
 
-def _best_quotes(claim: str, p: Passage, terms: set[str]) -> list[tuple[int, int]]:
+def _best_quotes(claim: str, p: Passage, terms: set[str], min_support: float) -> list[tuple[int, int]]:
     """The passage sentence that best supports the claim, or the best pair when one sentence is not enough.
 
     Sentences addressed to an AI ('ignore previous instructions…') never count, and a quote must share a word
@@ -346,7 +255,7 @@ def _best_quotes(claim: str, p: Passage, terms: set[str]) -> list[tuple[int, int
         return support(claim, quotes), len(terms & set().union(*map(content_terms, quotes))), -len(spans)
 
     best = max(([x] for x in pool), key=score)
-    if score(best)[0] < MIN_SUPPORT and len(pool) > 1:
+    if score(best)[0] < min_support and len(pool) > 1:
         pair = max((sorted(best + [x]) for x in pool if x != best[0]), key=score)
         if score(pair)[0] > score(best)[0]:
             return pair

@@ -3,27 +3,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from ..cite import content_terms
-from ..conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
 from ..dates import annotate
-from ..sentences import sentence_spans
+from ..text import NUMBER, sentence_spans, stem
 from ..types import Answer, Citation
-from .base import Passage, abstention, cite_sentence
+from .base import Context, Passage, Request, abstention, cite_sentence
+from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
 from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts,
                       typed_spans, wants_list)
 
 NAME = "local"
-SCORED_CHARS = 300
-LIST_RESCORE = 12
-TYPED_DEPTH = 5  # leading sentences searched for a value of the asked type when the best one holds none
-TYPED_MARGIN = 0.15  # ... scoring at most this far below the best
-PART_RESCORE = 6  # each part of a compound question: embedding its leaders costs ~25 ms a sentence
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
-_NUMBERS = re.compile(r"\d[\d,.]*\d|\d")
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -43,25 +38,45 @@ class Scored:
         return self.passage.article[self.start:self.end]
 
 
+class WordStats(Protocol):
+    """The corpus's word statistics (rag.lexical.Lexical): rarity weights and chunk counts per word."""
+
+    def idf(self, words: list[str]) -> np.ndarray: ...
+
+    def doc_freq(self, words: list[str]) -> list[int]: ...
+
+
 class LocalAnswerer:
     """Scores sentences by idf-weighted overlap with the question plus their chunk's similarity to it,
     then re-scores the leaders with their own embedding (`answer_rescore`)."""
 
     name = NAME
 
-    def __init__(self, embedder, idf, df, threshold: float, max_sentences: int = 3, rescore: int = 1):
-        self.embedder, self.idf, self.df = embedder, idf, df
-        self.threshold, self.max_sentences, self.rescore = threshold, max_sentences, rescore
+    def __init__(self, settings, embedder, words: WordStats):
+        self.settings, self.embedder, self.words = settings, embedder, words
+        self.threshold, self.max_sentences = settings.abstain_threshold, settings.max_answer_sentences
+        self.rescore = settings.answer_rescore
+
+    def request(self, question: str, k: int, context: Context = Context()) -> Request:
+        """The top k to answer from, then passages read for a report that disagrees: `other_passages`, and
+        for a number question `number_depth` more, of which only those holding a number are read."""
+        deeper = self.settings.number_depth if question_kind(question, context.follows) == "number" else 0
+        return Request(k=k, others=self.settings.other_passages + deeper)
 
     def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
-             rescore: int | None = None) -> tuple[list[Scored], float]:
-        """Sentences best first, and the share of the question's weight in words the corpus never uses."""
+             rescore: int | None = None, earlier: str | None = None) -> tuple[list[Scored], float]:
+        """Sentences best first, and the share of the question's weight in words the corpus never uses.
+        The words of the question a follow-up follows (`earlier`) count too, at `follow_up_weight`."""
+        kind = question_kind(question, earlier)
+        own = content_terms(question)
+        question = f"{question} {earlier}" if earlier else question
         terms = sorted(content_terms(question))
-        weights = self.idf(terms) if terms else np.zeros(0)
+        weights = self.words.idf(terms) if terms else np.zeros(0)
+        # in a follow-up the words that changed are what the answer must sit next to
+        weights = weights * np.array([1.0 if t in own else self.settings.follow_up_weight for t in terms])
         total = float(weights.sum()) or 1.0
-        kind = question_kind(question)
-        unknown = float(sum(w for t, w, d in zip(terms, weights, self.df(terms)) if d == 0) / total)
-        numbers, months = set(_NUMBERS.findall(question)), set(month_days(question))
+        unknown = float(sum(w for t, w, d in zip(terms, weights, self.words.doc_freq(terms)) if d == 0) / total)
+        numbers, months = set(NUMBER.findall(question)), set(month_days(question))
         # "The 10 per cent rate is to rise, although not for China" gives no rate for China
         denial_counts = bool(kind) and not asks_stance(question)
         seen, pool = set(), []
@@ -72,8 +87,8 @@ class LocalAnswerer:
                 seen.add((p.hit.doc_id, s))
                 text = p.article[s:e]
                 have = content_terms(text)
-                stems = {t[:5] for t in have}
-                lex = sum(w for t, w in zip(terms, weights) if t in have or t[:5] in stems) / total
+                stems = {stem(t) for t in have}
+                lex = sum(w for t, w in zip(terms, weights) if t in have or stem(t) in stems) / total
                 mismatch = _missing_numbers(numbers, months, text)
                 if denial_counts and not mismatch and excludes(text, question):
                     mismatch = 1.0
@@ -86,13 +101,14 @@ class LocalAnswerer:
         pool.sort(key=lambda x: -x.score)
         # A list draws on several sentences and a stance is weighed against the other side's best
         # sentence, so more of them are embedded on their own.
+        wide = self.settings.list_rescore
         if rescore or asks_stance(question):
-            top = pool[:rescore or LIST_RESCORE]
+            top = pool[:rescore or wide]
         else:
-            top = [x for x in pool if not x.other][:LIST_RESCORE if wants_list(question) else self.rescore]
+            top = [x for x in pool if not x.other][:wide if wants_list(question) else self.rescore]
         if top:
             # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
-            vecs = self.embedder.embed([x.text[:SCORED_CHARS] for x in top])
+            vecs = self.embedder.embed([x.text[:self.settings.scored_chars] for x in top])
             query = self.embedder.embed_query(question)
             for x, v in zip(top, vecs):
                 x.dense = float(query @ v)
@@ -105,15 +121,18 @@ class LocalAnswerer:
         return (0.6 * x.dense + 0.4 * x.lexical + (0.1 if kind and candidates(kind, x.text) else 0.0)
                 - 0.15 * unknown - 0.2 * x.mismatch)
 
-    def stream(self, question: str, passages: list[Passage], others: list[Passage] = ()):
-        answer = self.answer(question, passages, others)
+    def stream(self, question: str, passages: list[Passage], context: Context = Context()):
+        answer = self.answer(question, passages, context)
         yield from re.findall(r"\S+\s*", answer.text)
         yield answer
 
-    def answer(self, question: str, passages: list[Passage], others: list[Passage] = ()) -> Answer:
-        """Answers from `passages`; `others` (retrieved beyond them) are read only for a report that
+    def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
+        """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
-        everything, unknown = self.rank(question, passages, others)
+        earlier = context.follows
+        wanted = self.settings.other_passages
+        others = [*context.others[:wanted], *(p for p in context.others[wanted:] if candidates("number", p.hit.text))]
+        everything, unknown = self.rank(question, passages, others, earlier=earlier)
         ranked = [x for x in everything if not x.other]
         if not ranked:
             return abstention(NAME, "no passages")
@@ -127,13 +146,13 @@ class LocalAnswerer:
             answer = self._answer_parts(parts, [*passages, *others], diag)
             if answer is not None:
                 return answer
-        kind = question_kind(question)
-        typed = _typed_leader(kind, question, ranked)
+        kind = question_kind(question, earlier)
+        typed = self._typed_leader(kind, question, ranked)
         if typed is not best:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
             everything = [best, *(x for x in everything if x is not best)]
-        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text) is None:
+        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, earlier) is None:
             return abstention(NAME, f"no {kind} in the evidence", **diag)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
@@ -148,12 +167,24 @@ class LocalAnswerer:
                 return answer
         chosen = [best]
         if wants_list(question):
-            for x in ranked[1:LIST_RESCORE]:
+            for x in ranked[1:self.settings.list_rescore]:
                 if len(chosen) >= self.max_sentences or x.score < best.score - 0.15:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-        return self._compose([(question, kind, x) for x in chosen], diag)
+        return self._compose([(question, kind, x) for x in chosen], diag, earlier)
+
+    def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
+        """The best sentence, or, when it holds no entity of the type the question asks for (a person for
+        "who", a date for "when"), the first close runner-up that does (`typed_depth`, `typed_margin`):
+        search snippets and leads often put the sentence that repeats the question's words above the one
+        that answers it."""
+        best = ranked[0]
+        if not kind or typed_spans(kind, question, best.text):
+            return best
+        margin = self.settings.typed_margin
+        return next((x for x in ranked[1:self.settings.typed_depth]
+                     if x.score >= best.score - margin and typed_spans(kind, question, x.text)), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
@@ -177,10 +208,10 @@ class LocalAnswerer:
     def _fits(self, part: str, passages: list[Passage]) -> list[Scored]:
         """Sentences that could answer one part: over the threshold, holding a value of the kind it asks for."""
         kind = question_kind(part)
-        return [x for x in self.rank(part, passages, rescore=PART_RESCORE)[0]
+        return [x for x in self.rank(part, passages, rescore=self.settings.part_rescore)[0]
                 if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
 
-    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict) -> Answer:
+    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, earlier: str | None = None) -> Answer:
         """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers."""
         citations: list[Citation] = []
         heads: list[str] = []
@@ -189,7 +220,7 @@ class LocalAnswerer:
             if c is None:
                 continue
             citations.append(c)
-            phrase = _resolved(best_phrase(kind, question, x.text), x.text, c)
+            phrase = _resolved(best_phrase(kind, question, x.text, earlier), x.text, c)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -228,17 +259,6 @@ class LocalAnswerer:
                       diagnostics={**diag, "conflict": len(citations)})
 
 
-def _typed_leader(kind: str | None, question: str, ranked: list[Scored]) -> Scored:
-    """The best sentence, or, when it holds no entity of the type the question asks for (a person for "who",
-    a date for "when"), the first close runner-up that does: search snippets and leads often put the
-    sentence that repeats the question's words above the one that answers it."""
-    best = ranked[0]
-    if not kind or typed_spans(kind, question, best.text):
-        return best
-    return next((x for x in ranked[1:TYPED_DEPTH]
-                 if x.score >= best.score - TYPED_MARGIN and typed_spans(kind, question, x.text)), best)
-
-
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     """A relative date phrase shown with its calendar reading ("next month (August 2025)")."""
     if not phrase or phrase not in sentence:
@@ -258,7 +278,7 @@ def _named(question: str, sentence: str) -> str:
     if not m:
         return ""
     words = re.findall(r"[\w’'-]+", sentence)
-    at = next((i for i, w in enumerate(words) if w.lower()[:5] == m.group(1).lower()[:5]), None)
+    at = next((i for i, w in enumerate(words) if stem(w) == stem(m.group(1))), None)
     return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
@@ -268,7 +288,7 @@ def _missing_numbers(numbers: set[str], months: set[str], sentence: str) -> floa
     The question's numbers and months are read once per question, not once per sentence."""
     named = set(month_days(sentence)) if months else set()
     other_month = bool(named) and not months & named
-    return float(bool(numbers - set(_NUMBERS.findall(sentence))) or other_month)
+    return float(bool(numbers - set(NUMBER.findall(sentence))) or other_month)
 
 
 def _as_of(c: Citation) -> str:

@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator
 
 from ..errors import RagError
+from ..llm_client import LLMFailure
 from ..models import LLM_INSTALL, LLM_RESIDENT_GB, available_memory_gb, llm_file
-from .llm import LLMFailure, OpenAIAnswerer
+from .base import Answerer, Context
+from .llm import OpenAIAnswerer
 
 # The closing instruction that kept a 1.5B model's citations and abstentions stable across runtimes
 # (shared/notes/packaged-models.md); the system rules alone left its answers without [n].
@@ -30,21 +32,31 @@ class LocalLLMAnswerer(OpenAIAnswerer):
 
     name = "local-llm"
 
-    def __init__(self, settings, fallback=None):
-        super().__init__(settings, fallback)
-        self.unavailable = None  # no key or server needed
+    def __init__(self, settings, fallback: Answerer | None = None):
+        super().__init__(settings, fallback, client=MistralClient(settings))
+
+    def runner(self):
+        return self.client.runner()
+
+    def messages(self, question: str, passages, context: Context = Context()) -> list[dict]:
+        """The OpenAI answerer's messages with the closing instruction a small model needs."""
+        messages = super().messages(question, passages, context)
+        messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{INSTRUCTION}"}
+        return messages
+
+
+class MistralClient:
+    """The LLM client's interface (`generate`, `complete`) over the model loaded in this process."""
+
+    unavailable = None  # no key or server needed
+
+    def __init__(self, settings):
         self.path = llm_file(settings)
-        self.model = self.path.name
+        self.model, self.max_tokens = self.path.name, settings.local_llm_max_tokens
 
     @property
     def label(self) -> str:
         return f"local-llm:{self.model}"
-
-    def messages(self, question: str, passages) -> list[dict]:
-        """The OpenAI answerer's messages with the closing instruction a small model needs."""
-        messages = super().messages(question, passages)
-        messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{INSTRUCTION}"}
-        return messages
 
     def runner(self):
         """The loaded model, shared by the whole process; RagError when it cannot be loaded here."""
@@ -54,13 +66,16 @@ class LocalLLMAnswerer(OpenAIAnswerer):
                 _RUNNERS[key] = _load(self.path)
             return _RUNNERS[key]
 
-    def _generate(self, messages: list[dict], stream: bool) -> Iterator[str]:
+    def complete(self, messages: list[dict]) -> str:
+        return "".join(self.generate(messages, stream=False))
+
+    def generate(self, messages: list[dict], stream: bool) -> Iterator[str]:
+        """Text deltas, greedy; raises LLMFailure when generation fails."""
         runner = self.runner()
         import mistralrs
 
         request = mistralrs.ChatCompletionRequest(
-            messages=messages, model="local", max_tokens=self.settings.local_llm_max_tokens, temperature=0.0,
-            top_k=1, stream=True)
+            messages=messages, model="local", max_tokens=self.max_tokens, temperature=0.0, top_k=1, stream=True)
         try:
             with _LOCK:
                 for chunk in runner.send_chat_completion_request(request):

@@ -3,28 +3,24 @@ from __future__ import annotations
 
 import re
 
-from ..followup import focus
 from ..nlp import entities
+from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS
 
-MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
-          "Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|Nov\\.?|Dec\\.?")
-DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _DATE = re.compile(
-    rf"\b(?:(?:{DAYS}),?\s+)?(?:(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
-    rf"|\d{{1,2}}\s+(?:{MONTHS})(?:\s+\d{{4}})?"
-    rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTHS})(?:\s+\d{{4}})?"
-    rf"|(?:mid-|early\s+|late\s+)?(?:{MONTHS})(?:\s+\d{{4}})?"
-    rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{DAYS})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
-_MONTH_DAY = re.compile(rf"\b({MONTHS})(?!\w)(?:\s+(\d{{1,2}})(?!\d))?|\b(\d{{1,2}})\s+({MONTHS})(?!\w)")
+    rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}\s+(?:{MONTH_PATTERN})(?:\s+\d{{4}})?"
+    rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTH_PATTERN})(?:\s+\d{{4}})?"
+    rf"|(?:mid-|early\s+|late\s+)?(?:{MONTH_PATTERN})(?:\s+\d{{4}})?"
+    rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{WEEKDAY_PATTERN})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
+_MONTH_DAY = re.compile(rf"\b({MONTH_PATTERN})(?!\w)(?:\s+(\d{{1,2}})(?!\d))?|\b(\d{{1,2}})\s+({MONTH_PATTERN})(?!\w)")
 _NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
                      r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)(?!\w)){0,2}"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
                      r"(?:hundred|thousand|million|billion|of\s+\w+)\b", re.I)
 _CAP = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w’'\-]*)"
 _NAME = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|bin|al-)?\s*{_CAP}){{0,5}}")
-_NOT_NAME = set(("The A An In On At Of For And But If This That These Those It Its He She They We I You "
-                 "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
-                 "July August September October November December President Vice Premier Minister Secretary "
+_NOT_NAME = {w.capitalize() for w in WEEKDAYS + MONTHS} | set(("The A An In On At Of For And But If This That "
+                 "These Those It Its He She They We I You President Vice Premier Minister Secretary "
                  "Treasury Commerce Foreign Trade Representative Spokesperson Chinese Ministry Officials Official "
                  "US U.S. U.S China Beijing Washington White House United States American Department Deputy "
                  "According Source Original Statement Media Report Prime Chief Head Senior Top Lead Chairman "
@@ -44,8 +40,6 @@ _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U
 _SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
 _ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
                           re.I)
-_STOP = set("the a an of to in on at for and or is are was were be been does did do what which who whom whose when "
-            "where why how with by from that this it its as has have had will would can could said says".split())
 
 
 def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
@@ -68,12 +62,13 @@ def month_days(text: str) -> dict[str, set[str]]:
 _LAST_SENTENCE = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[A-Z])")  # not after "U.S."
 
 
-def question_kind(question: str) -> str | None:
+def question_kind(question: str, earlier: str | None = None) -> str | None:
     """The kind of value asked for, read from the question's last sentence: a quiz question's preamble
-    ("Police arrested 31 men ... who allegedly planned ...") does not say what is asked ("Where was it?")."""
-    last = _LAST_SENTENCE.split(focus(question)[0].strip())[-1]
+    ("Police arrested 31 men ... who allegedly planned ...") does not say what is asked ("Where was it?").
+    `earlier` is the question a follow-up follows (rag/followup.py)."""
+    last = _LAST_SENTENCE.split(question.strip())[-1]
     # a follow-up that names no kind ("And what did Beijing retaliate with?") asks what the question it follows did
-    return _kind(last.lower()) or _kind(question.lower())
+    return _kind(last.lower()) or _kind(f"{question} {earlier or ''}".lower())
 
 
 def _kind(q: str) -> str | None:
@@ -160,7 +155,7 @@ def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[in
     labels = ANSWER_LABELS.get(kind or "")
     if not labels:
         return []
-    qwords = _words(focus(question)[0])
+    qwords = _words(question)
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not _words(sentence[s:e]) <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
@@ -178,7 +173,7 @@ _ASKED_TYPE = re.compile(r"^\W*(?:when|who|whom|where|how\s+(?:much|many))\b", r
 def asks_type(question: str) -> bool:
     """Whether the question opens with the words that name the type of its answer ("When ...", "Who ...",
     "How much ..."): only then does evidence without a value of that type mean the answer is not there."""
-    return bool(_ASKED_TYPE.match(focus(question)[0]))
+    return bool(_ASKED_TYPE.match(question))
 
 
 def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -195,12 +190,13 @@ def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
+def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | None = None) -> str | None:
     """The value of the wanted kind that is not in the question and sits nearest the question's words: an
-    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match."""
+    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match. Words of the
+    question a follow-up follows (`earlier`) are not anchors: what changed is what the answer sits next to."""
     if kind is None:
         return None
-    question, earlier = focus(question)
+    earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
     typed = typed_spans(kind, question, sentence)
     patterns = [_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence)
@@ -211,10 +207,10 @@ def best_phrase(kind: str | None, question: str, sentence: str) -> str | None:
         return None
     unit = re.search(r"\b(?:what|which)\s+(month|year|week|day)\b", question, re.I)
     anchors = [m.span() for m in re.finditer(r"\w+", sentence)
-               if m.group().lower() in qwords - earlier and m.group().lower() not in _STOP]
+               if m.group().lower() in qwords - earlier and m.group().lower() not in FUNCTION_WORDS]
 
     def words_between(a: int, b: int) -> int:
-        return sum(1 for w in re.findall(r"\w+", sentence[a:b]) if w.lower() not in _STOP and w not in _ROLE)
+        return sum(1 for w in re.findall(r"\w+", sentence[a:b]) if w.lower() not in FUNCTION_WORDS and w not in _ROLE)
 
     def gap(sp: tuple[int, int], anchor: tuple[int, int]) -> int:
         """Content words between anchor and candidate; answers tend to follow their anchor ("headed by X")."""

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
-from .answer.phrases import best_phrase, month_days, month_mentions, wants_list
-from .cite import content_terms
+from ..cite import content_terms
+from ..dates import annotate, knows_year, span
+from ..text import stem
 from .countries import countries, mentions
-from .dates import annotate, knows_year, span
+from .phrases import best_phrase, month_days, month_mentions, wants_list
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _PLAIN_NEGATION = r"no|not|never|nor|neither|n[o’']t|\w+n[’']t"
@@ -133,8 +134,8 @@ def _content_words(text: str) -> list[str]:
 
 
 def _stems(text: str) -> set[str]:
-    """Content-word prefixes, compounds also by their parts ("mid-August" has "August")."""
-    return {p[:5] for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
+    """Content-word stems, compounds also by their parts ("mid-August" has "August")."""
+    return {stem(p) for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
 
 
 def _countries_traded(text: str) -> list[tuple[str, int, int, int]]:

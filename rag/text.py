@@ -1,0 +1,95 @@
+"""The text toolkit every stage shares: sentences with exact offsets, words, stopwords, stems, month and
+weekday names, numbers and calendar dates. One definition each, so the retriever, the answerers and the
+citation check read text the same way.
+
+    sentence_spans(text, lo=0, hi=None) -> [(start, end)]   whole sentences overlapping [lo, hi)
+    stem(word) -> str; stemmer()                            English Snowball stems (PyStemmer), lower-cased
+    STOPWORDS, FUNCTION_WORDS, FILLER                       nested word sets, bm25s's English list first
+    MONTHS, MONTH_PATTERN, WEEKDAYS, month_number(word)     calendar names
+    NUMBER                                                  digits with inner separators ("1,200", "3.5")
+    parse_date(value) -> date | None                        the date an ISO-like value starts with
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+
+from bm25s.stopwords import STOPWORDS_EN
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# a month as news copy writes it: in full, or abbreviated with or without the period ("Sept." too)
+MONTH_PATTERN = "|".join([m.capitalize() for m in MONTHS] + [m[:3].capitalize() + ("t?" if m == "september" else "")
+                                                            + "\\.?" for m in MONTHS if m != "may"])
+WEEKDAY_PATTERN = "|".join(d.capitalize() for d in WEEKDAYS)
+NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+# bm25s's English stopwords (what BM25 ignores) ...
+STOPWORDS = frozenset(STOPWORDS_EN)
+# ... with the auxiliaries, pronouns and question words that carry no content either (the answer-phrase
+# finder's anchors skip them) ...
+FUNCTION_WORDS = STOPWORDS | frozenset("been does did do from has have had can could would its were what which who whom "
+                                       "whose when where why how said says".split())
+# ... and the words a claim or a question uses to frame what it says ("according to", "How does X describe
+# Y?", "Who is quoted in the articles?"): the citation check and the answerer's word overlap skip them all.
+FILLER = FUNCTION_WORDS | frozenset(
+    "being about according also before between both down during each after he her his i just least less may "
+    "me might more most my only our out over per quoted say set shall she should so than them those under up "
+    "very we while would yes you your describe describes described characterize characterizes characterized "
+    "articles coverage".split())
+
+
+def month_number(word: str) -> int | None:
+    """1-12 for a month name or its abbreviation ("Aug.", "sept", "December"), else None."""
+    w = word.lower().rstrip(".")
+    w = "sep" if w == "sept" else w
+    return next((i for i, m in enumerate(MONTHS, 1) if len(w) >= 3 and m.startswith(w)), None)
+
+
+@cache
+def stemmer():
+    """PyStemmer's English Snowball stemmer, shared (BM25 tokenizes with it too)."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The English Snowball stem of a word, lower-cased ("Tariffs" -> "tariff", "expired" -> "expir")."""
+    return stemmer().stemWord(word.lower())
+
+
+def parse_date(value) -> date | None:
+    """The calendar date a value starts with ("2025-07-23", "2025/07/23", "2025-07-23T10:00:00Z"), or None."""
+    try:
+        return date.fromisoformat(str(value)[:10].replace("/", "-")) if value else None
+    except ValueError:
+        return None
+
+
+_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|\n+")
+_ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Col|Inc|Corp|Co|Ltd|No|vs|etc|"
+                     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$")
+
+
+def sentence_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """Whole sentences of `text` that overlap [lo, hi), trimmed of surrounding whitespace, as (start, end)
+    offsets into `text`: every quote shown can be located in its article."""
+    hi = len(text) if hi is None else hi
+    spans, start = [], 0
+    for m in _END.finditer(text):
+        if m.group().startswith(("\n",)) or not _ABBREV.search(text[max(0, m.start() - 12):m.start() + 1]):
+            spans.append((start, m.end()))
+            start = m.end()
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s and e > lo and s < hi:
+            out.append((s, e))
+    return out
