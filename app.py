@@ -2,7 +2,7 @@
 import sys
 
 from rag.errors import RagError
-from rag.ui import serve
+from rag.ui.app import serve
 
 if __name__ == "__main__":
     try:

@@ -38,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+                   help="the answerer selected when a page opens (the page can switch it)")
     p = sub.add_parser("eval", help="score the system: the seeds, or the whole dev suite, or any JSONL eval set")
     p.add_argument("--suite", choices=["seeds", "dev"],
                    help="seeds: seed questions + paraphrases (the default); dev: also RealTime QA dev and RGB dev")
@@ -156,9 +158,9 @@ def cmd_retrieve(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .ui import serve
+    from .ui.app import serve
 
-    return serve(host=args.host, port=args.port)
+    return serve(host=args.host, port=args.port, answerer=args.answerer)
 
 
 def cmd_eval(args) -> int:

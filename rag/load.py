@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 from .errors import RagError
@@ -17,7 +18,8 @@ from .types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | {".jsonl", ".jsonl.gz"})
+JSONL_SUFFIXES = {".jsonl", ".jsonl.gz"}
+SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES)
 _DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -146,7 +148,7 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
     if size > max_mb * 1024 * 1024:
         yield Skip(str(file), f"file is {size / 1048576:.0f} MB, over the {max_mb:g} MB limit (RAG_MAX_FILE_MB)")
         return
-    if suffix in {".jsonl", ".jsonl.gz"}:
+    if suffix in JSONL_SUFFIXES:
         yield from _load_jsonl(file, root, max_mb)
         return
     raw = file.read_bytes()
@@ -162,11 +164,24 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
     yield identify(doc, file, root) if doc.text.strip() else Skip(str(file), "no text in the file")
 
 
+def content_problem(file: Path, suffix: str, max_mb: float = 50.0) -> str | None:
+    """Why `rag index` would read no article from `file` read as a `suffix` file (one of SUPPORTED), or None.
+    Cheap, for a check before indexing (the UI's uploads): a text or HTML file's bytes are only decoded, not
+    parsed; a JSON Lines file passes when one of its first 5 records is an article."""
+    if suffix not in JSONL_SUFFIXES:
+        return decode(file.read_bytes())[1]
+    first = list(islice(_load_jsonl(file, file.parent, max_mb, gz=suffix.endswith(".gz")), 5))
+    if any(isinstance(item, Document) for item in first):
+        return None
+    return f"not JSON Lines articles: {first[0].reason}" if first else "empty file"
+
+
 def decode(raw: bytes) -> tuple[str, str | None]:
+    """(text, None) for UTF-8 text (a BOM dropped), or ("", why not)."""
     if not raw.strip():
         return "", "empty file"
     if b"\x00" in raw[:8192]:
-        return "", "binary file, not text"
+        return "", "not a text file (a binary file)"
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
@@ -323,9 +338,11 @@ def parse_date(value) -> tuple[str | None, str | None]:
     return a.date().isoformat(), None
 
 
-def _load_jsonl(file: Path, root: Path, max_mb: float) -> Iterator[Document | Skip]:
-    """A record's `id` is its identity; a record without one is identified by its file and line."""
-    opener = gzip.open if file.name.lower().endswith(".gz") else open
+def _load_jsonl(file: Path, root: Path, max_mb: float, gz: bool | None = None) -> Iterator[Document | Skip]:
+    """A record's `id` is its identity; a record without one is identified by its file and line. `gz`: the file
+    is gzipped (default: its name ends in .gz)."""
+    gz = file.name.lower().endswith(".gz") if gz is None else gz
+    opener = gzip.open if gz else open
     try:
         with opener(file, "rb") as fh:
             for lineno, line in enumerate(io.BufferedReader(fh), 1):

@@ -184,7 +184,7 @@ def test_the_answer_cites_both_reports_newest_first(ferry):
     # each report names the other as a version of the same story, and the source card says so
     july = next(c for c in answer.citations if c.doc_id == "ferry-july.txt")
     assert [(v["doc_id"], v["published_at"]) for v in july.versions] == [("ferry-june.txt", "2025-06-02")]
-    from rag.ui import render_card
+    from rag.ui.render import render_card
 
     assert "Another version: " in render_card(july, 1, None) and "(reported 2025-06-02)" in render_card(july, 1, None)
 
