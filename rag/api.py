@@ -14,7 +14,7 @@ from .answer.phrases import candidates, question_kind
 from .errors import RagError
 from .followup import standalone
 from .retrieve import Filters, diversify, fuse, iso_date, recency_boost, to_hit, wants_recent
-from .settings import Settings
+from .settings import Settings, offline_environment
 from .store import day_number
 from .types import Answer, Hit, IndexReport
 
@@ -32,6 +32,7 @@ class RAG:
     """Index news articles into Chroma and answer questions with verified, quoted citations."""
 
     def __init__(self, settings: Settings | None = None, **overrides):
+        offline_environment()
         self.settings = settings or Settings.load(**overrides)
         if settings and overrides:
             self.settings = settings._with(overrides)
@@ -48,9 +49,9 @@ class RAG:
         from .embed import Embedder, Remote
 
         s = self.settings
-        remote = Remote(s.embed_url, s.embed_url_model, s.embed_url_key, s.embed_url_in_flight, s.embed_url_retries,
-                        s.embed_url_timeout, dimension=self._stored_dimension) if s.embed_url else None
-        return Embedder(s.embed_model, s.embed_backend, s.embed_batch, cache_dir=s.index_dir / "models", remote=remote)
+        remote = Remote(s.embedding.embed_url, s.embedding.embed_url_model, s.embedding.embed_url_key, s.embedding.embed_url_in_flight, s.embedding.embed_url_retries,
+                        s.embedding.embed_url_timeout, dimension=self._stored_dimension) if s.embedding.embed_url else None
+        return Embedder(s.embedding.embed_model, s.embedding.embed_backend, s.embedding.embed_batch, cache_dir=s.paths.index_dir / "models", remote=remote)
 
     def _stored_dimension(self) -> int | None:
         got = self.store.chunks.get(limit=1, include=["embeddings"])
@@ -71,8 +72,8 @@ class RAG:
         return self._lexical if self._lexical is not None else self.lexical
 
     def _cache_root(self) -> Path:
-        name = "bm25" if not self.settings.chroma_url else "bm25-" + re.sub(r"\W+", "_", self.settings.chroma_url)
-        return self.settings.index_dir / f"{name}-{self.settings.collection}"
+        name = "bm25" if not self.settings.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", self.settings.store.chroma_url)
+        return self.settings.paths.index_dir / f"{name}-{self.settings.store.collection}"
 
     def _committed_chunks(self):
         """Chunks whose article record matches them: a half-written article is invisible to BM25."""
@@ -99,16 +100,16 @@ class RAG:
 
     def ensure_index(self) -> IndexReport | None:
         """First run: with nothing indexed yet, index the bundled seed articles."""
-        if self.store.articles.count() == 0 and self.settings.seeds_dir.is_dir():
-            return self.index([self.settings.seeds_dir])
+        if self.store.articles.count() == 0 and self.settings.paths.seeds_dir.is_dir():
+            return self.index([self.settings.paths.seeds_dir])
         return None
 
     def check_question(self, question: str) -> str:
         q = _CONTROL.sub(" ", question or "").strip()
         if not q:
             raise RagError("the question is empty")
-        if len(q) > self.settings.max_question_chars:
-            raise RagError(f"the question is {len(q):,} characters; the limit is {self.settings.max_question_chars:,} "
+        if len(q) > self.settings.answer.max_question_chars:
+            raise RagError(f"the question is {len(q):,} characters; the limit is {self.settings.answer.max_question_chars:,} "
                            "(RAG_MAX_QUESTION_CHARS)")
         return q
 
@@ -139,7 +140,7 @@ class RAG:
         lex = self.lexical
         if not lex.ids:
             return []
-        n = max(self.settings.candidates, k)
+        n = max(self.settings.retrieval.candidates, k)
         q = self._spelled(q, lex)
         vector = self.embedder.embed_query(q)
         found = dict(self._dense(lex, vector, n, filters, where))
@@ -147,12 +148,12 @@ class RAG:
         depth = n * 3 if (source or where) else n  # filtered out after the search, so look deeper
         lexical = [cid for cid, _ in lex.search(q, depth) if filters.accepts(lex.metas[lex.pos[cid]])][:n]
         dense = [cid for cid in dense if filters.accepts(lex.metas[lex.pos[cid]])]
-        scores = fuse([(dense, self.settings.dense_weight), (lexical, self.settings.bm25_weight)], self.settings.rrf_k)
-        if self.settings.article_weight:
+        scores = fuse([(dense, self.settings.retrieval.dense_weight), (lexical, self.settings.retrieval.bm25_weight)], self.settings.retrieval.rrf_k)
+        if self.settings.retrieval.article_weight:
             self._fuse_articles(lex, q, scores, filters, n, depth)
         metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
-            scores = recency_boost(scores, metas, self.settings.recency_half_life_days,
+            scores = recency_boost(scores, metas, self.settings.retrieval.recency_half_life_days,
                                    day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=2)
         hits = [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid]) for cid in ranked[:k]]
@@ -165,7 +166,7 @@ class RAG:
         """The question with misspelt words corrected to corpus words (rag/lexical.py), for every retriever
         and the answerer: on the paraphrase set's typo rows, answers matched the clean question's 0.81 with
         BM25 and the answerer corrected, 0.97 with dense retrieval too (README, bench/typos.py)."""
-        return lex.correct(q)[0] if self.settings.typo_correction else q
+        return lex.correct(q)[0] if self.settings.retrieval.typo_correction else q
 
     def _dense(self, lex, vector, n: int, filters: Filters, where: dict | None) -> list[tuple[str, float]]:
         """A date filter most chunks pass is cheaper applied to a deeper unfiltered search than inside Chroma,
@@ -201,7 +202,7 @@ class RAG:
     def _fuse_articles(self, lex, q: str, scores: dict[str, float], filters: Filters, n: int, depth: int) -> None:
         """Adds each article's whole-text BM25 rank to its chunks; a top article with no candidate chunk
         enters through its lead."""
-        weight, k = self.settings.article_weight, self.settings.rrf_k
+        weight, k = self.settings.retrieval.article_weight, self.settings.retrieval.rrf_k
         docs = [d for d, _ in lex.search_articles(q, depth) if filters.accepts(lex.metas[lex.doc_chunks[d][0]])][:n]
         rank = {d: r for r, d in enumerate(docs)}
         present = {lex.metas[lex.pos[cid]]["doc_id"] for cid in scores}
@@ -225,7 +226,7 @@ class RAG:
         return out
 
     def answerer(self, name: str | None = None):
-        name = name or self.settings.answerer
+        name = name or self.settings.answer.answerer
         local = self._local_answerer
         if name == "local":
             return local
@@ -244,8 +245,8 @@ class RAG:
         from .answer.local import LocalAnswerer
 
         return LocalAnswerer(self.embedder, lambda words: self._loaded_lexical().idf(words),
-                             lambda words: self._loaded_lexical().doc_freq(words), self.settings.abstain_threshold,
-                             self.settings.max_answer_sentences, self.settings.answer_rescore)
+                             lambda words: self._loaded_lexical().doc_freq(words), self.settings.answer.abstain_threshold,
+                             self.settings.answer.max_answer_sentences, self.settings.answer.answer_rescore)
 
     def ask(self, question: str, history: list[str] | None = None, answerer: str | None = None, **filters) -> Answer:
         answer = None
@@ -259,7 +260,7 @@ class RAG:
         """Yields text pieces as they are produced, then the final, verified Answer."""
         t0 = time.perf_counter()
         q = standalone(self.check_question(question), history)
-        k = k or self.settings.top_k
+        k = k or self.settings.retrieval.top_k
         chosen = self.answerer(answerer)
         local = chosen is self._local_answerer
         reach = k + OTHER_PASSAGES if local else k

@@ -19,7 +19,7 @@ import gradio as gr
 
 from .errors import RagError
 from .models import llm_installed
-from .settings import Settings
+from .settings import Settings, offline_environment
 
 log = logging.getLogger("rag.ui")
 
@@ -93,8 +93,8 @@ def render_answer_text(text: str, turn: int, cited: set[int] | None = None) -> s
 
 def answerer_label(answer, settings: Settings) -> str:
     name = answer.answerer or "local"
-    if name != "local" and settings.llm_model and settings.llm_model not in name:
-        name = f"{name} ({settings.llm_model})"
+    if name != "local" and settings.llm.llm_model and settings.llm.llm_model not in name:
+        name = f"{name} ({settings.llm.llm_model})"
     return name
 
 
@@ -332,7 +332,8 @@ def render_chips(since=None, until=None, as_of=None, source=None) -> str:
 
 def llm_configured(settings: Settings) -> bool:
     """The "openai" answerer has somewhere to go: a key, or a base URL of its own (a local server needs no key)."""
-    return bool(settings.openai_api_key or (settings.llm_base_url and "api.openai.com" not in settings.llm_base_url))
+    llm = settings.llm
+    return bool(llm.openai_api_key or (llm.llm_base_url and "api.openai.com" not in llm.llm_base_url))
 
 
 # ----------------------------------------------------------------------------------------------- uploads
@@ -380,7 +381,7 @@ def add_uploads(files, progress=None) -> str:
     files = [f for f in (files or []) if f]
     if not files:
         return "No file received."
-    target = rag.settings.index_dir / "uploads"
+    target = rag.settings.paths.index_dir / "uploads"
     target.mkdir(parents=True, exist_ok=True)
     existing = None
     lines = []
@@ -390,7 +391,7 @@ def add_uploads(files, progress=None) -> str:
         try:
             if progress is not None:
                 progress(i / len(files), desc=f"Checking {src.name}")
-            safe = check_upload(src, src.name, rag.settings.upload_max_mb)
+            safe = check_upload(src, src.name, rag.settings.ui.upload_max_mb)
             if existing is None:
                 existing = {a["doc_id"]: a.get("source") or "" for a in rag.articles()}
             if safe in existing and Path(existing[safe]).parent != target.resolve() and Path(existing[safe]).parent != target:
@@ -463,7 +464,7 @@ element.addEventListener('click', (e) => {
 
 def build_demo():
     settings = get_rag().settings
-    limit = settings.max_question_chars
+    limit = settings.answer.max_question_chars
     can_llm = llm_configured(settings)
 
     def respond(question, chat, turns, top_k, answerer, since, until, as_of, source):
@@ -624,13 +625,15 @@ def build_demo():
             with gr.Accordion("Indexed articles", open=True):
                 articles_html = gr.HTML("", elem_id="articles", js_on_load=OPEN_JS)
             with gr.Accordion("Add articles", open=True):
-                gr.Markdown(f".txt .md .html .jsonl, ≤ {settings.upload_max_mb:g} MB each", elem_id="upload-hint")
+                gr.Markdown(f".txt .md .html .jsonl, ≤ {settings.ui.upload_max_mb:g} MB each", elem_id="upload-hint")
                 files = gr.File(label="Upload articles", show_label=False, file_count="multiple",
                                 file_types=list(UPLOAD_SUFFIXES), type="filepath", elem_id="upload", height=110)
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
-                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(answerers, value=settings.answerer if settings.answerer in answerers else "local",
+                top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages per answer (top-k)",
+                                  elem_id="top-k")
+                chosen = settings.answer.answerer
+                answerer = gr.Radio(answerers, value=chosen if chosen in answerers else "local",
                                     label="Answerer", elem_id="answerer", info=answerer_info)
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
@@ -682,16 +685,17 @@ def build_demo():
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)
         demo.load(restore, saved, [chatbot, turns, sources], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
-    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=QUEUE_MAX_SIZE)
+    demo.queue(default_concurrency_limit=settings.ui.ui_concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
 
 
 def serve(host: str | None = None, port: int | None = None) -> int:
     """Start the web UI (blocks until interrupted). Seeds a fresh index first."""
+    offline_environment()
     rag = get_rag()
     report = rag.ensure_index()
     if report:
-        print(f"first run: indexed {report.seen} seed articles from {rag.settings.seeds_dir}", flush=True)
+        print(f"first run: indexed {report.seen} seed articles from {rag.settings.paths.seeds_dir}", flush=True)
     try:  # load the models now, so the first visitor does not wait for them
         rag.ask(EXAMPLES[0])
     except Exception as e:  # noqa: BLE001 - an empty index, say; questions will then report it
@@ -700,8 +704,8 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     settings = rag.settings
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
-    auth = (settings.ui_user, settings.ui_password) if settings.ui_user and settings.ui_password else None
+    auth = (settings.ui.ui_user, settings.ui.ui_password) if settings.ui.ui_user and settings.ui.ui_password else None
     demo.launch(server_name=host, server_port=port, share=False, auth=auth, show_error=False,
-                max_file_size=int(settings.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS, footer_links=["api"],
-                ssr_mode=False, mcp_server=False, enable_monitoring=False)
+                max_file_size=int(settings.ui.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS,
+                footer_links=["api"], ssr_mode=False, mcp_server=False, enable_monitoring=False)
     return 0

@@ -269,7 +269,7 @@ def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
     """April's 145% "on China", the threatened 200% "on Chinese goods", and December's deal to lower them.
     The 145% chunk ranks beyond the passages read for other questions: a number question reads deeper."""
     question = "What is the US tariff rate on Chinese goods?"
-    reach = seeded_rag.settings.top_k + OTHER_PASSAGES
+    reach = seeded_rag.settings.retrieval.top_k + OTHER_PASSAGES
     rank = next(i for i, h in enumerate(seeded_rag.retrieve(question, k=40), 1) if "145 per cent" in h.text)
     assert reach < rank <= reach + NUMBER_DEPTH
     a = _checked(seeded_rag, seeded_rag.ask(question))

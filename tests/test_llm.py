@@ -275,10 +275,10 @@ def test_rag_ask_with_openai_answerer(fake, tmp_path):
 
     fake.default = reply
     rag = RAG(index_dir=tmp_path, llm_base_url=fake.url, answerer="openai", openai_api_key=KEY)
-    assert rag.settings.answerer == "openai" and rag.settings.openai_api_key == KEY
+    assert rag.settings.answer.answerer == "openai" and rag.settings.llm.openai_api_key == KEY
     rag.index([SEEDS])
     answer = rag.ask(QUESTION)
-    assert answer.answerer == f"openai:{rag.settings.llm_model}" and answer.notice is None
+    assert answer.answerer == f"openai:{rag.settings.llm.llm_model}" and answer.notice is None
     assert "August 12 [1]" in answer.text
     c = answer.citations[0]
     assert c.doc_id == TRUCE_DOC and c.quote.endswith("set to expire on August 12.")

@@ -73,14 +73,14 @@ class OpenAIAnswerer:
 
     def __init__(self, settings, fallback=None):
         self.settings, self.fallback = settings, fallback
-        self.model = settings.llm_model
-        self.base_url = (settings.llm_base_url or OPENAI_URL).rstrip("/")
-        key = settings.openai_api_key
+        self.model = settings.llm.llm_model
+        self.base_url = (settings.llm.llm_base_url or OPENAI_URL).rstrip("/")
+        key = settings.llm.openai_api_key
         self.unavailable = None
         if not key and "api.openai.com" in self.base_url:
             self.unavailable = "no OPENAI_API_KEY set"
         self._key = key or "not-needed"  # local servers usually ignore the key, but the client requires one
-        self.client = openai.OpenAI(base_url=self.base_url, api_key=self._key, timeout=settings.llm_timeout,
+        self.client = openai.OpenAI(base_url=self.base_url, api_key=self._key, timeout=settings.llm.llm_timeout,
                                     max_retries=0)
 
     @property
@@ -191,7 +191,7 @@ class OpenAIAnswerer:
 
     def _retry_wait(self, e: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when retrying cannot help."""
-        if attempt > self.settings.llm_retries:
+        if attempt > self.settings.llm.llm_retries:
             return None
         if isinstance(e, openai.APIStatusError):
             if e.status_code not in (408, 409, 429) and e.status_code < 500:
@@ -210,7 +210,7 @@ class OpenAIAnswerer:
             hint = {401: ", check OPENAI_API_KEY", 403: ", check OPENAI_API_KEY", 404: f", check model {self.model!r}"}
             return f"HTTP {e.status_code}{tries}{hint.get(e.status_code, '')}"
         if isinstance(e, openai.APITimeoutError):
-            return f"timed out ({self.settings.llm_timeout:g} s limit){tries}"
+            return f"timed out ({self.settings.llm.llm_timeout:g} s limit){tries}"
         if isinstance(e, openai.APIConnectionError):
             return f"cannot connect to {_host(self.base_url)}{tries}"
         if isinstance(e, (ValueError, LookupError, AttributeError, TypeError, openai.APIResponseValidationError)):

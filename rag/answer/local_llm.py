@@ -59,7 +59,7 @@ class LocalLLMAnswerer(OpenAIAnswerer):
         import mistralrs
 
         request = mistralrs.ChatCompletionRequest(
-            messages=messages, model="local", max_tokens=self.settings.local_llm_max_tokens, temperature=0.0,
+            messages=messages, model="local", max_tokens=self.settings.llm.local_llm_max_tokens, temperature=0.0,
             top_k=1, stream=True)
         try:
             with _LOCK:
