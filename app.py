@@ -2,9 +2,12 @@
 import sys
 
 from rag.errors import RagError
-from rag.ui.app import serve
+from rag.settings import offline_environment
 
 if __name__ == "__main__":
+    offline_environment()  # before rag.ui imports gradio, which imports huggingface_hub
+    from rag.ui.app import serve
+
     try:
         sys.exit(serve())
     except RagError as e:

@@ -11,11 +11,6 @@ import signal
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 # Never copied into the repository: read from ../shared beside the work tree.
@@ -28,6 +23,10 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from rag.settings import offline_environment  # noqa: E402 - from the repository on sys.path
+
+offline_environment()
 
 
 def require_data(*names: str) -> None:

@@ -54,7 +54,7 @@ def main() -> None:
     if args.rgb_answers_only:
         print(json.dumps(rgb_answers(), indent=1) if RGB.is_file() else f"skipped: data absent ({RGB})")
         return
-    threshold = Settings.load().near_duplicate_threshold
+    threshold = Settings.load().indexing.near_duplicate_threshold
     rgb = rgb_folds(threshold) if RGB.is_file() else None
     if rgb is None:
         print(f"RGB: skipped, data absent ({RGB})")

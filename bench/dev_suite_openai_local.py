@@ -21,8 +21,10 @@ def main() -> int:
     from mistralrs_openai import MistralrsOpenAI
 
     from rag.answer.local_llm import LocalLLMAnswerer
-    from rag.settings import Settings
+    from rag.settings import Settings, offline_environment
     from rag.suite import markdown, run_suite
+
+    offline_environment()
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=10, help="first N questions of each set")

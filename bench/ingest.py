@@ -70,17 +70,17 @@ def measure_index(articles: list[dict], workdir: Path, rounds: int) -> dict:
     # The exact texts the indexer embeds, rebuilt with its own chunker and prefixing (a folded copy's
     # too: rates are compared per chunk).
     chunker = Indexer(rag.settings, rag.store, rag.embedder).chunker
-    docs = [d for d in load([path], rag.settings.max_file_mb) if hasattr(d, "doc_id")]
+    docs = [d for d in load([path], rag.settings.indexing.max_file_mb) if hasattr(d, "doc_id")]
     t, c = time.perf_counter(), time.process_time()
     per_doc = [(d, chunker.chunks(d)) for d in docs]
     chunk_s, chunk_cpu = time.perf_counter() - t, time.process_time() - c
-    texts = [embedding_text(d, c, rag.settings.title_in_embedding) for d, cs in per_doc for c in cs]
+    texts = [embedding_text(d, c, rag.settings.embedding.title_in_embedding) for d, cs in per_doc for c in cs]
     tokens = sum(len(rag.embedder.tokenize(x)) for x in texts)
     torch_embedder = None
-    if rag.settings.embed_backend != "torch":
+    if rag.settings.embedding.embed_backend != "torch":
         from rag.embed import Embedder
 
-        torch_embedder = Embedder(rag.settings.embed_model, "torch", rag.settings.embed_batch)
+        torch_embedder = Embedder(rag.settings.embedding.embed_model, "torch", rag.settings.embedding.embed_batch)
         torch_embedder.embed(["warm up the model"])
 
     # This VM's speed drifts by 10-20% over minutes, so the three are interleaved for `rounds` rounds,
@@ -133,7 +133,7 @@ def measure_index(articles: list[dict], workdir: Path, rounds: int) -> dict:
         "rss_after_index_mb": rss_index,
         "peak_rss_after_index_mb": peak_index,
         "peak_rss_mb": common.peak_rss_mb(),
-        "settings": {k: getattr(rag.settings, k) for k in
+        "settings": {k: rag.settings.flat()[k] for k in
                      ("chunk_tokens", "chunk_overlap", "title_in_embedding", "embed_backend", "embed_batch")},
     }
 
@@ -203,8 +203,8 @@ def measure_server(articles: list[dict], workdir: Path, rounds: int, in_flight=(
     rag = RAG(index_dir=workdir / "index")
     path = common.write_jsonl_gz(articles, workdir / "sample.jsonl.gz")
     chunker = Indexer(rag.settings, rag.store, rag.embedder).chunker
-    docs = [d for d in load([path], rag.settings.max_file_mb) if hasattr(d, "doc_id")]
-    texts = [embedding_text(d, c, rag.settings.title_in_embedding) for d in docs for c in chunker.chunks(d)]
+    docs = [d for d in load([path], rag.settings.indexing.max_file_mb) if hasattr(d, "doc_id")]
+    texts = [embedding_text(d, c, rag.settings.embedding.title_in_embedding) for d in docs for c in chunker.chunks(d)]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -212,7 +212,7 @@ def measure_server(articles: list[dict], workdir: Path, rounds: int, in_flight=(
                               stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(common.REPO)))
     try:
         url = server.stdout.readline().strip()
-        remotes = {n: Embedder(batch_size=rag.settings.embed_batch,
+        remotes = {n: Embedder(batch_size=rag.settings.embedding.embed_batch,
                                remote=Remote(url, "all-MiniLM-L6-v2", in_flight=n)) for n in in_flight}
         remotes[in_flight[0]].embed(texts[:8])  # the server loads its model
         rag.embedder.embed(texts[:8])
@@ -231,7 +231,8 @@ def measure_server(articles: list[dict], workdir: Path, rounds: int, in_flight=(
         server.terminate()
         server.wait(timeout=30)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    return {"chunks": len(texts), "batch": rag.settings.embed_batch, "rounds": {k: [round(x, 2) for x in v] for k, v in runs.items()},
+    return {"chunks": len(texts), "batch": rag.settings.embedding.embed_batch,
+            "rounds": {k: [round(x, 2) for x in v] for k, v in runs.items()},
             "median_s": {k: round(v, 2) for k, v in med.items()},
             "chunks_per_s": {k: round(len(texts) / v, 1) for k, v in med.items()},
             "note": "server and client share this machine's 2 cores: server throughput here is bounded by the same CPU"}

@@ -134,7 +134,7 @@ def build_ours(args, corpus: list[dict], corpus_path: Path | None) -> tuple[obje
     overrides = {"chunk_tokens": args.chunk_tokens, "chunk_overlap": args.chunk_overlap,
                  "title_in_embedding": args.title_in_embedding, "embed_backend": args.embed_backend}
     base = Settings.load(**overrides)
-    key = {k: str(getattr(base, k)) for k in INDEX_KEYS}
+    key = {k: str(base.flat()[k]) for k in INDEX_KEYS}
     key["corpus"] = corpus_tag(args)
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     index_dir = common.CACHE / f"bench-{digest}"
@@ -347,8 +347,9 @@ def main() -> int:
         if "ours" in systems:
             rag, info = build_ours(args, corpus, corpus_path)
             s = rag.settings
-            info["settings"] = {k: getattr(s, k) for k in INDEX_KEYS + QUERY_KEYS if k != "collection"}
-            label = f"ours (hybrid, {s.chunk_tokens}/{s.chunk_overlap} tok, title={s.title_in_embedding})"
+            info["settings"] = {k: s.flat()[k] for k in INDEX_KEYS + QUERY_KEYS if k != "collection"}
+            label = (f"ours (hybrid, {s.indexing.chunk_tokens}/{s.indexing.chunk_overlap} tok, "
+                     f"title={s.embedding.title_in_embedding})")
             res = eval_ours(rag, questions, args.k, {}, "auto")
             payload["systems"][label] = {**info, **res, **ask_latency(rag, questions)}
             payload["systems"][label + ", as_of=question_date"] = {

@@ -1,6 +1,5 @@
 """rag: answers questions about news articles with cited, quoted evidence."""
 from .errors import RagError
-from .settings import Settings
 from .types import Answer, Chunk, Citation, Document, Hit, IndexReport
 
 __all__ = ["RAG", "RagError", "Settings", "Answer", "Chunk", "Citation", "Document", "Hit", "IndexReport"]
@@ -11,4 +10,8 @@ def __getattr__(name):
         from .api import RAG
 
         return RAG
+    if name == "Settings":  # imported on use, so `python -m rag.settings` runs the module once
+        from .settings import Settings
+
+        return Settings
     raise AttributeError(name)

@@ -25,7 +25,7 @@ from .answer.base import final
 from .errors import RagError
 from .followup import standalone, turns
 from .retrieve import Retriever, alternate_rows
-from .settings import Settings
+from .settings import Settings, offline_environment
 from .types import Answer, Hit, IndexReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -35,6 +35,7 @@ class RAG:
     """Index news articles into Chroma and answer questions with verified, quoted citations."""
 
     def __init__(self, settings: Settings | None = None, **overrides):
+        offline_environment()
         self.settings = settings or Settings.load(**overrides)
         if settings and overrides:
             self.settings = settings._with(overrides)
@@ -50,9 +51,9 @@ class RAG:
         from .embed import Embedder, Remote
 
         s = self.settings
-        remote = Remote(s.embed_url, s.embed_url_model, s.embed_url_key, s.embed_url_in_flight, s.embed_url_retries,
-                        s.embed_url_timeout, dimension=self._stored_dimension) if s.embed_url else None
-        return Embedder(s.embed_model, s.embed_backend, s.embed_batch, cache_dir=s.index_dir / "models", remote=remote)
+        remote = Remote(s.embedding.embed_url, s.embedding.embed_url_model, s.embedding.embed_url_key, s.embedding.embed_url_in_flight, s.embedding.embed_url_retries,
+                        s.embedding.embed_url_timeout, dimension=self._stored_dimension) if s.embedding.embed_url else None
+        return Embedder(s.embedding.embed_model, s.embedding.embed_backend, s.embedding.embed_batch, cache_dir=s.paths.index_dir / "models", remote=remote)
 
     def _stored_dimension(self) -> int | None:
         got = self.store.chunks.get(limit=1, include=["embeddings"])
@@ -80,8 +81,8 @@ class RAG:
 
     def ensure_index(self) -> IndexReport | None:
         """First run: with nothing indexed yet, index the bundled seed articles."""
-        if self.store.articles.count() == 0 and self.settings.seeds_dir.is_dir():
-            return self.index([self.settings.seeds_dir])
+        if self.store.articles.count() == 0 and self.settings.paths.seeds_dir.is_dir():
+            return self.index([self.settings.paths.seeds_dir])
         return None
 
     def check_question(self, question: str) -> str:
@@ -89,8 +90,8 @@ class RAG:
         q = _CONTROL.sub(" ", question or "").strip()
         if not q:
             raise RagError("the question is empty")
-        if len(q) > self.settings.max_question_chars:
-            raise RagError(f"the question is {len(q):,} characters; the limit is {self.settings.max_question_chars:,} "
+        if len(q) > self.settings.answer.max_question_chars:
+            raise RagError(f"the question is {len(q):,} characters; the limit is {self.settings.answer.max_question_chars:,} "
                            "(RAG_MAX_QUESTION_CHARS)")
         return q
 
@@ -113,7 +114,7 @@ class RAG:
 
     def answerer(self, name: str | None = None) -> Answerer:
         """The answerer called `name` (default: settings.answerer); RagError listing valid names if unknown."""
-        return create(name or self.settings.answerer, self.settings, self._local_answerer)
+        return create(name or self.settings.answer.answerer, self.settings, self._local_answerer)
 
     @cached_property
     def _local_answerer(self):
@@ -133,7 +134,7 @@ class RAG:
         t0 = time.perf_counter()
         earlier = turns(history)
         follow = standalone(self.check_question(question), earlier)
-        k = k or self.settings.top_k
+        k = k or self.settings.retrieval.top_k
         chosen = self.answerer(answerer)
         context = Context(history=earlier, follows=follow.follows)
         wanted = chosen.request(follow.question, k, context)

@@ -7,6 +7,7 @@ import os
 import sys
 
 from .errors import RagError, describe
+from .settings import offline_environment
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -59,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    offline_environment()
     try:
         return COMMANDS[args.command](args) or 0
     except RagError as e:
@@ -119,7 +121,7 @@ def cmd_ask(args) -> int:
     rag.prefetch(args.question)
     seeded = rag.ensure_index()
     if seeded and not args.json:
-        print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.seeds_dir})", file=sys.stderr)
+        print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.paths.seeds_dir})", file=sys.stderr)
     if args.json:
         answer = rag.ask(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
         print(json.dumps(answer.to_json(), ensure_ascii=False))

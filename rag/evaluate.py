@@ -153,15 +153,15 @@ def run(dataset: Path, corpus: list[Path] | None = None, out: Path | None = None
     fresh = rag is None
     if fresh:
         base = RAG()
-        corpus = [Path(p) for p in (corpus or [base.settings.seeds_dir])]
-        rag = RAG(base.settings, index_dir=index_dir or corpus_index_dir(corpus, base.settings.index_dir))
+        corpus = [Path(p) for p in (corpus or [base.settings.paths.seeds_dir])]
+        rag = RAG(base.settings, index_dir=index_dir or corpus_index_dir(corpus, base.settings.paths.index_dir))
     judger = _judger(rag.settings, judge)  # before indexing, so a judge without an endpoint fails fast
     if fresh:
         rag.index(corpus, progress=progress)
     failures: Counter = Counter()
     t0 = time.perf_counter()
     rows = ask_all(rag, questions, answerer=answerer, judger=judger, failures=failures, progress=progress)
-    report = {"dataset": str(dataset), "answerer": answerer or rag.settings.answerer,
+    report = {"dataset": str(dataset), "answerer": answerer or rag.settings.answer.answerer,
               "seconds": round(time.perf_counter() - t0, 1), "summary": summarize(rows),
               "judge": _judge_report(judger, failures), "questions": rows}
     if out is not None:
@@ -202,7 +202,7 @@ def ask_all(rag, questions: list[dict], answerer: str | None = None, history_fro
 
 
 def _judger(settings, wanted: bool | None):
-    if not (wanted if wanted is not None else settings.llm_base_url):
+    if not (wanted if wanted is not None else settings.llm.llm_base_url):
         return None
     from .judge import Judge
 
@@ -295,7 +295,7 @@ def run_cli(args) -> int:
 
     out = Path(args.out or "eval-report")
     if args.judge and not args.dataset:  # the judge scores one set: the seed questions unless another is named
-        args.dataset = RAG().settings.eval_dir / "questions.jsonl"
+        args.dataset = RAG().settings.paths.eval_dir / "questions.jsonl"
     if args.dataset:
         report = run(Path(args.dataset), [Path(args.corpus)] if args.corpus else None, out, args.limit,
                      progress=True, judge=args.judge or None, index_dir=Path(args.index_dir) if args.index_dir else None,

@@ -35,17 +35,18 @@ class Indexer:
     @property
     def chunker(self) -> Chunker:
         if self._chunker is None:
-            self._chunker = Chunker(self.embedder.tokenize, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            indexing = self.settings.indexing
+            self._chunker = Chunker(self.embedder.tokenize, indexing.chunk_tokens, indexing.chunk_overlap)
         return self._chunker
 
     def run(self, paths, prune: bool = False, progress: bool = False,
             notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> IndexReport:
         report, t0 = IndexReport(), time.perf_counter()
-        docs = list(load(paths, self.settings.max_file_mb))
+        docs = list(load(paths, self.settings.indexing.max_file_mb))
         with write_lock(self.settings, notice), self.store.writing():
             articles = self.store.article_state()
             chunks_by_doc = self._repair(articles, report)
-            folds = Folds(articles, self.settings.near_duplicate_threshold,
+            folds = Folds(articles, self.settings.indexing.near_duplicate_threshold,
                           lambda d: (self.store.articles_by_id([d]).get(d) or (None,))[0])
             ids = Ids(articles)
             seen: set[str] = set()
@@ -121,7 +122,8 @@ class Indexer:
     def _flush(self, pending: list, report: IndexReport, folds: Folds, writer: Writer) -> None:
         if not pending:
             return
-        texts = [embedding_text(doc, c, self.settings.title_in_embedding) for doc, chunks, _, _ in pending for c in chunks]
+        title = self.settings.embedding.title_in_embedding
+        texts = [embedding_text(doc, c, title) for doc, chunks, _, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
         rows, at = [], 0
         for doc, chunks, stale, _ in pending:

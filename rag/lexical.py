@@ -36,7 +36,7 @@ class Spelling:
 
     @classmethod
     def of(cls, settings) -> "Spelling":
-        return cls(settings.typo_min_len, settings.typo_long_len, settings.typo_min_count)
+        return cls(settings.retrieval.typo_min_len, settings.retrieval.typo_long_len, settings.retrieval.typo_min_count)
 
 
 def fingerprint(ids: list[str], spelling: Spelling = Spelling()) -> str:

@@ -32,9 +32,9 @@ class LLMClient:
     request_options: dict = {}  # extra chat-completion parameters (e.g. temperature)
 
     def __init__(self, settings):
-        self.model, self.timeout, self.retries = settings.llm_model, settings.llm_timeout, settings.llm_retries
-        self.base_url = (settings.llm_base_url or OPENAI_URL).rstrip("/")
-        key = settings.openai_api_key
+        self.model, self.timeout, self.retries = settings.llm.llm_model, settings.llm.llm_timeout, settings.llm.llm_retries
+        self.base_url = (settings.llm.llm_base_url or OPENAI_URL).rstrip("/")
+        key = settings.llm.openai_api_key
         self.unavailable = "no OPENAI_API_KEY set" if not key and "api.openai.com" in self.base_url else None
         # local servers usually ignore the key, but the client requires one
         self.client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-needed", timeout=self.timeout,

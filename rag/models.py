@@ -26,12 +26,12 @@ LLM_RESIDENT_GB = 3.6  # measured RSS of mistralrs with this model on 2 cores (s
 def llm_file(settings) -> Path:
     """The GGUF the local LLM runs: `local_llm_model` when set, else the packaged Qwen joined into the
     index's model cache. Raises RagError (one line, naming the install command) when it is missing or corrupt."""
-    if settings.local_llm_model:
-        path = Path(settings.local_llm_model)
+    if settings.llm.local_llm_model:
+        path = Path(settings.llm.local_llm_model)
         if not path.is_file():
             raise RagError(f"RAG_LOCAL_LLM_MODEL: no such GGUF file {path}")
         return path
-    target = Path(settings.index_dir) / "models" / LLM_FILE
+    target = Path(settings.paths.index_dir) / "models" / LLM_FILE
     if target.is_file() and target.with_suffix(".sha256").is_file() \
             and target.with_suffix(".sha256").read_text().strip() == LLM_SHA256:
         return target

@@ -168,14 +168,14 @@ class Retriever:
 
     def _cache_root(self) -> Path:
         s = self.settings
-        name = "bm25" if not s.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.chroma_url)
-        return s.index_dir / f"{name}-{s.collection}"
+        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
+        return s.paths.index_dir / f"{name}-{s.store.collection}"
 
     def spelled(self, question: str) -> str:
         """The question with misspelt words corrected to corpus words (rag/lexical.py), for every retriever
         and the answerer: on the paraphrase set's typo rows, answers matched the clean question's 0.81 with
         BM25 and the answerer corrected, 0.97 with dense retrieval too (README, bench/typos.py)."""
-        return self.words.correct(question)[0] if self.settings.typo_correction else question
+        return self.words.correct(question)[0] if self.settings.retrieval.typo_correction else question
 
     def search(self, question: str, k: int = 10, source: str | None = None, since: str | None = None,
                until: str | None = None, as_of: str | None = None, recency: bool | None = None) -> list[Hit]:
@@ -191,19 +191,19 @@ class Retriever:
         lex = self.lexical
         if not lex.ids:
             return []
-        n = max(s.candidates, k)
+        n = max(s.retrieval.candidates, k)
         q = self.spelled(question)
         vector = self.embedder.embed_query(q)
         found = dict(self._dense(lex, vector, n, filters, where))
         mask = lex.mask(filters) if filters.active else None
         lexical = [cid for cid, _ in lex.search(q, n, mask)]
-        scores = fuse([(list(found), s.dense_weight), (lexical, s.bm25_weight)], s.rrf_k)
-        if s.article_weight:
+        scores = fuse([(list(found), s.retrieval.dense_weight), (lexical, s.retrieval.bm25_weight)], s.retrieval.rrf_k)
+        if s.retrieval.article_weight:
             scores = self._with_articles(lex, q, scores, mask, n)
         metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
-            scores = recency_boost(scores, metas, s.recency_half_life_days, day_number(as_of) if as_of else None)
-        ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=s.per_article)[:k]
+            scores = recency_boost(scores, metas, s.retrieval.recency_half_life_days, day_number(as_of) if as_of else None)
+        ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=s.retrieval.per_article)[:k]
         missing = self.store.vectors([cid for cid in ranked if cid not in found])
         return [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid],
                        float(found[cid] if cid in found else missing[cid] @ vector)) for cid in ranked]
@@ -221,7 +221,7 @@ class Retriever:
     def _with_articles(self, lex: Lexical, q: str, scores: dict[str, float], mask, n: int) -> dict[str, float]:
         """The scores with each article's whole-text BM25 rank added to its chunks; a top article with no
         candidate chunk enters through its lead."""
-        weight, k = self.settings.article_weight, self.settings.rrf_k
+        weight, k = self.settings.retrieval.article_weight, self.settings.retrieval.rrf_k
         rank = {d: r for r, (d, _) in enumerate(lex.search_articles(q, n, mask))}
         present = {lex.metas[lex.pos[cid]]["doc_id"] for cid in scores}
         out = {**scores, **{lex.lead(d): 0.0 for d in rank if d not in present}}

@@ -35,7 +35,7 @@ class Store:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.location = settings.chroma_url or str(settings.index_dir)
+        self.location = settings.store.chroma_url or str(settings.paths.index_dir)
         self._reopen_lock = threading.Lock()
         self.seen_generation = generation(settings)
         self._open()
@@ -47,25 +47,25 @@ class Store:
         settings = self.settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
-            if settings.chroma_url:
-                url = urlparse(settings.chroma_url)
+            if settings.store.chroma_url:
+                url = urlparse(settings.store.chroma_url)
                 if url.scheme not in ("http", "https") or not url.hostname:
-                    raise RagError(f"RAG_CHROMA_URL {settings.chroma_url!r} is not an http(s) URL")
+                    raise RagError(f"RAG_CHROMA_URL {settings.store.chroma_url!r} is not an http(s) URL")
                 self.client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
                                                   ssl=url.scheme == "https", settings=chroma_settings)
                 self.client.heartbeat()
             else:
-                settings.index_dir.mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-            chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", embedding_function=None,
+                settings.paths.index_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(settings.paths.index_dir), settings=chroma_settings)
+            chunks = self.client.get_or_create_collection(f"{settings.store.collection}_chunks", embedding_function=None,
                                                           metadata={"hnsw:space": "cosine"})
-            articles = self.client.get_or_create_collection(f"{settings.collection}_articles", embedding_function=None,
+            articles = self.client.get_or_create_collection(f"{settings.store.collection}_articles", embedding_function=None,
                                                             metadata={"hnsw:space": "cosine"})
         except RagError:
             raise
         except Exception as e:
             raise RagError(f"cannot open the Chroma store at {self.location}: {describe(e)}") from None
-        if settings.chroma_url:
+        if settings.store.chroma_url:
             self.chunks = _ServerCollection(chunks, self.location)
             self.articles = _ServerCollection(articles, self.location)
         else:
@@ -104,11 +104,11 @@ class Store:
             if seen is not None and seen != self.seen_generation:
                 return False  # another thread reopened it already
             self.seen_generation = generation(self.settings)
-            if self.settings.chroma_url:
+            if self.settings.store.chroma_url:
                 return True
             from chromadb.api.shared_system_client import SharedSystemClient
 
-            identifier = getattr(self.client, "_identifier", str(self.settings.index_dir))
+            identifier = getattr(self.client, "_identifier", str(self.settings.paths.index_dir))
             SharedSystemClient._identifier_to_system.pop(identifier, None)
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
             self._open()
@@ -212,7 +212,7 @@ class Store:
 
 
 def _generation_file(settings: Settings) -> Path:
-    return Path(settings.index_dir) / "generation"
+    return Path(settings.paths.index_dir) / "generation"
 
 
 def generation(settings: Settings) -> str:
@@ -234,14 +234,14 @@ def bump_generation(settings: Settings) -> None:
 @contextmanager
 def write_lock(settings: Settings, notice=print) -> Iterator[None]:
     """One writer per store: a second `rag index` waits for the first instead of interleaving."""
-    lock_dir = settings.index_dir
+    lock_dir = settings.paths.index_dir
     lock_dir.mkdir(parents=True, exist_ok=True)
-    name = "write.lock" if not settings.chroma_url else f"write-{hashlib.sha1(settings.chroma_url.encode()).hexdigest()[:10]}.lock"
+    name = "write.lock" if not settings.store.chroma_url else f"write-{hashlib.sha1(settings.store.chroma_url.encode()).hexdigest()[:10]}.lock"
     with open(Path(lock_dir) / name, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            notice(f"another indexing run is writing to {settings.chroma_url or lock_dir}; waiting for it to finish")
+            notice(f"another indexing run is writing to {settings.store.chroma_url or lock_dir}; waiting for it to finish")
             t = time.monotonic()
             fcntl.flock(fh, fcntl.LOCK_EX)
             notice(f"lock acquired after {time.monotonic() - t:.1f}s")

@@ -9,7 +9,7 @@
   negative), rejection (negative only: the right answer is to abstain) and conflict (positive +
   counterfactual + negative: true-only, fake-only, both, neither; "both" with "Reports differ" said).
 
-External data is read in place from `settings.bench_dir` and a set whose data is absent is skipped with
+External data is read in place from `settings.paths.bench_dir` and a set whose data is absent is skipped with
 its reason. Each corpus is indexed once into `index_dir/dev-suite/<name>-<key>`, the key hashing the
 corpus, the index settings and the indexing code, so a rerun reuses it. Every set is scored on the
 answer line (`Answer.answer`).
@@ -50,7 +50,7 @@ def run_suite(settings, sets=SUITES["dev"], answerer: str | None = None, out: Pa
         raise RagError(f"unknown eval set {unknown[0]!r}; use one of {', '.join(SUITES['dev'])}")
     t0 = time.perf_counter()
     ctx = _Context(settings, answerer, limit, progress, seeds_rag)
-    report = {"answerer": answerer or settings.answerer, "sets": {}, "skipped": {}}
+    report = {"answerer": answerer or settings.answer.answerer, "sets": {}, "skipped": {}}
     for name in sets:
         reason = ctx.missing(name)
         if reason:
@@ -77,8 +77,9 @@ class _Context:
         self.seed_rows: dict[str, dict] = {}
 
     def missing(self, name: str) -> str | None:
-        need = {"seeds": [self.settings.eval_dir / "questions.jsonl"],
-                "paraphrases": [self.settings.eval_dir / "questions.jsonl", self.settings.eval_dir / "paraphrases.jsonl"],
+        evals = self.settings.paths.eval_dir
+        need = {"seeds": [evals / "questions.jsonl"],
+                "paraphrases": [evals / "questions.jsonl", evals / "paraphrases.jsonl"],
                 "realtimeqa": [self.bench / "realtimeqa/dev.jsonl", self.bench / "realtimeqa/corpus.jsonl.gz"],
                 "rgb": [self.bench / "rgb/dev.jsonl"]}[name]
         absent = [str(p) for p in need if not p.is_file()]
@@ -86,18 +87,18 @@ class _Context:
 
     @property
     def bench(self) -> Path:
-        return Path(self.settings.bench_dir)
+        return Path(self.settings.paths.bench_dir)
 
     def seeds_rag(self):
         if self._seeds_rag is None:
-            self._seeds_rag = self.rag("seeds", paths=[Path(self.settings.seeds_dir)])
+            self._seeds_rag = self.rag("seeds", paths=[Path(self.settings.paths.seeds_dir)])
         return self._seeds_rag
 
     def rag(self, name: str, records: list[dict] | None = None, paths: list[Path] | None = None):
         """A RAG over its own embedded index of this corpus, built once and reused while the key holds."""
         from .api import RAG
 
-        folder = Path(self.settings.index_dir) / "dev-suite" / f"{name}-{self._key(records, paths)}"
+        folder = Path(self.settings.paths.index_dir) / "dev-suite" / f"{name}-{self._key(records, paths)}"
         rag = RAG(self.settings, index_dir=folder, chroma_url=None)
         if self._embedder is not None:
             rag.embedder = self._embedder  # one model in memory for the whole suite
@@ -118,7 +119,7 @@ class _Context:
     def _key(self, records, paths) -> str:
         h = hashlib.sha256()
         for name in _INDEX_SETTINGS:
-            h.update(f"{name}={getattr(self.settings, name)}\n".encode())
+            h.update(f"{name}={self.settings.flat()[name]}\n".encode())
         for name in _INDEX_CODE:
             h.update((Path(__file__).parent / name).read_bytes())
         if records is not None:
@@ -134,18 +135,18 @@ class _Context:
 
 
 def _seeds(ctx: _Context):
-    questions = load_questions(ctx.settings.eval_dir / "questions.jsonl")
+    questions = load_questions(ctx.settings.paths.eval_dir / "questions.jsonl")
     rows = ctx.ask(ctx.seeds_rag(), questions)
     ctx.seed_rows = {r["id"]: r for r in rows}
     yield "seeds", _result(rows, by_type=True)
 
 
 def _paraphrases(ctx: _Context):
-    originals = {q["id"]: q for q in load_questions(ctx.settings.eval_dir / "questions.jsonl")}
+    originals = {q["id"]: q for q in load_questions(ctx.settings.paths.eval_dir / "questions.jsonl")}
     if not ctx.seed_rows:
         ctx.seed_rows = {r["id"]: r for r in ctx.ask(ctx.seeds_rag(), list(originals.values()))}
     questions = []
-    for line in (ctx.settings.eval_dir / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (ctx.settings.paths.eval_dir / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             p = json.loads(line)
             if p["of"] in ctx.seed_rows:

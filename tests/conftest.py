@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.settings import offline_environment
+
+offline_environment()  # before a test module imports gradio or the model libraries
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 RAG_BIN = str(Path(sys.executable).with_name("rag"))

@@ -67,6 +67,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    from rag.settings import offline_environment
+
+    offline_environment()
     from rag.embed import Embedder
 
     server = EmbedServer(Embedder(), int(sys.argv[1]))

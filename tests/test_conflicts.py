@@ -269,9 +269,9 @@ def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
     The 145% chunk ranks beyond the passages read for other questions: a number question reads deeper."""
     question = "What is the US tariff rate on Chinese goods?"
     s = seeded_rag.settings
-    reach = s.top_k + s.other_passages
+    reach = s.retrieval.top_k + s.retrieval.other_passages
     rank = next(i for i, h in enumerate(seeded_rag.retrieve(question, k=40), 1) if "145 per cent" in h.text)
-    assert reach < rank <= reach + s.number_depth
+    assert reach < rank <= reach + s.retrieval.number_depth
     a = _checked(seeded_rag, seeded_rag.ask(question))
     head = a.text.splitlines()[0]
     assert head.startswith("Reports differ:"), a.text

@@ -136,4 +136,4 @@ def test_answer_embeds_only_the_leading_sentences(seeded_rag, monkeypatch):
     monkeypatch.setattr(seeded_rag.embedder, "embed", lambda texts: encoded.append(len(texts)) or real(texts))
     answer = seeded_rag.ask("When does the tariff truce expire?")
     assert "August 12" in answer.text
-    assert encoded and encoded[-1] == seeded_rag.settings.answer_rescore
+    assert encoded and encoded[-1] == seeded_rag.settings.answer.answer_rescore

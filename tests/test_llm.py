@@ -17,6 +17,8 @@ from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
 from rag.answer.llm import SYSTEM, OpenAIAnswerer, is_instruction, verify  # noqa: E402
 from rag.answer.local import LocalAnswerer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+
+MIN_SUPPORT = Settings().answer.min_support
 from rag.types import Answer, Hit  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -136,12 +138,12 @@ def test_a_disagreement_keeps_both_sides_cited(fake, local):
 
 
 def test_verify_handles_marker_placement(truce):
-    text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce])
+    text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce], MIN_SUPPORT)
     assert text == "The truce expires on August 12. [1]" and len(cites) == 1 and (total, dropped) == (2, 1)
-    text, cites, _, _ = verify("Officials met in Stockholm [1] and the truce expires on August 12 [1].", [truce])
+    text, cites, _, _ = verify("Officials met in Stockholm [1] and the truce expires on August 12 [1].", [truce], MIN_SUPPORT)
     assert text == "Officials met in Stockholm [1] and the truce expires on August 12 [2]."
     assert cites[0].quote.startswith("U.S. officials") and cites[1].quote.endswith("August 12.")
-    assert verify("Yes [1].", [truce])[1] == []  # nothing checkable is never "supported"
+    assert verify("Yes [1].", [truce], MIN_SUPPORT)[1] == []  # nothing checkable is never "supported"
 
 
 def test_model_abstention(fake, local, truce):
@@ -279,10 +281,10 @@ def test_rag_ask_with_openai_answerer(fake, tmp_path):
 
     fake.default = reply
     rag = RAG(index_dir=tmp_path, llm_base_url=fake.url, answerer="openai", openai_api_key=KEY)
-    assert rag.settings.answerer == "openai" and rag.settings.openai_api_key == KEY
+    assert rag.settings.answer.answerer == "openai" and rag.settings.llm.openai_api_key == KEY
     rag.index([SEEDS])
     answer = rag.ask(QUESTION)
-    assert answer.answerer == f"openai:{rag.settings.llm_model}" and answer.notice is None
+    assert answer.answerer == f"openai:{rag.settings.llm.llm_model}" and answer.notice is None
     assert "August 12 [1]" in answer.text
     c = answer.citations[0]
     assert c.doc_id == TRUCE_DOC and c.quote.endswith("set to expire on August 12.")

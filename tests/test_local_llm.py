@@ -32,7 +32,7 @@ def llm_rag(seeded_rag):
 
 def test_parts_join_into_the_checked_model_once(llm_rag):
     path = models.llm_file(llm_rag.settings)
-    assert path.parent == llm_rag.settings.index_dir / "models" and path.stat().st_size > 900_000_000
+    assert path.parent == llm_rag.settings.paths.index_dir / "models" and path.stat().st_size > 900_000_000
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 22):
@@ -82,7 +82,7 @@ def test_an_unanswerable_question_is_never_a_cited_invention(llm_rag):
 
 
 def test_cli_answerer_local_llm(seeded_rag, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_INDEX_DIR": str(seeded_rag.settings.index_dir)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_INDEX_DIR": str(seeded_rag.settings.paths.index_dir)}
     out = subprocess.run([RAG_BIN, "ask", QUESTION, "--answerer", "local-llm", "--json"], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-1500:]

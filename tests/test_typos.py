@@ -58,4 +58,4 @@ def test_correction_can_be_switched_off(seeded_rag):
     off = RAG(seeded_rag.settings, typo_correction=False)
     answer = off.ask("When does the tarrif truce expire?")
     assert "spelling_corrected" not in answer.diagnostics
-    assert off.settings.typo_correction is False and seeded_rag.settings.typo_correction is True
+    assert off.settings.retrieval.typo_correction is False and seeded_rag.settings.retrieval.typo_correction is True

@@ -20,7 +20,6 @@ from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, ci
 
 log = logging.getLogger(__name__)
 
-MIN_SUPPORT = 0.6  # the default of settings.min_support
 LOCAL = "showing the local extractive answer"
 
 SYSTEM = f"""You answer questions about news articles using only the numbered passages in the user's message.
@@ -98,7 +97,7 @@ class OpenAIAnswerer:
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = "".join(pieces).strip()
-        checked, citations, total, dropped = verify(text, passages, self.settings.min_support)
+        checked, citations, total, dropped = verify(text, passages, self.settings.answer.min_support)
         diag = {"llm_sentences": total, "llm_unsupported": dropped, "llm_model": self.model}
         if citations:
             yield Answer(text=checked, citations=citations, abstained=False, answer=checked, timings={"llm_ms": llm_ms},
@@ -145,7 +144,7 @@ class OpenAIAnswerer:
 
 # -- the citation check -----------------------------------------------------------------------------------
 
-def verify(text: str, passages: list[Passage], min_support: float = MIN_SUPPORT) -> tuple[str, list[Citation], int, int]:
+def verify(text: str, passages: list[Passage], min_support: float) -> tuple[str, list[Citation], int, int]:
     """Keep the sentences whose cited passages support them (at least `min_support` of a sentence's content
     words, and all its numbers, in its quotes); quote the supporting sentences, renumber 1..m.
 

@@ -54,14 +54,14 @@ class LocalAnswerer:
 
     def __init__(self, settings, embedder, words: WordStats):
         self.settings, self.embedder, self.words = settings, embedder, words
-        self.threshold, self.max_sentences = settings.abstain_threshold, settings.max_answer_sentences
-        self.rescore = settings.answer_rescore
+        self.threshold, self.max_sentences = settings.answer.abstain_threshold, settings.answer.max_answer_sentences
+        self.rescore = settings.answer.answer_rescore
 
     def request(self, question: str, k: int, context: Context = Context()) -> Request:
         """The top k to answer from, then passages read for a report that disagrees: `other_passages`, and
         for a number question `number_depth` more, of which only those holding a number are read."""
-        deeper = self.settings.number_depth if question_kind(question, context.follows) == "number" else 0
-        return Request(k=k, others=self.settings.other_passages + deeper)
+        deeper = self.settings.retrieval.number_depth if question_kind(question, context.follows) == "number" else 0
+        return Request(k=k, others=self.settings.retrieval.other_passages + deeper)
 
     def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
              rescore: int | None = None, earlier: str | None = None) -> tuple[list[Scored], float]:
@@ -73,7 +73,7 @@ class LocalAnswerer:
         terms = sorted(content_terms(question))
         weights = self.words.idf(terms) if terms else np.zeros(0)
         # in a follow-up the words that changed are what the answer must sit next to
-        weights = weights * np.array([1.0 if t in own else self.settings.follow_up_weight for t in terms])
+        weights = weights * np.array([1.0 if t in own else self.settings.answer.follow_up_weight for t in terms])
         total = float(weights.sum()) or 1.0
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.words.doc_freq(terms)) if d == 0) / total)
         numbers, months = set(NUMBER.findall(question)), set(month_days(question))
@@ -101,14 +101,14 @@ class LocalAnswerer:
         pool.sort(key=lambda x: -x.score)
         # A list draws on several sentences and a stance is weighed against the other side's best
         # sentence, so more of them are embedded on their own.
-        wide = self.settings.list_rescore
+        wide = self.settings.answer.list_rescore
         if rescore or asks_stance(question):
             top = pool[:rescore or wide]
         else:
             top = [x for x in pool if not x.other][:wide if wants_list(question) else self.rescore]
         if top:
             # Scraped pages hold run-on "sentences" of thousands of characters; their head is enough to score.
-            vecs = self.embedder.embed([x.text[:self.settings.scored_chars] for x in top])
+            vecs = self.embedder.embed([x.text[:self.settings.answer.scored_chars] for x in top])
             query = self.embedder.embed_query(question)
             for x, v in zip(top, vecs):
                 x.dense = float(query @ v)
@@ -130,7 +130,7 @@ class LocalAnswerer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
         earlier = context.follows
-        wanted = self.settings.other_passages
+        wanted = self.settings.retrieval.other_passages
         others = [*context.others[:wanted], *(p for p in context.others[wanted:] if candidates("number", p.hit.text))]
         everything, unknown = self.rank(question, passages, others, earlier=earlier)
         ranked = [x for x in everything if not x.other]
@@ -167,7 +167,7 @@ class LocalAnswerer:
                 return answer
         chosen = [best]
         if wants_list(question):
-            for x in ranked[1:self.settings.list_rescore]:
+            for x in ranked[1:self.settings.answer.list_rescore]:
                 if len(chosen) >= self.max_sentences or x.score < best.score - 0.15:
                     break
                 if not kind or candidates(kind, x.text):
@@ -182,8 +182,8 @@ class LocalAnswerer:
         best = ranked[0]
         if not kind or typed_spans(kind, question, best.text):
             return best
-        margin = self.settings.typed_margin
-        return next((x for x in ranked[1:self.settings.typed_depth]
+        margin = self.settings.answer.typed_margin
+        return next((x for x in ranked[1:self.settings.answer.typed_depth]
                      if x.score >= best.score - margin and typed_spans(kind, question, x.text)), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
@@ -208,7 +208,7 @@ class LocalAnswerer:
     def _fits(self, part: str, passages: list[Passage]) -> list[Scored]:
         """Sentences that could answer one part: over the threshold, holding a value of the kind it asks for."""
         kind = question_kind(part)
-        return [x for x in self.rank(part, passages, rescore=self.settings.part_rescore)[0]
+        return [x for x in self.rank(part, passages, rescore=self.settings.answer.part_rescore)[0]
                 if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
 
     def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, earlier: str | None = None) -> Answer:

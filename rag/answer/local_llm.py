@@ -52,7 +52,7 @@ class MistralClient:
 
     def __init__(self, settings):
         self.path = llm_file(settings)
-        self.model, self.max_tokens = self.path.name, settings.local_llm_max_tokens
+        self.model, self.max_tokens = self.path.name, settings.llm.local_llm_max_tokens
 
     @property
     def label(self) -> str:

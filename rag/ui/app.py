@@ -20,7 +20,7 @@ from ..api import RAG
 from ..errors import RagError
 from ..load import SUPPORTED
 from ..models import llm_installed
-from ..settings import Settings
+from ..settings import Settings, offline_environment
 from ..types import Answer
 from .render import (ARTICLE_EMPTY, DATE_FILTERS, display_line, error_message, filter_problems, filter_values,
                      locate, md_text, render_answer_text, render_article, render_article_error, render_articles,
@@ -54,13 +54,13 @@ CHIPS_JS = static("chips.js")  # a click on a chip clears its filter
 
 def llm_configured(settings: Settings) -> bool:
     """The "openai" answerer has somewhere to go: a key, or a base URL of its own (a local server needs no key)."""
-    return bool(settings.openai_api_key or (settings.llm_base_url and "api.openai.com" not in settings.llm_base_url))
+    return bool(settings.llm.openai_api_key or (settings.llm.llm_base_url and "api.openai.com" not in settings.llm.llm_base_url))
 
 
 def build_demo(rag: RAG) -> gr.Blocks:
     """The chat app over `rag`, queued and ready to launch (with CSS and GLOBAL_JS, as `serve` does)."""
     settings = rag.settings
-    limit = settings.max_question_chars
+    limit = settings.answer.max_question_chars
     can_llm = llm_configured(settings)
 
     def undated(values: dict[str, str]) -> int:
@@ -247,13 +247,13 @@ def build_demo(rag: RAG) -> gr.Blocks:
             with gr.Accordion("Indexed articles", open=True):
                 articles_html = gr.HTML("", elem_id="articles", js_on_load=OPEN_JS)
             with gr.Accordion("Add articles", open=True):
-                gr.Markdown(f".txt .md .html .jsonl, ≤ {settings.upload_max_mb:g} MB each", elem_id="upload-hint")
+                gr.Markdown(f".txt .md .html .jsonl, ≤ {settings.ui.upload_max_mb:g} MB each", elem_id="upload-hint")
                 files = gr.File(label="Upload articles", show_label=False, file_count="multiple",
                                 file_types=list(SUPPORTED), type="filepath", elem_id="upload", height=110)
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
-                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(answerers, value=settings.answerer if settings.answerer in answerers else "local",
+                top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
+                answerer = gr.Radio(answerers, value=settings.answer.answerer if settings.answer.answerer in answerers else "local",
                                     label="Answerer", elem_id="answerer", info=answerer_info)
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
@@ -305,17 +305,18 @@ def build_demo(rag: RAG) -> gr.Blocks:
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)
         demo.load(restore, saved, [chatbot, turns, sources], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
-    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=QUEUE_MAX_SIZE)
+    demo.queue(default_concurrency_limit=settings.ui.ui_concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
 
 
 def serve(host: str | None = None, port: int | None = None, answerer: str | None = None) -> int:
     """Start the web UI (blocks until interrupted); `answerer` is the one selected when a page opens (default:
     the settings'). Seeds a fresh index first, and asks one question so the first visitor waits for no model."""
+    offline_environment()
     rag = RAG(answerer=answerer)
     report = rag.ensure_index()
     if report:
-        print(f"first run: indexed {report.seen} seed articles from {rag.settings.seeds_dir}", flush=True)
+        print(f"first run: indexed {report.seen} seed articles from {rag.settings.paths.seeds_dir}", flush=True)
     try:
         rag.ask(EXAMPLES[0])
     except Exception as e:  # noqa: BLE001 - an empty index, say; questions will then report it
@@ -324,8 +325,8 @@ def serve(host: str | None = None, port: int | None = None, answerer: str | None
     settings = rag.settings
     host = host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(port or os.environ.get("GRADIO_SERVER_PORT") or 7860)
-    auth = (settings.ui_user, settings.ui_password) if settings.ui_user and settings.ui_password else None
+    auth = (settings.ui.ui_user, settings.ui.ui_password) if settings.ui.ui_user and settings.ui.ui_password else None
     demo.launch(server_name=host, server_port=port, share=False, auth=auth, show_error=False,
-                max_file_size=int(settings.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS, footer_links=["api"],
+                max_file_size=int(settings.ui.upload_max_mb * 1024 * 1024), css=CSS, js=GLOBAL_JS, footer_links=["api"],
                 ssr_mode=False, mcp_server=False, enable_monitoring=False)
     return 0

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import RagError
+from ..errors import RagError, describe, one_line
 from ..retrieve import Filters, iso_date
 from ..settings import Settings
 from ..types import Answer, Citation
@@ -58,8 +58,8 @@ def render_answer_text(text: str, turn: int, cited: set[int] | None = None) -> s
 def answerer_label(answer: Answer, settings: Settings) -> str:
     """Who answered: "local", or an LLM answerer with its model ("openai (gpt-4o-mini)")."""
     name = answer.answerer or "local"
-    if name != "local" and settings.llm_model and settings.llm_model not in name:
-        name = f"{name} ({settings.llm_model})"
+    if name != "local" and settings.llm.llm_model and settings.llm.llm_model not in name:
+        name = f"{name} ({settings.llm.llm_model})"
     return name
 
 
@@ -97,12 +97,7 @@ def render_message(answer: Answer, turn: int, settings: Settings, filter_note: s
 def error_message(exc: BaseException) -> str:
     """An error as one chat line, never a traceback: a RagError's own words, else the exception's class and
     the first line of its message."""
-    if isinstance(exc, RagError):
-        line = str(exc)
-    else:
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
-        line = f"unexpected error: {exc.__class__.__name__}" + (f": {first}" if first else "")
-    line = " ".join(line.split())
+    line = one_line(exc) if isinstance(exc, RagError) else f"unexpected error: {describe(exc)}"
     return f'<span class="error-msg">⚠ Error: {md_text(line)}</span>'
 
 

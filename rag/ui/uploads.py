@@ -51,7 +51,7 @@ def add_uploads(rag: RAG, files: list | None, progress: Progress | None = None) 
     files = [f for f in (files or []) if f]
     if not files:
         return "No file received."
-    target = rag.settings.index_dir / "uploads"
+    target = rag.settings.paths.index_dir / "uploads"
     target.mkdir(parents=True, exist_ok=True)
     existing = None
     lines = []
@@ -61,7 +61,7 @@ def add_uploads(rag: RAG, files: list | None, progress: Progress | None = None) 
         try:
             if progress is not None:
                 progress(i / len(files), desc=f"Checking {src.name}")
-            safe = check_upload(src, src.name, rag.settings.upload_max_mb)
+            safe = check_upload(src, src.name, rag.settings.ui.upload_max_mb)
             if existing is None:
                 existing = {a["doc_id"]: a.get("source") or "" for a in rag.articles()}
             # an upload never replaces an article indexed from elsewhere that has the same id
