@@ -127,7 +127,7 @@ class Lexical:
         self._cache = cache
 
     @classmethod
-    def _load(cls, cache: Path, spelling: Spelling) -> "Lexical":
+    def _load(cls, cache: Path, spelling: Spelling = Spelling()) -> "Lexical":
         import bm25s
 
         data = json.loads((cache / "chunks.json").read_text())

@@ -19,7 +19,7 @@ from typing import NamedTuple, Protocol
 
 from ..cite import content_terms
 from ..dates import annotate, knows_year, span
-from ..text import stem
+from ..text import prefix
 from .countries import countries, mentions
 from .phrases import best_phrase, month_days, month_mentions, wants_list
 
@@ -134,8 +134,8 @@ def _content_words(text: str) -> list[str]:
 
 
 def _stems(text: str) -> set[str]:
-    """Content-word stems, compounds also by their parts ("mid-August" has "August")."""
-    return {stem(p) for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
+    """Content-word prefixes (rag.text.prefix), compounds also by their parts ("mid-August" has "August")."""
+    return {prefix(p) for t in content_terms(text) for p in (t, *t.split("-")) if len(p) > 2 or p.isdigit()}
 
 
 def _countries_traded(text: str) -> list[tuple[str, int, int, int]]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cite import content_terms
 from ..dates import annotate
-from ..text import NUMBER, sentence_spans, stem
+from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
@@ -87,8 +87,8 @@ class LocalAnswerer:
                 seen.add((p.hit.doc_id, s))
                 text = p.article[s:e]
                 have = content_terms(text)
-                stems = {stem(t) for t in have}
-                lex = sum(w for t, w in zip(terms, weights) if t in have or stem(t) in stems) / total
+                stems = {prefix(t) for t in have}
+                lex = sum(w for t, w in zip(terms, weights) if t in have or prefix(t) in stems) / total
                 mismatch = _missing_numbers(numbers, months, text)
                 if denial_counts and not mismatch and excludes(text, question):
                     mismatch = 1.0
@@ -278,7 +278,7 @@ def _named(question: str, sentence: str) -> str:
     if not m:
         return ""
     words = re.findall(r"[\w’'-]+", sentence)
-    at = next((i for i, w in enumerate(words) if stem(w) == stem(m.group(1))), None)
+    at = next((i for i, w in enumerate(words) if prefix(w.lower()) == prefix(m.group(1).lower())), None)
     return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
