@@ -42,6 +42,7 @@ def _cases():
                 yield name, qtype, metric, floor
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,qtype,metric,floor", list(_cases()))
 def test_floor(report, name, qtype, metric, floor):
     result = report["sets"][name]
@@ -55,6 +56,7 @@ def test_floor(report, name, qtype, metric, floor):
                                                   f"{_failures(rows, metric)}"
 
 
+@pytest.mark.slow
 def test_report_has_every_table(report):
     md = (report["out"] / "report.md").read_text()
     assert "| seeds |" in md and "| paraphrases |" in md and "Paraphrases by kind of rewording" in md

@@ -173,7 +173,7 @@ class Ids:
         if not doc.key:
             return doc
         chosen = self.by_key.get(doc.key) or next((i for i in doc.ids if self._free(i, doc)), doc.key)
-        self.holder[chosen] = self.by_key[doc.key] = doc.key
+        self.holder[chosen], self.by_key[doc.key] = doc.key, chosen
         return doc if chosen == doc.doc_id else replace(doc, doc_id=chosen)
 
     def _free(self, doc_id: str, doc: Document) -> bool:

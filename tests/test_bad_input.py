@@ -8,6 +8,8 @@ import subprocess
 import pytest
 from conftest import RAG_BIN, SEEDS, run_rag
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):

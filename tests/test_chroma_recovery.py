@@ -16,6 +16,8 @@ from conftest import SEEDS, free_port, run_rag
 from rag import RAG
 from rag.errors import RagError
 
+pytestmark = pytest.mark.slow
+
 QUESTION = "When does the tariff truce expire?"
 
 

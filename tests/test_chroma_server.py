@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import SEEDS, TRUCE, free_port, run_rag
+
+pytestmark = pytest.mark.slow
 
 
 def test_index_and_ask_through_chroma_server(chroma_server, tmp_path):

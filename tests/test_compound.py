@@ -40,6 +40,7 @@ def test_a_compound_question_splits_into_its_questions():
     assert question_parts(one) == [one]
 
 
+@pytest.mark.slow
 def test_each_part_of_a_compound_question_is_answered_and_cited(rag):
     a = rag.ask("Which crop did the Eastbay council refuse to commit to buying until the port fees were removed, "
                 "and how much of it did the council later agree to purchase?")
@@ -51,6 +52,7 @@ def test_each_part_of_a_compound_question_is_answered_and_cited(rag):
         assert quote_ok(c, rag.article(c.doc_id)["text"])
 
 
+@pytest.mark.slow
 def test_a_later_part_that_points_back_is_asked_about_what_the_first_answer_named(rag):
     """"tied to it" means the illegal timber trade the first answer named, not any levy rate."""
     a = rag.ask("What illicit trade did Eastbay want Northwind to crack down on, and what levy rate is tied to it?")
@@ -58,6 +60,7 @@ def test_a_later_part_that_points_back_is_asked_about_what_the_first_answer_name
     assert a.text.startswith("15% [2]"), a.text
 
 
+@pytest.mark.slow
 def test_a_month_in_the_question_picks_that_months_fact(rag):
     """A sentence that names another month ("in January") is another fact, however close its words."""
     a = rag.ask("What rate did Northwind raise the levy on fertiliser imports to in April?")

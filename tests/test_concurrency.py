@@ -14,6 +14,8 @@ from ui_helpers import AppServer
 
 from rag import RAG
 
+pytestmark = pytest.mark.slow
+
 FIRST_N, SECOND_N = 300, 40
 # Seed questions the local answerer gets right, each with the phrase its seed article states.
 QUESTIONS = {

@@ -87,6 +87,7 @@ def _checked(rag, answer):
     return answer
 
 
+@pytest.mark.slow
 def test_different_names_are_both_cited_newest_first(rag):
     a = _checked(rag, rag.ask("Who is the harbour master of the Northwind port?"))
     head = a.text.splitlines()[0]
@@ -97,6 +98,7 @@ def test_different_names_are_both_cited_newest_first(rag):
     assert a.diagnostics["conflict"] == 2
 
 
+@pytest.mark.slow
 def test_different_numbers_are_both_cited(rag):
     a = _checked(rag, rag.ask("How much cargo does the Northwind port expect to handle this year?"))
     head = a.text.splitlines()[0]
@@ -104,6 +106,7 @@ def test_different_numbers_are_both_cited(rag):
     assert re.search(r"6 million tonnes \[1\].*4 million tonnes \[2\]", head), head
 
 
+@pytest.mark.slow
 def test_opposite_stances_on_a_yes_no_question(rag):
     """Each article's report is cited, newest first: the denial and both reports of the strike."""
     a = _checked(rag, rag.ask("Is the Northwind pilots' union on strike?"))
@@ -114,6 +117,7 @@ def test_opposite_stances_on_a_yes_no_question(rag):
         True, False, False]
 
 
+@pytest.mark.slow
 def test_two_speakers_in_one_article_who_disagree(rag):
     a = _checked(rag, rag.ask("Will the Riverside bridge reopen this week?"))
     assert a.text.startswith("Reports differ:"), a.text
@@ -121,6 +125,7 @@ def test_two_speakers_in_one_article_who_disagree(rag):
     assert sorted(bool(denied(c.quote, "Will the Riverside bridge reopen this week?")) for c in a.citations) == [False, True]
 
 
+@pytest.mark.slow
 def test_how_someone_describes_a_thing_that_changed(rag):
     """Asked with one passage, the other side comes from the passages retrieved beyond it; what a union
     leader told the governor is not how the governor describes it."""
@@ -132,6 +137,7 @@ def test_how_someone_describes_a_thing_that_changed(rag):
         assert "good place" in a.citations[0].quote and "not sustainable" in a.citations[1].quote
 
 
+@pytest.mark.slow
 def test_a_denial_across_filler_words_against_an_affirmation(rag):
     """"not part of a formal negotiation session" denies the negotiations too, so "the first round of contract
     negotiations" is its other side; the conditional sentence ("only if ...") takes no stance at all."""
@@ -145,6 +151,7 @@ def test_a_denial_across_filler_words_against_an_affirmation(rag):
     assert not any(" if " in c.quote for c in a.citations), a.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("question", ["Will the Lakeside ceasefire end on April 30?",
                                       "When does the Lakeside ceasefire expire?"])
 def test_a_later_report_that_the_date_will_move(rag, question):
@@ -158,6 +165,7 @@ def test_a_later_report_that_the_date_will_move(rag, question):
     assert not any("postponed" in c.quote for c in a.citations), a.text
 
 
+@pytest.mark.slow
 def test_a_move_of_the_month_a_relative_date_means(rag):
     """"next month" in an article of May 2025 is June, which the later report extends."""
     a = _checked(rag, rag.ask("When does the Riverside fishing permit scheme lapse?"))
@@ -178,6 +186,7 @@ def test_the_words_that_move_a_date():
     assert _moves("The August 12 deadline was extended.", {"apr"}) is None
 
 
+@pytest.mark.slow
 def test_a_later_report_that_the_amount_changed(rag):
     """The later deal gives no new figure, so it is no value conflict; it lowers the very duty the answer's
     figure is a figure of, so it is the other side."""
@@ -197,6 +206,7 @@ def test_the_words_that_change_an_amount():
     assert _changed("Canada raised rail fares for steel workers", slot) is None  # one of the words
 
 
+@pytest.mark.slow
 def test_a_country_however_named_and_a_later_change_of_its_rate(rag):
     """"Ottawa ... tariffs on France" and "Canada's tariff on French goods" give two rates for one thing, and the
     later pact that lowers it is the third side, newest first."""
@@ -221,6 +231,7 @@ def test_a_country_is_one_term_however_named():
     assert _terms("French wine") == {"@france", "wine"}  # only what a country trades is the country itself
 
 
+@pytest.mark.slow
 def test_a_value_for_everyone_but_the_country_asked_about(rag):
     """"rises for most countries, although not Mexico" gives no duty for Mexican lumber."""
     question = "What is the duty rate on Mexican lumber?"
@@ -243,6 +254,7 @@ def test_a_possessive_rate_question_asks_for_a_number():
     assert question_kind("What is China's tariff rate on US goods?") == "number"
 
 
+@pytest.mark.slow
 def test_a_question_one_article_answers_is_not_a_conflict(rag):
     a = _checked(rag, rag.ask("Who opened a sourdough bakery in Eastbay?"))
     assert not a.text.startswith("Reports differ"), a.text
@@ -250,6 +262,7 @@ def test_a_question_one_article_answers_is_not_a_conflict(rag):
     assert "conflict" not in a.diagnostics
 
 
+@pytest.mark.slow
 def test_relative_date_in_the_answer_is_resolved(rag):
     a = _checked(rag, rag.ask("In which month will dredging start at the Northwind port?"))
     assert a.text.startswith("next month (October 2025) [1]"), a.text
@@ -257,6 +270,7 @@ def test_relative_date_in_the_answer_is_resolved(rag):
     assert "(reported 2025-09-14; next month = October 2025)" in a.text.splitlines()[-1], a.text
 
 
+@pytest.mark.slow
 def test_seed_articles_naming_two_trade_representatives(seeded_rag):
     a = _checked(seeded_rag, seeded_rag.ask("Who is the US Trade Representative?"))
     head = a.text.splitlines()[0]
@@ -264,6 +278,7 @@ def test_seed_articles_naming_two_trade_representatives(seeded_rag):
     assert len({c.doc_id for c in a.citations}) == 2
 
 
+@pytest.mark.slow
 def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
     """April's 145% "on China", the threatened 200% "on Chinese goods", and December's deal to lower them.
     The 145% chunk ranks beyond the passages read for other questions: a number question reads deeper."""

@@ -8,10 +8,13 @@ import signal
 import subprocess
 import time
 
+import pytest
 from conftest import RAG_BIN, ROOT, SEEDS, run_rag
 
 from rag import RAG
 from rag.text import sentence_spans
+
+pytestmark = pytest.mark.slow
 
 
 def make_corpus(path, n=150):

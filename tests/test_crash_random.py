@@ -15,9 +15,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import RAG_BIN, ROOT, run_rag
 
 from rag import RAG
+
+pytestmark = pytest.mark.slow
 
 N_ARTICLES = 1500  # on an idle machine 500 were all committed before the last kill
 KILL_PHASES = ["start-up", "writing", "model load", "writing", "writing"]

@@ -61,6 +61,7 @@ def test_the_copies_are_near_duplicates_and_the_other_article_is_not():
     assert story.jaccard(signature(SAME_TOPIC)) < 0.2
 
 
+@pytest.mark.slow
 def test_index_report_counts_the_folded_copies(folded):
     rag, report, _ = folded
     assert (report.added, report.folded) == (2, 2)
@@ -68,6 +69,7 @@ def test_index_report_counts_the_folded_copies(folded):
     assert doc_ids == {"1-story.txt", "options.txt"}, "a folded copy's chunks must not be stored"
 
 
+@pytest.mark.slow
 def test_one_article_in_results_with_both_copies_as_alternates(folded):
     rag, _, _ = folded
     hits = rag.retrieve("When will the Lakeport desalination plant supply drinking water?", k=10)
@@ -79,6 +81,7 @@ def test_one_article_in_results_with_both_copies_as_alternates(folded):
     assert next(h for h in hits if h.doc_id == "options.txt").alternates == []
 
 
+@pytest.mark.slow
 def test_articles_and_citations_list_the_alternates(folded):
     rag, _, _ = folded
     rows = {r["doc_id"]: r for r in rag.articles()}
@@ -90,6 +93,7 @@ def test_articles_and_citations_list_the_alternates(folded):
     assert len(cited.alternates) == 2
 
 
+@pytest.mark.slow
 def test_rerun_writes_nothing_and_an_edited_copy_becomes_its_own_article(folded):
     rag, _, corpus = folded
     again = rag.index([corpus])
@@ -104,6 +108,7 @@ def test_rerun_writes_nothing_and_an_edited_copy_becomes_its_own_article(folded)
     assert [a["doc_id"] for a in rows["1-story.txt"]["alternates"]] == ["3-regional-copy.txt"]
 
 
+@pytest.mark.slow
 def test_cli_reports_the_fold_count(tmp_path):
     corpus = _corpus(tmp_path / "corpus")
     env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(corpus)}
@@ -155,6 +160,7 @@ def ferry(tmp_path_factory):
     return rag, rag.index([corpus]), corpus
 
 
+@pytest.mark.slow
 def test_a_copy_with_a_changed_date_is_indexed_and_linked_as_a_version(ferry):
     rag, report, _ = ferry
     assert signature(FERRY.format(when="June 20")).jaccard(signature(FERRY.format(when="July 4"))) >= 0.8
@@ -168,12 +174,14 @@ def test_a_copy_with_a_changed_date_is_indexed_and_linked_as_a_version(ferry):
     assert json.loads(state["plant-0.txt"]["versions"]) == []
 
 
+@pytest.mark.slow
 def test_byline_and_headline_copies_are_folded_as_alternates(ferry):
     rag, _, _ = ferry
     rows = {r["doc_id"]: r for r in rag.articles()}
     assert sorted(a["doc_id"] for a in rows["plant-0.txt"]["alternates"]) == ["plant-1-headline.txt", "plant-2-byline.txt"]
 
 
+@pytest.mark.slow
 def test_the_answer_cites_both_reports_newest_first(ferry):
     rag, _, _ = ferry
     answer = rag.ask("When will the ferry Nordlys start service?")
@@ -189,6 +197,7 @@ def test_the_answer_cites_both_reports_newest_first(ferry):
     assert "Another version: " in render_card(july, 1, None) and "(reported 2025-06-02)" in render_card(july, 1, None)
 
 
+@pytest.mark.slow
 def test_pruning_one_version_unlinks_it_from_the_other(ferry):
     rag, _, corpus = ferry
     (corpus / "ferry-july.txt").unlink()

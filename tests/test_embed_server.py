@@ -31,6 +31,7 @@ def remote_embedder(server, **kw) -> Embedder:
     return Embedder(batch_size=3, remote=Remote(server.url, "all-MiniLM-L6-v2", in_flight=4, **kw))
 
 
+@pytest.mark.slow
 def test_server_vectors_equal_the_in_process_ones(server, local):
     server.scale = 3.0  # a server that does not normalize: the client does
     got = remote_embedder(server).embed(TEXTS)
@@ -42,6 +43,7 @@ def test_server_vectors_equal_the_in_process_ones(server, local):
     assert server.peak >= 1
 
 
+@pytest.mark.slow
 def test_a_500_is_retried(server, local):
     server.fail = 1
     got = remote_embedder(server, retries=2).embed(TEXTS[:2])
@@ -49,6 +51,7 @@ def test_a_500_is_retried(server, local):
     assert (got * local.embed(TEXTS[:2])).sum(axis=1).min() > 0.999
 
 
+@pytest.mark.slow
 def test_a_server_that_keeps_failing_is_one_line(server):
     server.fail = 10
     with pytest.raises(RagError) as e:
@@ -57,6 +60,7 @@ def test_a_server_that_keeps_failing_is_one_line(server):
     assert server.requests == 2
 
 
+@pytest.mark.slow
 def test_index_and_ask_through_the_server(server, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -71,6 +75,7 @@ def test_index_and_ask_through_the_server(server, tmp_path):
     assert server.requests > before  # the question was embedded by the server too
 
 
+@pytest.mark.slow
 def test_wrong_dimension_is_one_line_and_leaves_the_index_unchanged(server, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

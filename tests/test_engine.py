@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from conftest import SEEDS, TRUCE, run_rag
 
 from rag import RAG
+
+pytestmark = pytest.mark.slow
 
 
 def test_truce_question_answers_august_12_with_verified_quote(seeded_rag):

@@ -1,7 +1,10 @@
 """Multi-turn: an elliptical follow-up is answered in the context of the previous question."""
+import pytest
+
 from rag.followup import FollowUp, standalone, turns
 
 
+@pytest.mark.slow
 def test_follow_up_rewritten_and_answered(seeded_rag):
     previous = "Who led the US officials at the Stockholm talks?"
     assert seeded_rag.ask(previous).text.startswith("Scott Bessent")

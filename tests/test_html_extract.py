@@ -14,6 +14,8 @@ import pytest
 
 from conftest import free_port, run_rag
 
+pytestmark = pytest.mark.slow
+
 FARES = """<!doctype html><html><head><title>Ferry fares rise on three routes | Coast News</title>
 <meta property="og:site_name" content="Coast News"><meta name="author" content="Anna Berg">
 <meta property="article:published_time" content="2025-03-31T08:00:00+02:00"></head><body>

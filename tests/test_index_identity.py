@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from conftest import SEEDS, run_rag
+
+pytestmark = pytest.mark.slow
 
 
 def _env(tmp_path) -> dict:

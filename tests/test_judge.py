@@ -77,6 +77,7 @@ def test_parse(reply, correct):
     assert verdict.reason.startswith("malformed verdict") is (correct is None)
 
 
+@pytest.mark.slow
 def test_judged_once_per_question_and_aggregated(fake, judged_rag, dataset, tmp_path):
     report = run(dataset, rag=judged_rag, out=tmp_path)
     rows = report["questions"]
@@ -97,6 +98,7 @@ def test_judged_once_per_question_and_aggregated(fake, judged_rag, dataset, tmp_
     assert f"judged accuracy {s['overall']['llm_judged_accuracy']:.3f}" in (tmp_path / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_malformed_replies_are_unjudged(fake, judged_rag, dataset):
     bad = {2: "Looks correct to me.", 5: '{"correct": "maybe"}', 9: '{"correct": true, "reason": "cut'}
     fake.script(*[bad.get(i, judge_by_rule) for i in range(len(PICKED))])
@@ -113,6 +115,7 @@ def test_malformed_replies_are_unjudged(fake, judged_rag, dataset):
     assert report["judge"]["notice"] is None  # the server answered; only its replies were unusable
 
 
+@pytest.mark.slow
 def test_server_error_is_unjudged_with_notice(fake, judged_rag, dataset):
     fake.script(judge_by_rule, {"status": 500}, judge_by_rule, {"status": 500})
     report = run(dataset, rag=judged_rag, limit=6)
@@ -125,6 +128,7 @@ def test_server_error_is_unjudged_with_notice(fake, judged_rag, dataset):
     assert "Note: 2 judge requests failed" in markdown(report)
 
 
+@pytest.mark.slow
 def test_no_judge_when_not_asked(fake, judged_rag, dataset):
     report = run(dataset, rag=judged_rag, limit=2, judge=False)
     assert fake.requests == [] and report["judge"] is None
@@ -132,6 +136,7 @@ def test_no_judge_when_not_asked(fake, judged_rag, dataset):
     assert "LLM judge: not configured" in markdown(report)
 
 
+@pytest.mark.slow
 def test_cli_judge_needs_an_endpoint(tmp_path):
     proc = run_rag("eval", "--judge", "--limit", "1", "--out", str(tmp_path / "out"),
                    env={"RAG_LLM_BASE_URL": "", "OPENAI_API_KEY": "", "RAG_INDEX_DIR": str(tmp_path / "index")})
@@ -141,6 +146,7 @@ def test_cli_judge_needs_an_endpoint(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_eval_judge_end_to_end(fake, tmp_path):
     out = tmp_path / "out"
     proc = run_rag("eval", "--judge", "--limit", "5", "--out", str(out),

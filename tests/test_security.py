@@ -25,6 +25,8 @@ from rag.errors import RagError
 
 gradio_client = pytest.importorskip("gradio_client")
 
+pytestmark = pytest.mark.slow
+
 USER, PASSWORD = "reader", "correct horse battery"
 SECRET = "sk-secret-key-never-shown-7f3a"
 QUESTION = "When does the tariff truce expire?"

@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import RAG_BIN, ROOT  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 RGB = [
     {"id": "rgb-0", "question": "Which city hosted the 2031 Lumen Games?", "answers": ["Kestrel Bay"],

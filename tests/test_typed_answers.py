@@ -12,6 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import indexed_rag  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = {
     "festival.txt": "Riverlight festival returns\n\nThe festival will take place next month on the river bank, "
                     "organisers said. Tickets cost 35 dollars for adults and 10 dollars for children. "

@@ -2,10 +2,13 @@
 (SymSpell over the BM25 vocabulary, cached with it) before retrieval and answering."""
 from __future__ import annotations
 
+import pytest
+
 from rag import RAG
 from rag.lexical import Lexical, fingerprint
 
 
+@pytest.mark.slow
 def test_misspelt_question_gets_the_clean_answer(seeded_rag):
     clean = seeded_rag.ask("When does the tariff truce expire?")
     typo = seeded_rag.ask("When does the tarrif truce expire?")
@@ -15,6 +18,7 @@ def test_misspelt_question_gets_the_clean_answer(seeded_rag):
     assert "spelling_corrected" not in clean.diagnostics
 
 
+@pytest.mark.slow
 def test_swapped_letters_and_casing(seeded_rag):
     lex = seeded_rag.retriever.lexical
     fixed, fixes = lex.correct("Who led the Chinse side at the Stokholm talks?")
@@ -32,6 +36,7 @@ def test_equally_near_words_prefer_the_same_first_letter(tmp_path):
     assert lex.fix("sinse") == "since"
 
 
+@pytest.mark.slow
 def test_words_left_alone(seeded_rag):
     lex = seeded_rag.retriever.lexical
     for question in ("When does the tariff truce expire?",  # every word is in the corpus
@@ -45,6 +50,7 @@ def test_words_left_alone(seeded_rag):
     assert "marathon" not in lex.words and lex.fix("marathon") is None and lex.fix("truce") is None
 
 
+@pytest.mark.slow
 def test_speller_is_cached_with_the_bm25_cache(seeded_rag):
     lex = seeded_rag.retriever.lexical
     cache = seeded_rag.retriever._cache_root() / fingerprint(lex.ids)
@@ -54,6 +60,7 @@ def test_speller_is_cached_with_the_bm25_cache(seeded_rag):
     assert loaded.speller.words == lex.speller.words  # read back from the pickle, not a different dictionary
 
 
+@pytest.mark.slow
 def test_correction_can_be_switched_off(seeded_rag):
     off = RAG(seeded_rag.settings, typo_correction=False)
     answer = off.ask("When does the tarrif truce expire?")

@@ -10,6 +10,8 @@ from ui_helpers import AppServer
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.exceptions import AppError  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 QUESTION = "When does the tariff truce expire?"
 
 

@@ -7,6 +7,8 @@ from ui_helpers import REPO, browser_fixtures
 
 pytest.importorskip("playwright.sync_api")
 
+pytestmark = pytest.mark.slow
+
 SCREENSHOT = REPO / "docs" / "screenshot.png"
 ANSWER_TIMEOUT_MS = 120_000
 

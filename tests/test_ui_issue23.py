@@ -10,6 +10,8 @@ from ui_helpers import (CONTRAST_JS, DONE, ask_in, browser_fixtures, in_viewport
 
 pytest.importorskip("playwright.sync_api")
 
+pytestmark = pytest.mark.slow
+
 TRUCE = "When does the tariff truce expire?"
 AA = 4.5  # WCAG AA for normal text
 

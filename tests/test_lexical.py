@@ -1,0 +1,120 @@
+"""rag/lexical.py over five chunks of three articles, in memory: BM25 order for chunks and for whole articles
+(titles included), typo correction (`correct`, `fix`) and the words it leaves alone, document frequencies and
+idf, the share of chunks a date filter keeps, and the cache read back instead of rebuilt."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rag.lexical import Lexical, fingerprint
+from rag.retrieve import Filters
+from rag.store import day_number
+
+IDS = ["c0", "c1", "c2", "c3", "c4"]
+TEXTS = ["The tariff truce between Washington and Beijing expires on August 12.",
+         "Negotiators met in Stockholm to discuss the tariff truce.",
+         "The ferry Nordlys will start service in July.",
+         "Tickets for the ferry go on sale two weeks before the first sailing.",
+         "A bakery opened in Eastbay selling rye bread."]
+JULY_1, JUNE_1 = day_number("2025-07-01"), day_number("2025-06-01")
+METAS = [{"doc_id": "trade.txt", "title": "Trade talks", "start": 0, "end": 69, "day": JULY_1},
+         {"doc_id": "trade.txt", "title": "Trade talks", "start": 70, "end": 127, "day": JULY_1},
+         {"doc_id": "ferry.txt", "title": "Nordlys timetable", "start": 0, "end": 45, "day": JUNE_1},
+         {"doc_id": "ferry.txt", "title": "Nordlys timetable", "start": 46, "end": 114, "day": JUNE_1},
+         {"doc_id": "bakery.txt", "title": "Bakery", "start": 0, "end": 44, "day": -1}]
+
+
+@pytest.fixture(scope="module")
+def lex():
+    return Lexical(IDS, TEXTS, METAS)
+
+
+def test_chunk_search_ranks_by_bm25_and_drops_chunks_without_a_query_word(lex):
+    assert [cid for cid, _ in lex.search("tariff truce", 5)] == ["c1", "c0"]  # the shorter chunk first
+    assert [cid for cid, _ in lex.search("ferry tickets", 5)] == ["c3", "c2"]
+    assert [cid for cid, _ in lex.search("ferry tickets", 1)] == ["c3"]
+    scores = [s for _, s in lex.search("tariff truce", 5)]
+    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+
+
+def test_a_query_of_stopwords_or_unknown_words_finds_nothing(lex):
+    assert lex.search("the of and", 5) == [] and lex.search("zebra", 5) == []
+    assert lex.search_articles("zebra", 5) == []
+
+
+def test_article_search_reads_each_article_whole_with_its_title(lex):
+    assert [d for d, _ in lex.search_articles("ferry sailing", 3)] == ["ferry.txt"]
+    assert [d for d, _ in lex.search_articles("timetable", 3)] == ["ferry.txt"]  # a word of the title only
+    assert [d for d, _ in lex.search_articles("Stockholm Eastbay", 3)] == ["bakery.txt", "trade.txt"]  # shorter first
+
+
+def test_articles_are_grouped_with_their_lead_chunk(lex):
+    assert lex.doc_ids == ["trade.txt", "ferry.txt", "bakery.txt"]
+    assert lex.doc_chunks == {"trade.txt": [0, 1], "ferry.txt": [2, 3], "bakery.txt": [4]}
+    assert [lex.lead(d) for d in lex.doc_ids] == ["c0", "c2", "c4"]
+
+
+def test_correct_replaces_misspelt_words_keeping_their_case(lex):
+    fixed, fixes = lex.correct("When does the tarrif truse expire in Stokholm?")
+    assert fixed == "When does the tariff truce expire in Stockholm?"
+    assert fixes == {"tarrif": "tariff", "truse": "truce", "stokholm": "stockholm"}
+    assert lex.correct("TARRIF talks in Stokholm") == ("TARIFF talks in Stockholm",
+                                                       {"tarrif": "tariff", "stokholm": "stockholm"})
+    assert lex.correct("When does the tariff truce expire?") == ("When does the tariff truce expire?", {})
+
+
+def test_fix_maps_a_word_to_the_nearest_corpus_word(lex):
+    assert lex.fix("tarif") == "tariff" and lex.fix("washingtn") == "washington"
+    assert lex.fix("frry") == "ferry" and lex.fix("bakry") == "bakery"
+    assert lex.fix("turce") == "truce"  # two letters swapped are one edit, all a five-letter word may have
+    assert lex.fix("fxrrx") is None  # two edits from "ferry"
+
+
+def test_fix_leaves_corpus_words_stems_english_words_short_words_and_digits_alone(lex):
+    assert lex.fix("ferry") is None  # in the corpus
+    assert lex.fix("ferries") is None and lex.fix("saling") is None  # their stems are ("ferri", "sale")
+    assert lex.fix("zebra") is None  # an English word the corpus lacks
+    assert lex.fix("xqzvw") is None  # no corpus word near
+    assert lex.fix("rye") is None and lex.fix("teh") is None  # shorter than TYPO_MIN_LEN
+    assert lex.fix("b4kery") is None
+
+
+def test_doc_freq_counts_chunks_by_stem_and_a_compound_by_its_rarest_part(lex):
+    assert lex.doc_freq(["tariff", "truces", "ferry", "bakery", "zebra"]) == [2, 2, 2, 1, 0]
+    assert lex.doc_freq(["Stockholm-ferry", "US-China", "", "!"]) == [1, 0, 0, 0]
+
+
+def test_idf_is_log_one_plus_n_minus_df_over_df_smoothed(lex):
+    idf = lex.idf(["tariff", "bakery", "zebra"])
+    assert idf.shape == (3,)
+    assert idf.tolist() == pytest.approx([math.log(1 + 3.5 / 2.5), math.log(1 + 4.5 / 1.5), math.log(1 + 5.5 / 0.5)])
+    assert idf[0] < idf[1] < idf[2]  # rarer is weightier
+
+
+def test_share_is_the_fraction_of_chunks_a_date_filter_keeps(lex):
+    assert lex.share(Filters()) == 0.8  # the undated chunk counts against any date filter
+    assert lex.share(Filters(since="2025-06-15")) == 0.4
+    assert lex.share(Filters(until="2025-06-15")) == 0.4
+    assert lex.share(Filters(since="2026-01-01")) == 0.0
+
+
+def test_an_empty_index_finds_and_fixes_nothing():
+    empty = Lexical([], [], [])
+    assert empty.search("tariff", 5) == [] and empty.search_articles("tariff", 5) == []
+    assert empty.fix("tarrif") is None and empty.doc_freq(["tariff"]) == [0]
+
+
+def test_the_cache_is_read_back_for_the_same_chunks_and_rebuilt_for_others(tmp_path):
+    built = Lexical.load_or_build(IDS, lambda: (IDS, TEXTS, METAS), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS)]
+
+    def unused():
+        raise AssertionError("the cache matches: nothing to fetch")
+
+    loaded = Lexical.load_or_build(list(reversed(IDS)), unused, tmp_path)  # the order of ids does not matter
+    assert loaded.search("tariff truce", 5) == built.search("tariff truce", 5)
+    assert loaded.search_articles("timetable", 3) == built.search_articles("timetable", 3)
+    assert loaded.correct("tarrif")[0] == "tariff" and loaded.df == built.df
+    fewer = Lexical.load_or_build(IDS[:2], lambda: (IDS[:2], TEXTS[:2], METAS[:2]), tmp_path)
+    assert fewer.doc_ids == ["trade.txt"] and [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS[:2])]

@@ -1,0 +1,41 @@
+"""rag/nlp.py with the packaged spaCy model: the value-bearing entities of a text (`values`), one spelling per
+amount, names lower-cased, a capitalised common word not taken for a name; entity spans (`entities`) at exact
+offsets; `normalise`."""
+from __future__ import annotations
+
+from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, model_path, normalise, values
+
+
+def test_the_model_is_loaded_from_its_installed_package_folder():
+    assert (model_path() / "config.cfg").is_file()
+
+
+def test_values_are_names_dates_and_amounts_in_one_spelling():
+    assert values("The plant, in Lakeport, cost $310 million, Mayor Helen Okafor said on Tuesday.") == {
+        "lakeport", "310000000 usd", "helen okafor", "tuesday"}
+    assert values("It cost 310 million dollars.") == {"310000000 usd"}
+    assert values("Rates rose to 40 per cent for about 40,000 people.") == {"40 %", "40000"}
+
+
+def test_values_of_the_labels_asked_for():
+    text = "Helen Okafor met Rafael Duarte in Paris on June 20."
+    assert values(text, NAME_LABELS) == {"helen okafor", "rafael duarte", "paris"}
+    assert values(text, NUMBER_LABELS) == {"june 20"}
+
+
+def test_a_capitalised_common_word_is_no_name():
+    assert values("Households will see a modest increase.") == set()
+
+
+def test_entities_are_exact_spans_in_text_order_of_the_labels_asked_for():
+    text = "Scott Bessent met He Lifeng in Stockholm on July 28, 2025."
+    got = entities(text, ("PERSON", "GPE", "DATE"))
+    assert [(text[s:e], label) for s, e, label in got] == [("Scott Bessent", "PERSON"), ("He Lifeng", "PERSON"),
+                                                           ("Stockholm", "GPE"), ("July 28, 2025", "DATE")]
+    assert [text[s:e] for s, e, _ in entities(text, ("DATE",))] == ["July 28, 2025"]
+    assert entities(text, ("MONEY",)) == []
+
+
+def test_normalise_lowercases_squashes_spaces_and_drops_a_leading_the():
+    assert normalise("The  Marren   Reservoir") == "marren reservoir"
+    assert normalise("The") == "the" and normalise("the end") == "end"
