@@ -80,7 +80,7 @@ def parse_date(value) -> date | None:
 
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|\n+")
 _ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Col|Inc|Corp|Co|Ltd|No|vs|etc|"
-                     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.)$")
+                     + "|".join(m[:3].capitalize() for m in MONTHS if m != "may") + r"|Sept)\.)$")
 
 
 def sentence_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
