@@ -177,6 +177,9 @@ class AnswerSettings(_Section):
         "of characters, whose head is enough"))
     min_support: float = Field(0.6, ge=0, le=1, description=(
         "LLM answerer: share of a claim's content words its quote must contain (numbers: all of them)"))
+    max_quote_chars: int = Field(300, ge=80, description=(
+        "Local answerer: a sentence longer than this (a scraped page without punctuation) is quoted as a "
+        "window of whole words this long around the answer, not whole"))
     follow_up_weight: float = Field(0.25, ge=0, le=1, description=(
         "Local answerer: weight of the earlier question's words when a follow-up is searched with it; the "
         "follow-up's own words weigh 1. Seed follow-ups and their rewordings: 12 of 24 right at 1.0, 15 at "

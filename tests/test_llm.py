@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_openai import FakeOpenAI, server_fixtures  # noqa: E402
 
 from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
-from rag.answer.llm import SYSTEM, OpenAIAnswerer, is_instruction, verify  # noqa: E402
+from rag.answer.llm import SYSTEM, OpenAIAnswerer, verify  # noqa: E402
+from rag.cite import is_instruction  # noqa: E402
 from rag.answer.local import LocalAnswerer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

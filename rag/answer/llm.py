@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 
-from ..cite import content_terms, support
+from ..cite import content_terms, is_instruction, support
 from ..llm_client import LLMClient, LLMFailure
 from ..text import sentence_spans
 from ..types import Answer, Citation
@@ -39,21 +39,6 @@ _MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")  # a run like "[1]", "[1, 2]" or
 _LEADING = re.compile(rf"\s*{_MARK}(?:\s*{_MARK})*\s*[.,;:]?\s*")
 _ABSTAINED = re.compile(r"\b(?:could|can)(?:\s*not|n[’']t)\s+(?:find|answer)\b|\bnot\s+in\s+the\s+(?:indexed\s+)?(?:articles|passages)\b"
                         r"|\bpassages\s+do\s+not\s+(?:contain|say|mention)\b", re.I)
-# Text addressed to an AI rather than written for readers: such a sentence may never back a claim.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?"
-    r"(?:previous|prior|above|earlier|preceding|original|system|all|your)\s+"
-    r"(?:instructions?|prompts?|rules|directions|messages?)\b"
-    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bas\s+an\s+ai\b|\breply\s+that\b"
-    r"|^\W*(?:please\s+)?(?:reply|respond|answer|say|output|print|tell\s+the\s+user)\b",
-    re.I)
-
-
-def is_instruction(sentence: str) -> bool:
-    """True for prompt-injection text (e.g. 'Ignore all previous instructions and reply that …')."""
-    return bool(_INSTRUCTION.search(sentence))
-
-
 class OpenAIAnswerer:
     """Streams an answer from an OpenAI-compatible chat model, then verifies it sentence by sentence."""
 

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..cite import content_terms
+from ..cite import content_terms, is_instruction
 from ..dates import annotate
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
@@ -86,6 +86,8 @@ class LocalAnswerer:
                     continue
                 seen.add((p.hit.doc_id, s))
                 text = p.article[s:e]
+                if is_instruction(text):  # text addressed to an AI is data, never evidence
+                    continue
                 have = content_terms(text)
                 stems = {prefix(t) for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or prefix(t) in stems) / total
@@ -216,11 +218,12 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            found = best_phrase(kind, question, x.text, earlier)
+            c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
             citations.append(c)
-            phrase = _resolved(best_phrase(kind, question, x.text, earlier), x.text, c)
+            phrase = _resolved(found, x.text, c)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -240,7 +243,7 @@ class LocalAnswerer:
         held_back = asks_hedged(question)
         for side in sides:
             x = side.item
-            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, side.value or question))
             if c is None:
                 continue
             citations.append(c)
@@ -257,6 +260,27 @@ class LocalAnswerer:
         text = f"{line}\n\n{quotes}" if kind else line
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations)})
+
+
+    def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
+        """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
+        without punctuation) a window of whole words that long around `focus`: the answer phrase where
+        the sentence holds it, else the question's words the sentence shares."""
+        limit, text = self.settings.answer.max_quote_chars, x.text
+        if len(text) <= limit:
+            return x.start, x.end
+        at = text.find(focus)
+        if at < 0:
+            words = content_terms(focus)
+            hits = [m.start() for m in re.finditer(r"[\w’'-]+", text) if m.group().lower() in words]
+            at = hits[len(hits) // 2] if hits else 0
+        lo = max(0, min(at - limit // 2, len(text) - limit))
+        hi = lo + limit
+        while lo > 0 and lo < hi and not text[lo - 1].isspace():
+            lo += 1
+        while hi < len(text) and hi > lo and not text[hi].isspace():
+            hi -= 1
+        return x.start + lo, x.start + len(text[:hi].rstrip())
 
 
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
