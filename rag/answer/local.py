@@ -13,8 +13,8 @@ from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
-from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts,
-                      typed_spans, wants_list)
+from .phrases import (ANSWER_LABELS, asks_price, asks_type, best_phrase, candidates, holds_asked_type, month_days,
+                      question_kind, question_parts, wants_list)
 
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
@@ -156,6 +156,8 @@ class LocalAnswerer:
             everything = [best, *(x for x in everything if x is not best)]
         if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, earlier) is None:
             return abstention(NAME, f"no {kind} in the evidence", **diag)
+        if asks_price(question) and not holds_asked_type(kind, question, best.text):
+            return abstention(NAME, "no amount of money in the evidence", **diag)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
@@ -182,11 +184,11 @@ class LocalAnswerer:
         search snippets and leads often put the sentence that repeats the question's words above the one
         that answers it."""
         best = ranked[0]
-        if not kind or typed_spans(kind, question, best.text):
+        if not kind or holds_asked_type(kind, question, best.text):
             return best
         margin = self.settings.answer.typed_margin
         return next((x for x in ranked[1:self.settings.answer.typed_depth]
-                     if x.score >= best.score - margin and typed_spans(kind, question, x.text)), best)
+                     if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
