@@ -299,9 +299,20 @@ def test_8_copy_regenerate_reload_and_article_search(opened):
     assert "Copy" not in copied and "answered by" not in copied
     # regenerate: the last answer is asked again, in place
     before = pg.locator(DONE).count()
+    # Mid-regeneration the turn is removed and re-added, then streamed: the settled state looks like the state
+    # before the click, so an observer records that the regeneration began (the turn gone or a cursor shown)
+    # and only then is the settled state awaited.
+    pg.evaluate("""() => {
+        window.__regenerating = false;
+        const chat = document.querySelector('#chat');
+        new MutationObserver(() => {
+            const bot = chat.querySelector('[data-testid=bot]:last-child');
+            if (!chat.querySelector('[data-testid=user]') || (bot && bot.innerText.includes('▌')))
+                window.__regenerating = true;
+        }).observe(chat, {childList: true, subtree: true, characterData: true});
+    }""")
     pg.locator("#regenerate").click()
-    # wait for the settled state itself: mid-regeneration the turn is briefly removed and re-added
-    pg.wait_for_function(f"document.querySelectorAll('{DONE}').length >= {before}"
+    pg.wait_for_function(f"window.__regenerating && document.querySelectorAll('{DONE}').length >= {before}"
                          " && document.querySelectorAll('#chat [data-testid=user]').length === 1"
                          " && !!document.querySelector('#chat .answer-meta')"
                          " && !document.querySelector('#chat [data-testid=bot]:last-child')?.innerText.includes('▌')")
