@@ -136,7 +136,7 @@ class RAG:
         follow = standalone(self.check_question(question), earlier)
         k = k or self.settings.retrieval.top_k
         chosen = self.answerer(answerer)
-        context = Context(history=earlier, follows=follow.follows)
+        context = Context(history=earlier, follows=follow.follows, referent=follow.referent)
         wanted = chosen.request(follow.question, k, context)
         self._refresh()
         hits = self.retriever.search(follow.search, k=wanted.k + wanted.others, **filters)

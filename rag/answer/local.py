@@ -64,13 +64,15 @@ class LocalAnswerer:
         return Request(k=k, others=self.settings.retrieval.other_passages + deeper)
 
     def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
-             rescore: int | None = None, earlier: str | None = None) -> tuple[list[Scored], float]:
+             rescore: int | None = None, earlier: str | None = None,
+             referent: str | None = None) -> tuple[list[Scored], float]:
         """Sentences best first, and the share of the question's weight in words the corpus never uses.
-        The words of the question a follow-up follows (`earlier`) count too, at `follow_up_weight`."""
+        The words of the question a follow-up follows (`earlier`) and of the person a pronoun was resolved to
+        (`referent`, in the question) count at `follow_up_weight`: "His rival, Clara Holm" names no "Berg"."""
         kind = question_kind(question, earlier)
-        own = content_terms(question)
+        own = content_terms(question.replace(referent, " ") if referent else question)
+        terms = sorted(own | content_terms(f"{earlier or ''} {referent or ''}"))
         question = f"{question} {earlier}" if earlier else question
-        terms = sorted(content_terms(question))
         weights = self.words.idf(terms) if terms else np.zeros(0)
         # in a follow-up the words that changed are what the answer must sit next to
         weights = weights * np.array([1.0 if t in own else self.settings.answer.follow_up_weight for t in terms])
@@ -132,9 +134,11 @@ class LocalAnswerer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
         earlier = context.follows
+        # words the answer phrase is not anchored to: what the conversation was already about
+        known = " ".join(filter(None, (earlier, context.referent))) or None
         wanted = self.settings.retrieval.other_passages
         others = [*context.others[:wanted], *(p for p in context.others[wanted:] if candidates("number", p.hit.text))]
-        everything, unknown = self.rank(question, passages, others, earlier=earlier)
+        everything, unknown = self.rank(question, passages, others, earlier=earlier, referent=context.referent)
         ranked = [x for x in everything if not x.other]
         if not ranked:
             return abstention(NAME, "no passages")
@@ -154,7 +158,7 @@ class LocalAnswerer:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
             everything = [best, *(x for x in everything if x is not best)]
-        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, earlier) is None:
+        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, known) is None:
             return abstention(NAME, f"no {kind} in the evidence", **diag)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
             return abstention(NAME, "no amount of money in the evidence", **diag)
@@ -176,7 +180,7 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-        return self._compose([(question, kind, x) for x in chosen], diag, earlier)
+        return self._compose([(question, kind, x) for x in chosen], diag, known)
 
     def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
@@ -215,12 +219,13 @@ class LocalAnswerer:
         return [x for x in self.rank(part, passages, rescore=self.settings.answer.part_rescore)[0]
                 if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
 
-    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, earlier: str | None = None) -> Answer:
-        """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers."""
+    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, known: str | None = None) -> Answer:
+        """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers.
+        `known`: words the conversation was already about, which no answer phrase is anchored to."""
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            found = best_phrase(kind, question, x.text, earlier)
+            found = best_phrase(kind, question, x.text, known)
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue

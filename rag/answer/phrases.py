@@ -212,8 +212,9 @@ def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | None = None) -> str | None:
     """The value of the wanted kind that is not in the question and sits nearest the question's words: an
-    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match. Words of the
-    question a follow-up follows (`earlier`) are not anchors: what changed is what the answer sits next to."""
+    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match. Words the
+    conversation was already about (`earlier`: the question a follow-up follows, the person a pronoun stood
+    for) are not anchors: what changed is what the answer sits next to."""
     if kind is None:
         return None
     earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}
