@@ -159,9 +159,10 @@ class RAG:
         follow-up that points back is made standalone (rag/followup.py)."""
         t0 = time.perf_counter()
         earlier = turns(history)
-        follow = standalone(self.check_question(question), earlier)
         k = k or self.settings.retrieval.top_k
         chosen = self.answerer(answerer)
+        follow = standalone(self.check_question(question), earlier, chosen.condense)
+        t_condensed = time.perf_counter()
         context = Context(history=earlier, follows=follow.follows, referent=follow.referent)
         wanted = chosen.request(follow.question, k, context)
         self._refresh()
@@ -187,6 +188,9 @@ class RAG:
                               total_ms=round((t2 - t0) * 1000, 1))
         if follow.search != question.strip():
             answer.diagnostics["standalone_question"] = follow.search
+        if follow.condensed:
+            answer.diagnostics["condensed_by"] = chosen.name
+            answer.timings["condense_ms"] = round((t_condensed - t0) * 1000, 1)
         if spelled != follow.question:
             answer.diagnostics["spelling_corrected"] = spelled
         yield answer

@@ -55,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
     sub.add_parser("articles", help="list indexed articles")
+    p = sub.add_parser("remove", help="remove indexed articles (and the copies folded into them) by id; files are left alone")
+    p.add_argument("doc_ids", nargs="+", metavar="ID", help="an article id as `rag articles` lists it")
     return ap
 
 
@@ -177,8 +179,21 @@ def cmd_articles(args) -> int:
     return 0
 
 
+def cmd_remove(args) -> int:
+    """All the ids or none: an unknown id is an error before anything is removed."""
+    rag = _rag()
+    ids = list(dict.fromkeys(args.doc_ids))
+    known = {a["doc_id"] for a in rag.articles()}
+    if unknown := [d for d in ids if d not in known]:
+        raise RagError(f"no indexed article with id {unknown[0]!r}; `rag articles` lists them (nothing was removed)")
+    for doc_id in ids:
+        rag.remove(doc_id)
+    print(f"removed {len(ids)} article{'s' * (len(ids) != 1)}: {', '.join(ids)}")
+    return 0
+
+
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "retrieve": cmd_retrieve, "serve": cmd_serve, "eval": cmd_eval,
-            "articles": cmd_articles}
+            "articles": cmd_articles, "remove": cmd_remove}
 
 if __name__ == "__main__":
     sys.exit(main())

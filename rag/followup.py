@@ -3,6 +3,7 @@ question; a question that does not point back is asked as it is, however short."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .nlp import nlp
@@ -67,11 +68,13 @@ def _resolve(question: str, pronoun, name: str) -> str:
 class FollowUp:
     """A question made standalone. `question` is what is asked (a pronoun resolved); `follows` is the earlier
     question it is searched together with when it points back at no person (None otherwise); `referent` is
-    the person a pronoun was resolved to, already in `question` ("Who was Jonas Berg’s rival?": "Jonas Berg")."""
+    the person a pronoun was resolved to, already in `question` ("Who was Jonas Berg’s rival?": "Jonas Berg").
+    `condensed`: an LLM rewrote the question from the conversation (the condense-question step)."""
 
     question: str
     follows: str | None = None
     referent: str | None = None
+    condensed: bool = False
 
     @property
     def search(self) -> str:
@@ -79,8 +82,10 @@ class FollowUp:
         return f"{self.question} (following: {self.follows})" if self.follows else self.question
 
 
-def standalone(question: str, history: tuple[Turn, ...]) -> FollowUp:
-    """The question unchanged unless it points back. Then a personal pronoun becomes the person the previous
+def standalone(question: str, history: tuple[Turn, ...],
+               condense: Callable[[str, tuple[Turn, ...]], str | None] | None = None) -> FollowUp:
+    """The question unchanged unless it points back. Then `condense` (an LLM answerer's, given the question and
+    the history) rewrites it when it can; otherwise a personal pronoun becomes the person the previous
     answer named ("When did she join the company?" -> "When did Clara Holm join the company?"); otherwise the
     previous question is searched with it, and kept apart for the answerer, because in a follow-up the words
     that changed ("Chinese side" after "US officials") are what the answer must sit next to.
@@ -88,9 +93,11 @@ def standalone(question: str, history: tuple[Turn, ...]) -> FollowUp:
     if not history or not points_back(question):
         return FollowUp(question)
     previous, answer = history[-1].question, history[-1].answer
+    name = named_person(answer)
+    if condense and (rewritten := condense(question, history)):
+        return FollowUp(rewritten, referent=name if name and name in rewritten else None, condensed=True)
     q = re.sub(r"^\s*(and|but|also|so|then)\s*,?\s*", "", question, flags=re.I).strip()
     q = f"{q[:1].upper()}{q[1:]}"
-    name = named_person(answer)
     pronoun = _person_pronoun(q) if name else None
     if pronoun is not None:
         return FollowUp(_resolve(q, pronoun, name), referent=name)

@@ -81,3 +81,17 @@ def test_resolved_follow_up_is_answered_with_the_other_fact(people_rag, first, f
     answer = people_rag.ask(follow_up, history=[{"question": first, "answer": before.answer}])
     assert answer.text.splitlines()[0].startswith(expected), answer.text
     assert before.answer.split(" [")[0] not in answer.answer
+
+
+def test_only_a_question_that_points_back_is_condensed():
+    asked = []
+
+    def condense(question, history):
+        asked.append(question)
+        return "Who was Jonas Berg’s rival in Elmstad?"
+
+    history = turns([("Who won in Elmstad?", "Jonas Berg [1]")])
+    assert standalone("Who won the Orbis prize?", history, condense) == FollowUp("Who won the Orbis prize?")
+    assert standalone("And his rival?", history, condense) == FollowUp(
+        "Who was Jonas Berg’s rival in Elmstad?", referent="Jonas Berg", condensed=True)
+    assert asked == ["And his rival?"]

@@ -308,3 +308,34 @@ def test_rag_ask_with_openai_answerer(fake, tmp_path):
     assert c.doc_id == TRUCE_DOC and c.quote.endswith("set to expire on August 12.")
     assert rag.article(TRUCE_DOC)["text"][c.start:c.end] == c.quote
     assert {"llm_ms", "retrieve_ms", "total_ms"} <= set(answer.timings)
+
+
+ELMSTAD = (("Who won the mayoral election in Elmstad?", "Jonas Berg [1] (reported 2025-09-03)\n\n[1] “Jonas Berg won…”"),)
+
+
+def test_condense_rewrites_a_follow_up_from_the_conversation(fake, local):
+    from rag.followup import turns
+
+    answerer = make(fake, local)
+    fake.script("Standalone question: Who was Jonas Berg’s rival in the Elmstad mayoral election?")
+    got = answerer.condense("And who was his rival?", turns(ELMSTAD))
+    assert got == "Who was Jonas Berg’s rival in the Elmstad mayoral election?"
+    user = fake.requests[-1]["messages"][-1]["content"]
+    # the earlier answer's line without its markers or quotes, then the follow-up
+    assert "Question: Who won the mayoral election in Elmstad?\nAnswer: Jonas Berg (reported 2025-09-03)" in user
+    assert "[1]" not in user and "“" not in user and user.endswith("Follow-up question: And who was his rival?\n\nStandalone question:")
+
+
+@pytest.mark.parametrize("reply", [
+    "Clara Holm [1].",                  # an answer, not a question
+    "Who was the rival?",               # takes nothing from the conversation: resolves nothing
+    "And who was his rival?",           # the question unchanged
+    {"status": 500},                    # the server keeps failing
+])
+def test_condense_gives_way_to_the_rules_when_the_reply_is_no_rewrite(fake, local, reply):
+    from rag.followup import FollowUp, standalone, turns
+
+    answerer = make(fake, local, llm_retries=0)
+    fake.script(reply)
+    follow = standalone("And who was his rival?", turns(ELMSTAD), answerer.condense)
+    assert follow == FollowUp("Who was Jonas Berg’s rival?", referent="Jonas Berg") and len(fake.requests) == 1

@@ -71,3 +71,19 @@ def test_reindex_reads_the_changed_file_again(rag):
     (corpus / "ferry-june.txt").unlink()
     with pytest.raises(RagError, match="the file of 'ferry-june.txt' is gone"):
         rag.reindex("ferry-june.txt")
+
+
+def test_cli_remove_takes_all_the_ids_or_none(tmp_path_factory):
+    from conftest import run_rag
+
+    small = indexed_rag(tmp_path_factory, {k: ARTICLES[k] for k in ("ferry-june.txt", "bridge-0.txt")}, "remove-cli")
+    env = {"RAG_INDEX_DIR": str(small.settings.paths.index_dir), "RAG_SEEDS_DIR": str(small.settings.paths.seeds_dir)}
+    out = run_rag("remove", "bridge-0.txt", "no-such.txt", env=env)
+    assert out.returncode == 2 and out.stderr.strip() == (
+        "rag: error: no indexed article with id 'no-such.txt'; `rag articles` lists them (nothing was removed)")
+    assert "bridge-0.txt" in run_rag("articles", env=env).stdout
+    out = run_rag("remove", "bridge-0.txt", env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "removed 1 article: bridge-0.txt", out.stderr
+    listed = run_rag("articles", env=env).stdout
+    assert "bridge-0.txt" not in listed and "ferry-june.txt" in listed
+    assert (small.settings.paths.seeds_dir / "bridge-0.txt").exists()  # the file is left alone

@@ -53,7 +53,11 @@ class Answerer(Protocol):
 
     name: str
 
-    def request(self, question: str, k: int) -> Request: ...
+    def request(self, question: str, k: int, context: Context = ...) -> Request: ...
+
+    def condense(self, question: str, history: tuple[Turn, ...]) -> str | None:
+        """A follow-up rewritten as a standalone question from the earlier turns, or None to leave it to
+        rag/followup.py's rules (an answerer without a language model always does)."""
 
     def stream(self, question: str, passages: list[Passage], context: Context = ...) -> Iterator[str | Answer]: ...
 

@@ -63,6 +63,10 @@ class LocalAnswerer:
         deeper = self.settings.retrieval.number_depth if question_kind(question, context.follows) == "number" else 0
         return Request(k=k, others=self.settings.retrieval.other_passages + deeper)
 
+    def condense(self, question: str, history) -> None:
+        """No model to rewrite a follow-up with: rag/followup.py's rules do it."""
+        return None
+
     def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
              rescore: int | None = None, earlier: str | None = None,
              referent: str | None = None) -> tuple[list[Scored], float]:
