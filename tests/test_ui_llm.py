@@ -104,3 +104,30 @@ def test_stop_ends_a_streaming_answer(page, fake):
     again = ask_in(page, TRUCE)
     assert "August 12 [1]" in again.splitlines()[0], again
     assert page.locator("#chat [data-testid=user]").count() == 2
+
+
+def test_the_model_condenses_a_follow_up_and_the_chat_shows_it(page, fake):
+    """Item 1 with an LLM answerer: the follow-up is rewritten by the model from the conversation (its own
+    request, before the answer's), searched as rewritten, and shown under the answer as "Searched for"."""
+    rewrite = "Who led the Chinese side in the tariff truce talks?"
+
+    def reply(body):
+        if body["messages"][0]["content"].startswith("You rewrite the follow-up question"):
+            return rewrite
+        found = passages(body)
+        if "Question: " + rewrite in body["messages"][-1]["content"]:
+            n = next((n for n, text in found.items() if "He Lifeng" in text), None)
+            return f"Chinese Vice Premier He Lifeng led the Chinese side [{n}]." if n else "I cannot answer."
+        truce = next(n for n, text in found.items() if "set to expire on August 12" in text)
+        return f"The tariff truce expires on August 12 [{truce}]."
+
+    fake.default = reply
+    first = ask_in(page, TRUCE)
+    assert "August 12 [1]" in first.splitlines()[0] and "Searched for" not in first, first
+    second = ask_in(page, "And who led the Chinese side?")
+    condense = [r for r in fake.requests if r["messages"][0]["content"].startswith("You rewrite the follow-up question")]
+    assert len(condense) == 1 and "Question: When does the tariff truce expire?\nAnswer: The tariff truce expires on " \
+        "August 12" in condense[0]["messages"][-1]["content"]
+    assert page.locator("#chat .searched-for").last.inner_text() == f"Searched for: {rewrite}"
+    assert "He Lifeng" in second.splitlines()[0], second
+    shot(page, "1-llm-condensed-follow-up-light-1440")
