@@ -25,6 +25,10 @@ ARTICLES = {
                  "said on Friday. The buses will enter service in the spring.\n",
     "open.txt": "Tennis final report\n\nThe women's singles final at the Lakeside Open was a tense affair on "
                 "Saturday. Anna Varga won the women's singles title at the Lakeside Open after three sets.\n",
+    "ferry.txt": "Nordhavn ferry\n\nThe new Nordhavn ferry goes into service on September 20th, the operator "
+                 "said. It carries 300 passengers.\n",
+    "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
+                        "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
 
 
@@ -55,3 +59,11 @@ def test_a_price_question_without_money_in_the_evidence_abstains(rag):
     """"How much did it cost?" asks for an amount of money (spaCy's MONEY): a vote share is no answer."""
     answer = rag.ask("How much did the Elmstad election cost?")
     assert answer.abstained and answer.diagnostics["abstain_reason"] == "no amount of money in the evidence", answer.text
+
+
+def test_a_date_without_its_year_gives_way_to_the_same_date_with_it(rag):
+    """The sentence that best matches the question says "September 20th"; a close runner-up reports the
+    same day with its year, and the fuller report answers."""
+    answer = rag.ask("When does the new Nordhavn ferry go into service?")
+    assert answer.answer.startswith("September 20, 2026"), answer.answer
+    assert rag.ask("When does the new Nordhavn ferry go into service?", k=1).answer.startswith("September 20th")

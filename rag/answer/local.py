@@ -14,11 +14,12 @@ from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
 from .phrases import (ANSWER_LABELS, asks_price, asks_type, best_phrase, candidates, holds_asked_type, month_days,
-                      question_kind, question_parts, wants_list)
+                      month_mentions, question_kind, question_parts, wants_list)
 
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -158,6 +159,8 @@ class LocalAnswerer:
                 return answer
         kind = question_kind(question, earlier)
         typed = self._typed_leader(kind, question, ranked)
+        if kind == "date":
+            typed = self._fuller_date(question, typed, ranked, known)
         if typed is not best:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
@@ -197,6 +200,23 @@ class LocalAnswerer:
         margin = self.settings.answer.typed_margin
         return next((x for x in ranked[1:self.settings.answer.typed_depth]
                      if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
+
+    def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
+        """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that dates the same month and day
+        with its year when the leader's date has none ("September 20th" -> "September 20, 2019"): the fuller
+        report of the same fact."""
+        phrase = best_phrase("date", question, best.text, known)
+        said = month_mentions(phrase or "")
+        if not said or _YEAR.search(phrase):
+            return best
+        month, day = said[0][:2]
+        margin = self.settings.answer.typed_margin
+        for x in ranked[:self.settings.answer.typed_depth]:
+            other = best_phrase("date", question, x.text, known) if x is not best and x.score >= best.score - margin else None
+            if other and _YEAR.search(other) and any(m == month and (day is None or d == day)
+                                                     for m, d, _, _ in month_mentions(other)):
+                return x
+        return best
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
