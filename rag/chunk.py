@@ -18,13 +18,28 @@ class Chunker:
     def chunks(self, doc: Document) -> list[Chunk]:
         spans, cursor = [], 0
         for piece in self.splitter.split_text(doc.text):
-            span = locate(doc.text, piece, max(0, cursor - len(piece)))
+            # chunks overlap but each starts after the one before: a repeated passage is found where it
+            # continues the article, not where it first occurred
+            span = locate(doc.text, piece, cursor)
             if span is None:
                 continue
             spans.append(span)
             cursor = span[0] + 1
+        spans = [*dict.fromkeys(spans), *gaps(doc.text, spans)]
         return [Chunk(chunk_id=chunk_id(doc, (s, e)), doc_id=doc.doc_id, text=doc.text[s:e], start=s, end=e)
-                for s, e in dict.fromkeys(spans)]
+                for s, e in sorted(spans)]
+
+
+def gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Text no span covers, as spans of their own (whitespace trimmed): on repetitive text the splitter may
+    rebuild a piece that is not where it belongs, and every word must stay searchable and quotable."""
+    out, end = [], 0
+    for s, e in [*sorted(spans), (len(text), len(text))]:
+        if s > end and text[end:s].strip():
+            lead = len(text[end:s]) - len(text[end:s].lstrip())
+            out.append((end + lead, end + len(text[end:s].rstrip())))
+        end = max(end, e)
+    return out
 
 
 def locate(text: str, piece: str, cursor: int) -> tuple[int, int] | None:
