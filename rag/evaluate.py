@@ -189,6 +189,8 @@ def ask_all(rag, questions: list[dict], answerer: str | None = None, history_fro
             # a near-duplicate copy folded into a retrieved article counts as retrieved
             ranking = list(dict.fromkeys(d for h in hits for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))))
         rows.append(score(q, ranking, answer))
+        # the local answerer's evidence score, from which rag/suite.py draws the abstention trade-off curve
+        rows[-1]["evidence"] = answer.diagnostics.get("best_score")
         if judger:
             verdict, failure = judger(q["question"], q["answers"], answer.answer)
             rows[-1]["judge"] = asdict(verdict)

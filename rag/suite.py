@@ -62,9 +62,42 @@ def run_suite(settings, sets=SUITES["dev"], answerer: str | None = None, out: Pa
             if out is not None:  # after each set, so a long run that is stopped keeps what it measured
                 write(report, Path(out))
     report["seconds"] = round(time.perf_counter() - t0, 1)
+    report["abstention_curve"] = abstention_curve(report["sets"], settings.answer.abstain_threshold)
     if out is not None:
         write(report, Path(out))
     return report
+
+
+ANSWERED = ("seeds", "paraphrases", "realtimeqa", "rgb-accuracy")  # sets whose questions have answers
+
+
+def abstention_curve(sets: dict, threshold: float, step: float = 0.05) -> dict | None:
+    """What raising the abstention threshold would do, replayed from each answer's evidence score: per
+    threshold from the current one up, the answer-line accuracy of each answered set and the share of
+    unanswerable questions abstained on (RGB's answerless snippets, the seeds' unanswerable questions).
+    `chosen`: the highest threshold at which no answered set loses an answer. None when no row has an
+    evidence score (an LLM answerer)."""
+    rows = [r for name in (*ANSWERED, "rgb-rejection") for r in sets.get(name, {}).get("questions", [])]
+    if not any(r.get("evidence") is not None for r in rows):
+        return None
+
+    def weak(r: dict, t: float) -> bool:
+        return r.get("evidence") is not None and r["evidence"] < t
+
+    points = []
+    for i in range(int(round((1.0 - threshold) / step)) + 1):
+        t = round(threshold + i * step, 4)
+        point = {"threshold": t}
+        for name in ANSWERED:
+            qs = [r for r in sets.get(name, {}).get("questions", []) if r.get("accuracy") is not None]
+            point[name] = _mean(r["accuracy"] and not weak(r, t) for r in qs)
+        negatives = {"rgb-rejection": sets.get("rgb-rejection", {}).get("questions", []),
+                     "seeds-unanswerable": [r for r in sets.get("seeds", {}).get("questions", []) if not r.get("answerable", True)]}
+        for name, qs in negatives.items():
+            point[name] = _mean(r["abstained"] or weak(r, t) for r in qs)
+        points.append(point)
+    kept = [p for p in points if all(p[n] == points[0][n] for n in ANSWERED)]
+    return {"current": threshold, "chosen": kept[-1]["threshold"], "points": points}
 
 
 class _Context:
@@ -293,6 +326,13 @@ def markdown(report: dict) -> str:
                   f"differ), neither {c['neither']}, of {c['n']}."]
     if "realtimeqa" in sets:
         lines += ["", f"RealTime QA corpus: {sets['realtimeqa']['corpus']}."]
+    if curve := report.get("abstention_curve"):
+        names = [*ANSWERED, "rgb-rejection", "seeds-unanswerable"]
+        lines += ["", f"Abstention trade-off, replayed from each answer's evidence score (threshold now "
+                  f"{curve['current']}; the highest that costs no answered set an answer: {curve['chosen']}); "
+                  "answered sets give accuracy, the last two the share abstained on:", "",
+                  "| threshold | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        lines += [f"| {p['threshold']} | " + " | ".join(_fmt(p.get(n)) for n in names) + " |" for p in curve["points"]]
     if "seeds" in sets:
         lines += ["", "Seeds by question type:", "", *type_table(sets["seeds"]["summary"])]
     if "paraphrases" in sets:

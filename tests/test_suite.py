@@ -82,6 +82,9 @@ def test_dev_suite_scores_every_set_and_reuses_its_indexes(tmp_path):
     assert "| rgb-conflict |" in table and "RealTime QA corpus: 1 gold articles + 1 others" in table
     built = sorted(p.name for p in (tmp_path / "index/dev-suite").iterdir())
     assert len(built) == 4 and all((tmp_path / "index/dev-suite" / b / "complete").is_file() for b in built)
+    curve = report["abstention_curve"]
+    assert curve["current"] == curve["points"][0]["threshold"] and "Abstention trade-off" in table
+    assert all(r["evidence"] is not None for r in rej["questions"] + acc["questions"])
     again = _eval(tmp_path, bench)
     assert again.returncode == 0 and "article/s" not in again.stderr  # no indexing the second time
     assert sorted(p.name for p in (tmp_path / "index/dev-suite").iterdir()) == built
@@ -91,3 +94,22 @@ def test_absent_data_is_skipped_with_its_reason(tmp_path):
     done = _eval(tmp_path, tmp_path / "nowhere")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| realtimeqa | skipped: data absent:" in done.stdout and "| rgb | skipped: data absent:" in done.stdout
+
+
+def test_the_abstention_curve_replays_thresholds_from_evidence_scores():
+    from rag.suite import abstention_curve
+
+    def row(evidence, accuracy=None, abstained=False, **kw):
+        return {"evidence": evidence, "accuracy": accuracy, "abstained": abstained, **kw}
+
+    sets = {"rgb-accuracy": {"questions": [row(0.9, 1.0), row(0.62, 1.0), row(0.5, 0.0), row(0.3, 0.0, True)]},
+            "rgb-rejection": {"questions": [row(0.55), row(0.7), row(0.2, abstained=True)]},
+            "seeds": {"questions": [row(0.8, 1.0, answerable=True), row(0.45, None, answerable=False)]}}
+    curve = abstention_curve(sets, 0.4, step=0.1)
+    points = {p["threshold"]: p for p in curve["points"]}
+    assert list(points) == [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert [points[t]["rgb-accuracy"] for t in (0.4, 0.6, 0.7, 0.9, 1.0)] == [0.5, 0.5, 0.25, 0.25, 0.0]
+    assert [points[t]["rgb-rejection"] for t in (0.4, 0.6, 0.8)] == [round(1 / 3, 4), round(2 / 3, 4), 1.0]
+    assert points[0.4]["seeds-unanswerable"] == 0.0 and points[0.5]["seeds-unanswerable"] == 1.0
+    assert curve["chosen"] == 0.6  # the last threshold before an answered set loses an answer
+    assert abstention_curve({"rgb-accuracy": {"questions": [row(None, 1.0)]}}, 0.4) is None
