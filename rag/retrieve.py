@@ -5,20 +5,21 @@ filters, recency and per-article diversity; then each hit's whole article for th
       .search(question, k, source=, since=, until=, as_of=, recency=) -> list[Hit], best first
       .passages(hits) -> list[Passage]        hits numbered 1..n with their articles, alternates filled
       .alternates(doc_ids) / .versions(doc_ids) -> {doc_id: [article rows]}
-      .lexical -> rag.lexical.Lexical          BM25 state, rebuilt when the store's chunks change
+      .lexical -> rag.lexical.Lexical          BM25 state, synced when the store changed (rag/lexical_cache.py)
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 
 from .answer.base import Passage
 from .errors import RagError
 from .lexical import Lexical, Spelling
-from .store import Store, day_number
+from .lexical_cache import LexicalCache
+from .store import Store, day_number, generation
 from .text import parse_date
 from .types import Hit
 
@@ -138,16 +139,24 @@ class Retriever:
     def __init__(self, settings, store: Store, embedder):
         self.settings, self.store, self.embedder = settings, store, embedder
         self._lexical: Lexical | None = None
+        self._stale = False
+        self._lock = threading.Lock()
+
+    @cached_property
+    def cache(self) -> LexicalCache:
+        s = self.settings
+        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
+        return LexicalCache(self.store, s.paths.index_dir / f"{name}-{s.store.collection}", Spelling.of(s),
+                            lambda: generation(s))
 
     @property
     def lexical(self) -> Lexical:
-        """The BM25 state over the committed chunks, checked against the store's chunk count and rebuilt (or
-        read from its cache under the index folder) when it changed."""
-        count = self.store.chunks.count()
-        if self._lexical is None or len(self._lexical.ids) != count:
-            ids = self.store.chunk_ids() if count else []
-            self._lexical = Lexical.load_or_build(ids, self.store.committed_chunks, self._cache_root(),
-                                                  Spelling.of(self.settings))
+        """The BM25 state over the committed chunks: one count call per question, and a sync that reads only
+        what changed (rag/lexical_cache.py) when the count moved or `forget` was called."""
+        lex = self._lexical
+        if lex is None or self._stale or self.store.chunks.count() != lex.seen.get("chunks"):
+            with self._lock:
+                self._stale, self._lexical = False, self.cache.current(self._lexical)
         return self._lexical
 
     @property
@@ -163,13 +172,8 @@ class Retriever:
         return self.words.doc_freq(words)
 
     def forget(self) -> None:
-        """Drops the BM25 state: the next search reads it afresh (after indexing, or another process's)."""
-        self._lexical = None
-
-    def _cache_root(self) -> Path:
-        s = self.settings
-        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
-        return s.paths.index_dir / f"{name}-{s.store.collection}"
+        """The next search checks the store afresh (after indexing, or another process's)."""
+        self._stale = True
 
     def spelled(self, question: str) -> str:
         """The question with misspelt words corrected to corpus words (rag/lexical.py), for every retriever
@@ -189,7 +193,7 @@ class Retriever:
         filters = Filters(source=source, since=since, until=until or as_of)
         where = filters.where()
         lex = self.lexical
-        if not lex.ids:
+        if not len(lex):
             return []
         n = max(s.retrieval.candidates, k)
         q = self.spelled(question)
@@ -198,35 +202,41 @@ class Retriever:
         mask = lex.mask(filters) if filters.active else None
         lexical = [cid for cid, _ in lex.search(q, n, mask)]
         scores = fuse([(list(found), s.retrieval.dense_weight), (lexical, s.retrieval.bm25_weight)], s.retrieval.rrf_k)
+        metas = lex.metas_of(list(scores))
         if s.retrieval.article_weight:
-            scores = self._with_articles(lex, q, scores, mask, n)
-        metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
+            scores = self._with_articles(lex, q, scores, metas, mask, n)
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, s.retrieval.recency_half_life_days, day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=s.retrieval.per_article)[:k]
-        missing = self.store.vectors([cid for cid in ranked if cid not in found])
-        return [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid],
-                       float(found[cid] if cid in found else missing[cid] @ vector)) for cid in ranked]
+        stored = self.store.texts(ranked)  # a chunk deleted since the BM25 state was read is left out
+        return [to_hit(cid, scores[cid], stored[cid][0], metas[cid], float(found[cid] if cid in found else stored[cid][1] @ vector))
+                for cid in ranked if cid in stored]
 
     def _dense(self, lex: Lexical, vector, n: int, filters: Filters, where: dict | None) -> list[tuple[str, float]]:
         """A date filter most chunks pass is cheaper applied to a deeper unfiltered search than inside Chroma,
-        which pre-filters every id before its vector search (bench/retrieval.py, as_of rows)."""
+        which pre-filters every id before its vector search (bench/retrieval.py, as_of rows). Chunks the BM25
+        state does not hold (half-written, or removed since) are left out."""
         share = lex.share(filters) if where else 1.0
         if where and share >= 0.5:
             got = self.store.dense(vector, int(n / share) + n, None)
-            return [(c, x) for c, x in got if c in lex.pos and filters.accepts(lex.metas[lex.pos[c]])][:n]
-        return [(c, x) for c, x in self.store.dense(vector, n, where)
-                if c in lex.pos and filters.accepts_source(lex.metas[lex.pos[c]])]
+            metas = lex.metas_of([c for c, _ in got])
+            return [(c, x) for c, x in got if c in metas and filters.accepts(metas[c])][:n]
+        got = self.store.dense(vector, n, where)
+        metas = lex.metas_of([c for c, _ in got])
+        return [(c, x) for c, x in got if c in metas and filters.accepts_source(metas[c])]
 
-    def _with_articles(self, lex: Lexical, q: str, scores: dict[str, float], mask, n: int) -> dict[str, float]:
+    def _with_articles(self, lex: Lexical, q: str, scores: dict[str, float], metas: dict[str, dict], mask,
+                       n: int) -> dict[str, float]:
         """The scores with each article's whole-text BM25 rank added to its chunks; a top article with no
-        candidate chunk enters through its lead."""
+        candidate chunk enters through its lead (added to `metas` too)."""
         weight, k = self.settings.retrieval.article_weight, self.settings.retrieval.rrf_k
         rank = {d: r for r, (d, _) in enumerate(lex.search_articles(q, n, mask))}
-        present = {lex.metas[lex.pos[cid]]["doc_id"] for cid in scores}
-        out = {**scores, **{lex.lead(d): 0.0 for d in rank if d not in present}}
+        present = {metas[cid]["doc_id"] for cid in scores}
+        leads = [lex.lead(d) for d in rank if d not in present]
+        metas.update(lex.metas_of(leads))
+        out = {**scores, **{cid: 0.0 for cid in leads}}
         for cid in out:
-            r = rank.get(lex.metas[lex.pos[cid]]["doc_id"])
+            r = rank.get(metas[cid]["doc_id"])
             if r is not None:
                 out[cid] += weight / (k + r + 1)
         return out

@@ -1,14 +1,19 @@
 """rag/lexical.py over five chunks of three articles, in memory: BM25 order for chunks and for whole articles
 (titles included), typo correction (`correct`, `fix`) and the words it leaves alone, document frequencies and
-idf, the share of chunks a date filter keeps, and the cache read back instead of rebuilt."""
+idf, the share of chunks a date filter keeps; and several segments searched as one index: the same scores as
+one bm25s index over all rows when lengths match, dead articles masked out."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from rag.lexical import Lexical, fingerprint
+import bm25s
+import numpy as np
+
+from rag.lexical import Lexical
 from rag.retrieve import Filters
+from rag.segment import Segment, tokenize
 from rag.store import day_number
 
 IDS = ["c0", "c1", "c2", "c3", "c4"]
@@ -27,7 +32,7 @@ METAS = [{"doc_id": "trade.txt", "title": "Trade talks", "start": 0, "end": 69, 
 
 @pytest.fixture(scope="module")
 def lex():
-    return Lexical(IDS, TEXTS, METAS)
+    return Lexical.of(IDS, TEXTS, METAS)
 
 
 def test_chunk_search_ranks_by_bm25_and_drops_chunks_without_a_query_word(lex):
@@ -50,9 +55,11 @@ def test_article_search_reads_each_article_whole_with_its_title(lex):
 
 
 def test_articles_are_grouped_with_their_lead_chunk(lex):
-    assert lex.doc_ids == ["trade.txt", "ferry.txt", "bakery.txt"]
-    assert lex.doc_chunks == {"trade.txt": [0, 1], "ferry.txt": [2, 3], "bakery.txt": [4]}
-    assert [lex.lead(d) for d in lex.doc_ids] == ["c0", "c2", "c4"]
+    (seg,) = lex.segments
+    assert seg.docs["doc_ids"] == ["trade.txt", "ferry.txt", "bakery.txt"] and seg.doc.tolist() == [0, 0, 1, 1, 2]
+    assert [lex.lead(d) for d in seg.docs["doc_ids"]] == ["c0", "c2", "c4"]
+    assert lex.metas_of(["c3", "nope"]) == {"c3": {"doc_id": "ferry.txt", "title": "Nordlys timetable", "source": "",
+                                                   "published_at": "", "day": JUNE_1, "start": 46, "end": 114}}
 
 
 def test_correct_replaces_misspelt_words_keeping_their_case(lex):
@@ -100,21 +107,59 @@ def test_share_is_the_fraction_of_chunks_a_date_filter_keeps(lex):
 
 
 def test_an_empty_index_finds_and_fixes_nothing():
-    empty = Lexical([], [], [])
-    assert empty.search("tariff", 5) == [] and empty.search_articles("tariff", 5) == []
-    assert empty.fix("tarrif") is None and empty.doc_freq(["tariff"]) == [0]
+    empty = Lexical.of([], [], [])
+    assert empty.search("tariff", 5) == [] and empty.search_articles("tariff", 5) == [] and len(empty) == 0
+    assert empty.fix("tarrif") is None and empty.doc_freq(["tariff"]) == [0] and empty.metas_of(["c0"]) == {}
 
 
-def test_the_cache_is_read_back_for_the_same_chunks_and_rebuilt_for_others(tmp_path):
-    built = Lexical.load_or_build(IDS, lambda: (IDS, TEXTS, METAS), tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS)]
+def test_one_segment_scores_are_bm25s_own(lex):
+    index = bm25s.BM25()
+    index.index(tokenize(TEXTS), show_progress=False)
+    for query in ("tariff truce", "ferry tickets sale", "Stockholm bread"):
+        expected = index.get_scores(bm25s.tokenize([query], stopwords="en", stemmer=lex.stemmer,
+                                                   return_ids=False, show_progress=False)[0])
+        got = dict(lex.search(query, 5))
+        assert [got.get(i, 0.0) for i in IDS] == expected.tolist()  # exactly
 
-    def unused():
-        raise AssertionError("the cache matches: nothing to fetch")
 
-    loaded = Lexical.load_or_build(list(reversed(IDS)), unused, tmp_path)  # the order of ids does not matter
-    assert loaded.search("tariff truce", 5) == built.search("tariff truce", 5)
-    assert loaded.search_articles("timetable", 3) == built.search_articles("timetable", 3)
-    assert loaded.correct("tarrif")[0] == "tariff" and loaded.df == built.df
-    fewer = Lexical.load_or_build(IDS[:2], lambda: (IDS[:2], TEXTS[:2], METAS[:2]), tmp_path)
-    assert fewer.doc_ids == ["trade.txt"] and [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS[:2])]
+def _split(parts: list[list[int]], dead: list[set[int]] | None = None) -> Lexical:
+    return Lexical([Segment.build([IDS[i] for i in p], [TEXTS[i] for i in p], [METAS[i] for i in p], {}) for p in parts],
+                   dead)
+
+
+def test_segments_search_as_one_index_with_the_whole_idf():
+    whole = Lexical.of(IDS, TEXTS, METAS)
+    split = _split([[0, 1, 2, 3], [4]])
+    assert split.rows == 5 and len(split) == 5
+    for query in ("tariff truce", "ferry tickets", "bakery Eastbay", "Washington ferry bread"):
+        a, b = dict(whole.search(query, 5)), dict(split.search(query, 5))
+        assert sorted(a) == sorted(b)
+        # the same idf; lengths are normalised by each segment's own average
+        assert [b[c] for c in sorted(b)] == pytest.approx([a[c] for c in sorted(a)], rel=0.1)
+    assert split.search("bread", 5)[0][0] == "c4" and split.search_articles("Eastbay", 3)[0][0] == "bakery.txt"
+    assert split.doc_freq(["ferry", "bakery"]) == whole.doc_freq(["ferry", "bakery"]) == [2, 1]
+    assert split.idf(["tariff"]).tolist() == whole.idf(["tariff"]).tolist()
+    assert split.words == whole.words and split.fix("bakry") == "bakery"
+
+
+def test_equal_length_segments_score_exactly_as_one_index():
+    texts = ["alpha beta", "alpha gamma", "beta delta", "gamma alpha"]
+    metas = [{"doc_id": f"d{i}", "start": 0, "end": 10} for i in range(4)]
+    ids = [f"c{i}" for i in range(4)]
+    whole = Lexical.of(ids, texts, metas)
+    split = Lexical([Segment.build(ids[:1], texts[:1], metas[:1], {}), Segment.build(ids[1:], texts[1:], metas[1:], {})])
+    for query in ("alpha", "beta gamma", "delta alpha"):
+        assert dict(split.search(query, 4)) == pytest.approx(dict(whole.search(query, 4)), rel=1e-6)
+
+
+def test_dead_articles_are_masked_out_but_still_counted_in_idf():
+    split = _split([[0, 1, 2, 3], [4]], dead=[{1}, set()])  # the ferry article of the first segment
+    assert len(split) == 3 and split.rows == 5
+    assert split.search("ferry tickets", 5) == [] and split.search_articles("ferry", 5) == []
+    assert [c for c, _ in split.search("tariff", 5)] == ["c1", "c0"]
+    assert split.metas_of(["c2", "c0"]).keys() == {"c0"} and "ferry.txt" not in split.live
+    assert split.doc_freq(["ferry"]) == [2]  # as in Lucene, until the segment is merged
+    filters = Filters(until="2025-12-31")
+    assert split.mask(filters).tolist() == [1, 1, 0, 0, 0] and split.share(filters) == pytest.approx(2 / 3)
+    assert split.search("ferry tariff", 5, split.mask(Filters(source="Trade")))[0][0] in {"c0", "c1"}
+    assert np.count_nonzero(split.mask(Filters())) == 3
