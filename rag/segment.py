@@ -2,9 +2,10 @@
 searches several as one index; rag/lexical_cache.py decides when to build, merge and drop them).
 
     Segment.build(ids, texts, metas, stamps, path=None) -> Segment   rows in the order given; saved when path
-    Segment.load(path) -> Segment                                    arrays and bm25s scores memory-mapped
+    Segment.load(path) -> Segment                                    its arrays memory-mapped
     .n, .n_docs                rows (chunks) and articles
-    .chunks, .articles         Index: bm25s scores per token column, over rows / over articles
+    .chunks, .articles         Index: BM25 scores per stem column, over rows / over articles (bm25s's
+                               tokens and scores, computed vectorised)
     .find(ids) -> rows         -1 where a chunk id is not in the segment
     .meta(row) -> dict         doc_id, title, source, published_at, day, start, end
     .docs                      per article (lists, by article number): doc_ids, titles, sources, published,
@@ -17,31 +18,27 @@ Rows keep the order given; an article's lead is its chunk with the smallest `sta
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .text import stemmer
+from .text import STOPWORDS, stemmer
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 _ROW_ARRAYS = ("ids", "order", "doc", "start", "end")
-
-
-def tokenize(texts: list[str]):
-    """bm25s tokens as the whole package uses them: English stopwords out, Snowball stems."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False)
+K1, B = 1.5, 0.75  # bm25s's defaults
 
 
 def query_tokens(query: str) -> list[str]:
-    """The query's stemmed tokens, repeats kept (bm25s counts a repeated query word twice)."""
-    import bm25s
-
-    return bm25s.tokenize([query], stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)[0]
+    """The query's stems as BM25 indexes them: lower-cased, English stopwords out, repeats kept (bm25s counts
+    a repeated query word twice)."""
+    words = [w for w in TOKEN.findall(query.lower()) if w not in STOPWORDS]
+    return stemmer().stemWords(words) if words else []
 
 
 def idf(df, n):
@@ -51,8 +48,8 @@ def idf(df, n):
 
 @dataclass
 class Index:
-    """A bm25s index's scores as CSC columns, one per token: rows `indices[indptr[t]:indptr[t+1]]` score
-    `data[...]` (idf x term-frequency part). A column's length is the token's document frequency."""
+    """BM25 scores as CSC columns, one per stem, as bm25s keeps them: rows `indices[indptr[t]:indptr[t+1]]`
+    score `data[...]` (idf x term-frequency part, float32). A column's length is its stem's document frequency."""
 
     vocab: dict[str, int]
     data: np.ndarray
@@ -61,9 +58,54 @@ class Index:
     n: int
 
     @classmethod
-    def of(cls, retriever) -> "Index":
-        s = retriever.scores
-        return cls(retriever.vocab_dict, s["data"], s["indices"], s["indptr"], int(s["num_docs"]))
+    def build(cls, texts: list[str]) -> tuple["Index", dict[str, int]]:
+        """The index of `texts`, and each lower-cased word's occurrences in them (words with a digit left out).
+
+        bm25s's tokens (lower-cased, its token pattern, English stopwords out, Snowball stems) and its "lucene"
+        scores, with the same floating-point operations, so they equal `bm25s.BM25().index(...)`'s exactly
+        (tests/test_lexical.py); but vectorised, where bm25s loops in Python over documents and tokens."""
+        surface: defaultdict[str, int] = defaultdict()
+        surface.default_factory = surface.__len__  # a new word gets the next number, at C speed through map()
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        flat: list[int] = []
+        for i, text in enumerate(texts):
+            ids = list(map(surface.__getitem__, TOKEN.findall(text.lower())))
+            lengths[i] = len(ids)
+            flat.extend(ids)
+        words, codes = list(surface), np.asarray(flat, dtype=np.int64)
+        occurrences = {w: int(c) for w, c in zip(words, np.bincount(codes, minlength=len(words)))
+                       if not any(ch.isdigit() for ch in w)}
+        content = [w for w in words if w not in STOPWORDS]
+        stems = dict(zip(content, stemmer().stemWords(content)))
+        vocab: dict[str, int] = {}
+        stem_of = np.array([vocab.setdefault(stems[w], len(vocab)) if w in stems else -1 for w in words] + [-1])
+        token = stem_of[codes]
+        row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[token >= 0]
+        token = token[token >= 0]
+        n, v = len(texts), max(len(vocab), 1)
+        doc_len = np.bincount(row, minlength=n)
+        pairs, tf = np.unique(row * v + token, return_counts=True)
+        rows, cols = pairs // v, pairs % v
+        df = np.bincount(cols, minlength=len(vocab))
+        idfs = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
+        tf = tf.astype(np.float64)
+        tfc = tf / (K1 * ((1 - B) + B * doc_len[rows] / doc_len.mean()) + tf) if n else tf
+        data = (idfs[cols].astype(np.float64) * tfc).astype(np.float32)
+        order = np.argsort(cols, kind="stable")  # by column, rows ascending within each
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(vocab, data[order], rows[order].astype(np.int32), indptr, n), occurrences
+
+    def save(self, path: Path) -> None:
+        path.mkdir()
+        for key in ("data", "indices", "indptr"):
+            np.save(path / f"{key}.npy", getattr(self, key))
+        (path / "vocab.json").write_text(json.dumps({"n": self.n, "vocab": self.vocab}))
+
+    @classmethod
+    def load(cls, path: Path) -> "Index":
+        meta = json.loads((path / "vocab.json").read_text())
+        data, indices, indptr = (np.load(path / f"{k}.npy", mmap_mode="r") for k in ("data", "indices", "indptr"))
+        return cls(meta["vocab"], data, indices, indptr, meta["n"])
 
     def column(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         t = self.vocab.get(token)
@@ -95,8 +137,6 @@ class Segment:
         """A segment over the given chunks (all chunks of each article), saved to `path` when given.
 
         `stamps`: doc_id -> the article record's `written` (0 when it has none)."""
-        import bm25s
-
         groups: dict[str, list[int]] = {}
         for i, m in enumerate(metas):
             groups.setdefault(m["doc_id"], []).append(i)
@@ -116,32 +156,26 @@ class Segment:
                 "doc": np.array([number[m["doc_id"]] for m in metas], dtype=np.int32),
                 "start": np.array([int(m["start"]) for m in metas], dtype=np.int32),
                 "end": np.array([int(m["end"]) for m in metas], dtype=np.int32)}
-        chunk_index, article_index = bm25s.BM25(), bm25s.BM25()
-        chunk_index.index(tokenize(texts), show_progress=False)
-        articles = [_article_text(groups[d], texts, metas) for d in doc_ids]
-        article_index.index(tokenize(articles), show_progress=False)
-        words = word_counts(articles)
+        chunks, _ = Index.build(texts)
+        articles, words = Index.build([_article_text(groups[d], texts, metas) for d in doc_ids])
         if path is not None:
             tmp = path.with_name(path.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            chunk_index.save(str(tmp / "chunks"), show_progress=False)
-            article_index.save(str(tmp / "articles"), show_progress=False)
+            chunks.save(tmp / "chunks")
+            articles.save(tmp / "articles")
             for key in _ROW_ARRAYS:
                 np.save(tmp / f"{key}.npy", rows[key])
             (tmp / "docs.json").write_text(json.dumps(docs))
             (tmp / "words.json").write_text(json.dumps(words))
             tmp.rename(path)
-        return cls(path, rows, docs, Index.of(chunk_index), Index.of(article_index), words)
+        return cls(path, rows, docs, chunks, articles, words)
 
     @classmethod
     def load(cls, path: Path) -> "Segment":
-        import bm25s
-
         rows = {k: np.load(path / f"{k}.npy", mmap_mode="r") for k in _ROW_ARRAYS}
         docs = json.loads((path / "docs.json").read_text())
-        return cls(path, rows, docs, Index.of(bm25s.BM25.load(str(path / "chunks"), mmap=True)),
-                   Index.of(bm25s.BM25.load(str(path / "articles"), mmap=True)),
+        return cls(path, rows, docs, Index.load(path / "chunks"), Index.load(path / "articles"),
                    json.loads((path / "words.json").read_text()))  # read now: the folder may go once merged
 
     def find(self, ids: np.ndarray) -> np.ndarray:
@@ -165,11 +199,3 @@ def _article_text(rows: list[int], texts: list[str], metas: list[dict]) -> str:
         parts.append(texts[i][max(end - start, 0):])
         end = max(end, int(metas[i]["end"]))
     return "\n".join(parts)
-
-
-def word_counts(texts: list[str]) -> dict[str, int]:
-    """Each lower-cased word of the texts (BM25's token pattern, no digits) with its number of occurrences."""
-    from collections import Counter
-
-    counts = Counter(w for t in texts for w in TOKEN.findall(t.lower()) if not any(c.isdigit() for c in w))
-    return dict(counts)

@@ -13,8 +13,9 @@ import numpy as np
 
 from rag.lexical import Lexical
 from rag.retrieve import Filters
-from rag.segment import Segment, tokenize
+from rag.segment import Index, Segment
 from rag.store import day_number
+from rag.text import stemmer
 
 IDS = ["c0", "c1", "c2", "c3", "c4"]
 TEXTS = ["The tariff truce between Washington and Beijing expires on August 12.",
@@ -114,12 +115,33 @@ def test_an_empty_index_finds_and_fixes_nothing():
 
 def test_one_segment_scores_are_bm25s_own(lex):
     index = bm25s.BM25()
-    index.index(tokenize(TEXTS), show_progress=False)
+    index.index(bm25s.tokenize(TEXTS, stopwords="en", stemmer=lex.stemmer, show_progress=False), show_progress=False)
     for query in ("tariff truce", "ferry tickets sale", "Stockholm bread"):
         expected = index.get_scores(bm25s.tokenize([query], stopwords="en", stemmer=lex.stemmer,
                                                    return_ids=False, show_progress=False)[0])
         got = dict(lex.search(query, 5))
         assert [got.get(i, 0.0) for i in IDS] == expected.tolist()  # exactly
+
+
+def test_the_index_equals_bm25s_cell_by_cell():
+    import random
+
+    rng = random.Random(0)
+    vocab = "the of ferry ferries harbour Harbour sailing sails tariff 2025 truce a an rye bread x y Stockholm".split()
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30))) for _ in range(300)]  # empty ones too
+    ours, words = Index.build(texts)
+    ref = bm25s.BM25()
+    ref.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False), show_progress=False)
+    assert set(ours.vocab) == set(ref.vocab_dict) - {""}
+    for token in ours.vocab:
+        ref_col = np.zeros(len(texts), np.float32)
+        a, b = ref.scores["indptr"][ref.vocab_dict[token]], ref.scores["indptr"][ref.vocab_dict[token] + 1]
+        ref_col[ref.scores["indices"][a:b]] = ref.scores["data"][a:b]
+        col = np.zeros(len(texts), np.float32)
+        rows, data = ours.column(token)
+        col[rows] = data
+        assert col.tolist() == ref_col.tolist(), token  # exactly
+    assert words["harbour"] == sum(t.lower().split().count("harbour") for t in texts) and "2025" not in words
 
 
 def _split(parts: list[list[int]], dead: list[set[int]] | None = None) -> Lexical:
