@@ -289,7 +289,7 @@ class Lexical:
         just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
         from `spelling.long_len` letters)."""
         if (not self.rows or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
-                or word in STOPWORDS or word in self.words or word in _english()
+                or word in STOPWORDS or any(word in s.words for s in self.segments) or word in _english()
                 or self._df(self.stemmer.stemWord(word))):
             return None
         if word not in self._fixes:

@@ -72,28 +72,35 @@ class Index:
             ids = list(map(surface.__getitem__, TOKEN.findall(text.lower())))
             lengths[i] = len(ids)
             flat.extend(ids)
-        words, codes = list(surface), np.asarray(flat, dtype=np.int64)
+        words, codes = list(surface), np.asarray(flat, dtype=np.int32)
+        del flat
         occurrences = {w: int(c) for w, c in zip(words, np.bincount(codes, minlength=len(words)))
                        if not any(ch.isdigit() for ch in w)}
         content = [w for w in words if w not in STOPWORDS]
         stems = dict(zip(content, stemmer().stemWords(content)))
         vocab: dict[str, int] = {}
-        stem_of = np.array([vocab.setdefault(stems[w], len(vocab)) if w in stems else -1 for w in words] + [-1])
+        stem_of = np.array([vocab.setdefault(stems[w], len(vocab)) if w in stems else -1 for w in words] + [-1],
+                           dtype=np.int32)
         token = stem_of[codes]
-        row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[token >= 0]
-        token = token[token >= 0]
+        del codes
+        kept = token >= 0
+        row = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)[kept]
+        token = token[kept]
         n, v = len(texts), max(len(vocab), 1)
         doc_len = np.bincount(row, minlength=n)
-        pairs, tf = np.unique(row * v + token, return_counts=True)
-        rows, cols = pairs // v, pairs % v
+        pairs, tf = np.unique(row.astype(np.int64) * v + token, return_counts=True)  # (row, stem) pairs, sorted
+        del row, token, kept
+        rows, cols = (pairs // v).astype(np.int32), (pairs % v).astype(np.int32)
+        del pairs
         df = np.bincount(cols, minlength=len(vocab))
         idfs = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
         tf = tf.astype(np.float64)
         tfc = tf / (K1 * ((1 - B) + B * doc_len[rows] / doc_len.mean()) + tf) if n else tf
         data = (idfs[cols].astype(np.float64) * tfc).astype(np.float32)
+        del tf, tfc
         order = np.argsort(cols, kind="stable")  # by column, rows ascending within each
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return cls(vocab, data[order], rows[order].astype(np.int32), indptr, n), occurrences
+        return cls(vocab, data[order], rows[order], indptr, n), occurrences
 
     def save(self, path: Path) -> None:
         path.mkdir()
