@@ -6,11 +6,10 @@ bench/retrieval.py); chunk-level BM25 and dense search then pick the passage ins
 Segments, as in Lucene: each is built once over the chunks of some whole articles and never changed, so
 an indexing run adds a small segment instead of rebuilding the index (rag/lexical_cache.py keeps them in
 step with the store). An article that was changed or removed is masked out of its old segment (its
-"dead" articles). Scores are summed over segments with the idf of the whole index: each token's column in
-a segment is weighted by idf(all rows) / idf(that segment's rows), so the result is the single index's
-score except that each segment normalises lengths by its own average (a few percent) and that rows of
-dead articles still count in document frequencies until their segment is merged (as in Lucene). With one
-segment the scores are bm25s's own, exactly.
+"dead" articles). Segments keep term frequencies and lengths, not scores, and a query's scores are
+computed from the statistics of the live rows of all segments (document frequencies, row count, mean
+length), with bm25s's formula and floating-point operations: whatever the segments and dead articles,
+every score equals the one a fresh bm25s index over the live chunks gives (tests/test_lexical.py).
 
 A misspelt question word ("tsela") matches nothing in BM25 and, to the local answerer, looks like a word
 the corpus never uses, so `correct` maps a question word that is not in the corpus to the nearest corpus
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .segment import TOKEN, Segment, idf, query_tokens
+from .segment import TOKEN, Segment, idf, query_tokens, scores
 from .text import STOPWORDS, stemmer
 
 
@@ -58,7 +57,7 @@ class Lexical:
         self.seen = seen or {}
         self.row_offsets = np.cumsum([0] + [s.n for s in segments])
         self.doc_offsets = np.cumsum([0] + [s.n_docs for s in segments])
-        self.rows = int(self.row_offsets[-1])  # dead articles' rows included: the N of idf
+        self.rows = int(self.row_offsets[-1])  # dead articles' rows included
         self.stemmer = stemmer()
         self._speller = None
         self._fixes: dict[str, str | None] = {}
@@ -162,31 +161,47 @@ class Lexical:
         return [(self.doc_id(d), s) for d, s in self._top("articles", query, n, doc_mask)]
 
     def _top(self, which: str, query: str, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        """The n best rows (chunks or articles, numbered across segments) by BM25 with the whole index's idf."""
+        """The n best rows (chunks or articles, numbered across segments) with a score above 0."""
         from bm25s.selection import topk
 
-        indexes = [getattr(s, which) for s in self.segments]
-        total = sum(ix.n for ix in indexes)
-        if not total:
-            return []
-        scores, matched = np.zeros(total, dtype=np.float32), False
-        offsets = np.cumsum([0] + [ix.n for ix in indexes])
-        for token in query_tokens(query):
-            dfs = [ix.df(token) for ix in indexes]
-            if not sum(dfs):
-                continue
-            matched, whole = True, idf(sum(dfs), total)
-            for ix, df, offset in zip(indexes, dfs, offsets):
-                if df:
-                    rows, data = ix.column(token)
-                    weight = whole / idf(df, ix.n)  # exactly 1.0 with one segment: bm25s's scores unchanged
-                    scores[rows + offset if offset else rows] += data if weight == 1.0 else data * np.float32(weight)
-        if not matched:
+        found = self.scores(which, query)
+        if found is None:
             return []
         if mask is not None:
-            scores *= mask  # as bm25s's weight_mask: filtered search is exact, with no deeper search to filter after
-        top, rows = topk(scores, min(n, total), backend="auto", sorted=True)
+            found *= mask  # as bm25s's weight_mask: filtered search is exact, with no deeper search to filter after
+        top, rows = topk(found, min(n, len(found)), backend="auto", sorted=True)
         return [(int(r), float(s)) for r, s in zip(rows, top) if s > 0]
+
+    def scores(self, which: str, query: str) -> np.ndarray | None:
+        """BM25 scores of every row of `which` ("chunks" or "articles"), numbered across segments; None when
+        no query word is in a live row. Dead rows score too (callers mask them)."""
+        indexes = [getattr(s, which) for s in self.segments]
+        alive = self._alive if which == "chunks" else self._doc_alive
+        live, average = self._stats[which]
+        if not live:
+            return None
+        out, matched = np.zeros(sum(ix.n for ix in indexes), dtype=np.float32), False
+        offsets = np.cumsum([0] + [ix.n for ix in indexes])
+        for token in query_tokens(query):
+            columns = [(ix, int(o), c) for ix, o in zip(indexes, offsets) if (c := ix.column(token)) is not None]
+            df = sum(len(rows) if alive is None else int(np.count_nonzero(alive[rows + o])) for _, o, (rows, _) in columns)
+            if not df:
+                continue
+            matched, weight = True, idf(df, live)
+            for ix, o, (rows, tf) in columns:
+                out[rows + o if o else rows] += scores(weight, tf, ix.lengths[rows], average)
+        return out if matched else None
+
+    @cached_property
+    def _stats(self) -> dict[str, tuple[int, float]]:
+        """which -> (live rows, their mean length in tokens): the N and average length of BM25."""
+        out = {}
+        for which, alive in (("chunks", self._alive), ("articles", self._doc_alive)):
+            lengths = np.concatenate([getattr(s, which).lengths for s in self.segments] or [np.zeros(0, np.int32)])
+            if alive is not None:
+                lengths = lengths[alive]
+            out[which] = (len(lengths), float(lengths.mean()) if len(lengths) else 0.0)
+        return out
 
     def _date_ok(self, filters) -> np.ndarray:
         since, until = filters.days
@@ -220,7 +235,13 @@ class Lexical:
         return ok.astype(np.float32)
 
     def _df(self, token: str) -> int:
-        return sum(s.chunks.df(token) for s in self.segments)
+        """Live chunks holding a stem."""
+        alive, out = self._alive, 0
+        for seg, offset in zip(self.segments, self.row_offsets):
+            column = seg.chunks.column(token)
+            if column is not None:
+                out += len(column[0]) if alive is None else int(np.count_nonzero(alive[column[0] + int(offset)]))
+        return out
 
     def doc_freq(self, words: list[str]) -> list[int]:
         """Chunks holding each word; a compound ("US-China") is as rare as its rarest part, since BM25's
@@ -233,11 +254,14 @@ class Lexical:
 
     def idf(self, words: list[str]) -> np.ndarray:
         """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
-        return idf(self.doc_freq(words), max(self.rows, 1)).astype(np.float32)
+        n = max(len(self), 1)
+        df = np.array(self.doc_freq(words), dtype=np.float32)
+        return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
     @cached_property
     def words(self) -> dict[str, int]:
-        """Surface word -> occurrences in the articles of all segments (dead ones too, until merged)."""
+        """Surface word -> occurrences in the articles of all segments (dead ones too, until merged: typo
+        correction only ranks equally near corrections by it)."""
         if len(self.segments) == 1:
             return self.segments[0].words
         out: dict[str, int] = {}

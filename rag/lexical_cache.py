@@ -63,9 +63,14 @@ class LexicalCache:
         with self._lock, self._file_lock():
             manifest = self._read()
             generation, counts = self.generation(), self.store.counts()
-            if manifest is None:
+            view = None
+            if manifest is not None:
+                try:
+                    view = lex if lex is not None and lex.seen.get("version") == manifest["version"] else self._view(manifest)
+                except (OSError, ValueError, KeyError):  # a segment unreadable: the cache is only derived data
+                    view = None
+            if view is None:
                 return self._rebuild(generation, counts)
-            view = lex if lex is not None and lex.seen.get("version") == manifest["version"] else self._view(manifest)
             if (manifest["chunks"], manifest["articles"]) == counts and manifest["generation"] == generation:
                 return view
             return self._sync(view, manifest, generation, counts)

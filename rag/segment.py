@@ -4,8 +4,8 @@ searches several as one index; rag/lexical_cache.py decides when to build, merge
     Segment.build(ids, texts, metas, stamps, path=None) -> Segment   rows in the order given; saved when path
     Segment.load(path) -> Segment                                    its arrays memory-mapped
     .n, .n_docs                rows (chunks) and articles
-    .chunks, .articles         Index: BM25 scores per stem column, over rows / over articles (bm25s's
-                               tokens and scores, computed vectorised)
+    .chunks, .articles         Index: term frequencies per stem column and lengths, over rows / over
+                               articles (bm25s's tokens; its scores are computed from them at query time)
     .find(ids) -> rows         -1 where a chunk id is not in the segment
     .meta(row) -> dict         doc_id, title, source, published_at, day, start, end
     .docs                      per article (lists, by article number): doc_ids, titles, sources, published,
@@ -42,28 +42,39 @@ def query_tokens(query: str) -> list[str]:
 
 
 def idf(df, n):
-    """bm25s's (Lucene's) idf for a token in `df` of `n` rows; float64."""
-    return np.log(1 + (n - np.asarray(df, dtype=np.float64) + 0.5) / (np.asarray(df, dtype=np.float64) + 0.5))
+    """bm25s's (Lucene's) idf of a stem in `df` of `n` rows, as bm25s stores it (float32 of a float64 log)."""
+    return np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+def scores(idf32: np.float32, tf: np.ndarray, lengths: np.ndarray, average: float) -> np.ndarray:
+    """bm25s's "lucene" score of one stem in rows of `lengths` tokens holding it `tf` times, `average` the
+    index's mean length: the same floating-point operations as bm25s, so the same float32 values."""
+    tf = tf.astype(np.float64)
+    return (np.float64(idf32) * (tf / (K1 * ((1 - B) + B * lengths / average) + tf))).astype(np.float32)
 
 
 @dataclass
 class Index:
-    """BM25 scores as CSC columns, one per stem, as bm25s keeps them: rows `indices[indptr[t]:indptr[t+1]]`
-    score `data[...]` (idf x term-frequency part, float32). A column's length is its stem's document frequency."""
+    """Term frequencies as CSC columns, one per stem: rows `indices[indptr[t]:indptr[t+1]]` hold the stem
+    `tf[...]` times; `lengths[row]` is a row's token count. Scores are computed at query time from these and
+    the statistics of all segments (rag/lexical.py), so any split of the rows into segments scores as one."""
 
     vocab: dict[str, int]
-    data: np.ndarray
+    tf: np.ndarray
     indices: np.ndarray
     indptr: np.ndarray
-    n: int
+    lengths: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.lengths)
 
     @classmethod
     def build(cls, texts: list[str]) -> tuple["Index", dict[str, int]]:
         """The index of `texts`, and each lower-cased word's occurrences in them (words with a digit left out).
 
-        bm25s's tokens (lower-cased, its token pattern, English stopwords out, Snowball stems) and its "lucene"
-        scores, with the same floating-point operations, so they equal `bm25s.BM25().index(...)`'s exactly
-        (tests/test_lexical.py); but vectorised, where bm25s loops in Python over documents and tokens."""
+        bm25s's tokens: lower-cased, its token pattern, English stopwords out, Snowball stems; counted with
+        numpy rather than bm25s's Python loops over documents and tokens."""
         surface: defaultdict[str, int] = defaultdict()
         surface.default_factory = surface.__len__  # a new word gets the next number, at C speed through map()
         lengths = np.zeros(len(texts), dtype=np.int64)
@@ -86,44 +97,34 @@ class Index:
         kept = token >= 0
         row = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)[kept]
         token = token[kept]
-        n, v = len(texts), max(len(vocab), 1)
-        doc_len = np.bincount(row, minlength=n)
+        v = max(len(vocab), 1)
         pairs, tf = np.unique(row.astype(np.int64) * v + token, return_counts=True)  # (row, stem) pairs, sorted
-        del row, token, kept
+        del token, kept
         rows, cols = (pairs // v).astype(np.int32), (pairs % v).astype(np.int32)
         del pairs
-        df = np.bincount(cols, minlength=len(vocab))
-        idfs = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32)
-        tf = tf.astype(np.float64)
-        tfc = tf / (K1 * ((1 - B) + B * doc_len[rows] / doc_len.mean()) + tf) if n else tf
-        data = (idfs[cols].astype(np.float64) * tfc).astype(np.float32)
-        del tf, tfc
         order = np.argsort(cols, kind="stable")  # by column, rows ascending within each
-        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return cls(vocab, data[order], rows[order], indptr, n), occurrences
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=len(vocab)))]).astype(np.int64)
+        return cls(vocab, tf[order].astype(np.float32), rows[order], indptr,
+                   np.bincount(row, minlength=len(texts)).astype(np.int32)), occurrences
 
     def save(self, path: Path) -> None:
         path.mkdir()
-        for key in ("data", "indices", "indptr"):
+        for key in ("tf", "indices", "indptr", "lengths"):
             np.save(path / f"{key}.npy", getattr(self, key))
-        (path / "vocab.json").write_text(json.dumps({"n": self.n, "vocab": self.vocab}))
+        (path / "vocab.json").write_text(json.dumps(self.vocab))
 
     @classmethod
     def load(cls, path: Path) -> "Index":
-        meta = json.loads((path / "vocab.json").read_text())
-        data, indices, indptr = (np.load(path / f"{k}.npy", mmap_mode="r") for k in ("data", "indices", "indptr"))
-        return cls(meta["vocab"], data, indices, indptr, meta["n"])
+        arrays = (np.load(path / f"{k}.npy", mmap_mode="r") for k in ("tf", "indices", "indptr", "lengths"))
+        return cls(json.loads((path / "vocab.json").read_text()), *arrays)
 
     def column(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows, term frequencies) of the rows holding `token` (a stem), or None."""
         t = self.vocab.get(token)
         if t is None:
             return None
         a, b = int(self.indptr[t]), int(self.indptr[t + 1])
-        return (self.indices[a:b], self.data[a:b]) if b > a else None
-
-    def df(self, token: str) -> int:
-        t = self.vocab.get(token)
-        return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
+        return (self.indices[a:b], self.tf[a:b]) if b > a else None
 
 
 class Segment:

@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.lexical import Lexical
 from rag.retrieve import Filters
-from rag.segment import Index, Segment
+from rag.segment import Segment
 from rag.store import day_number
 from rag.text import stemmer
 
@@ -123,65 +123,61 @@ def test_one_segment_scores_are_bm25s_own(lex):
         assert [got.get(i, 0.0) for i in IDS] == expected.tolist()  # exactly
 
 
-def test_the_index_equals_bm25s_cell_by_cell():
+def test_every_token_scores_as_in_bm25s():
     import random
 
     rng = random.Random(0)
     vocab = "the of ferry ferries harbour Harbour sailing sails tariff 2025 truce a an rye bread x y Stockholm".split()
     texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30))) for _ in range(300)]  # empty ones too
-    ours, words = Index.build(texts)
+    ours = Lexical.of([f"c{i}" for i in range(300)], texts, [{"doc_id": f"d{i}", "start": 0, "end": 1} for i in range(300)])
     ref = bm25s.BM25()
     ref.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False), show_progress=False)
-    assert set(ours.vocab) == set(ref.vocab_dict) - {""}
-    for token in ours.vocab:
-        ref_col = np.zeros(len(texts), np.float32)
-        a, b = ref.scores["indptr"][ref.vocab_dict[token]], ref.scores["indptr"][ref.vocab_dict[token] + 1]
-        ref_col[ref.scores["indices"][a:b]] = ref.scores["data"][a:b]
-        col = np.zeros(len(texts), np.float32)
-        rows, data = ours.column(token)
-        col[rows] = data
-        assert col.tolist() == ref_col.tolist(), token  # exactly
+    assert set(ours.segments[0].chunks.vocab) == set(ref.vocab_dict) - {""}
+    for token in ours.segments[0].chunks.vocab:
+        assert ours.scores("chunks", token).tolist() == ref.get_scores([token]).tolist(), token  # exactly
+    words = ours.segments[0].words
     assert words["harbour"] == sum(t.lower().split().count("harbour") for t in texts) and "2025" not in words
 
 
-def _split(parts: list[list[int]], dead: list[set[int]] | None = None) -> Lexical:
+def _layout(parts: list[list[int]], dead: list[set[int]] | None = None) -> Lexical:
     return Lexical([Segment.build([IDS[i] for i in p], [TEXTS[i] for i in p], [METAS[i] for i in p], {}) for p in parts],
                    dead)
 
 
-def test_segments_search_as_one_index_with_the_whole_idf():
-    whole = Lexical.of(IDS, TEXTS, METAS)
-    split = _split([[0, 1, 2, 3], [4]])
+def _scores_by_id(lex: Lexical, query: str) -> dict[str, float]:
+    """Live chunk id -> score."""
+    found = lex.scores("chunks", query)
+    return {} if found is None else {lex.chunk_id(r): float(x) for r, x in enumerate(found)
+                                     if x > 0 and lex.metas_of([lex.chunk_id(r)])}
+
+
+@pytest.mark.parametrize("parts", [[[0, 1, 2, 3], [4]], [[4], [2, 3], [0, 1]], [[0, 1], [2, 3], [4]]])
+def test_segments_score_exactly_as_one_index(parts):
+    whole, split = Lexical.of(IDS, TEXTS, METAS), _layout(parts)
     assert split.rows == 5 and len(split) == 5
-    for query in ("tariff truce", "ferry tickets", "bakery Eastbay", "Washington ferry bread"):
-        a, b = dict(whole.search(query, 5)), dict(split.search(query, 5))
-        assert sorted(a) == sorted(b)
-        # the same idf; lengths are normalised by each segment's own average
-        assert [b[c] for c in sorted(b)] == pytest.approx([a[c] for c in sorted(a)], rel=0.1)
-    assert split.search("bread", 5)[0][0] == "c4" and split.search_articles("Eastbay", 3)[0][0] == "bakery.txt"
+    for query in ("tariff truce", "ferry tickets", "bakery Eastbay", "Washington ferry bread", "timetable"):
+        assert _scores_by_id(split, query) == _scores_by_id(whole, query)
+        assert sorted(split.search(query, 5)) == sorted(whole.search(query, 5))
+        assert sorted(split.search_articles(query, 3)) == sorted(whole.search_articles(query, 3))
     assert split.doc_freq(["ferry", "bakery"]) == whole.doc_freq(["ferry", "bakery"]) == [2, 1]
     assert split.idf(["tariff"]).tolist() == whole.idf(["tariff"]).tolist()
     assert split.words == whole.words and split.fix("bakry") == "bakery"
 
 
-def test_equal_length_segments_score_exactly_as_one_index():
-    texts = ["alpha beta", "alpha gamma", "beta delta", "gamma alpha"]
-    metas = [{"doc_id": f"d{i}", "start": 0, "end": 10} for i in range(4)]
-    ids = [f"c{i}" for i in range(4)]
-    whole = Lexical.of(ids, texts, metas)
-    split = Lexical([Segment.build(ids[:1], texts[:1], metas[:1], {}), Segment.build(ids[1:], texts[1:], metas[1:], {})])
-    for query in ("alpha", "beta gamma", "delta alpha"):
-        assert dict(split.search(query, 4)) == pytest.approx(dict(whole.search(query, 4)), rel=1e-6)
-
-
-def test_dead_articles_are_masked_out_but_still_counted_in_idf():
-    split = _split([[0, 1, 2, 3], [4]], dead=[{1}, set()])  # the ferry article of the first segment
-    assert len(split) == 3 and split.rows == 5
-    assert split.search("ferry tickets", 5) == [] and split.search_articles("ferry", 5) == []
-    assert [c for c, _ in split.search("tariff", 5)] == ["c1", "c0"]
-    assert split.metas_of(["c2", "c0"]).keys() == {"c0"} and "ferry.txt" not in split.live
-    assert split.doc_freq(["ferry"]) == [2]  # as in Lucene, until the segment is merged
+def test_dead_articles_are_left_out_as_if_never_indexed():
+    # the ferry article is dead in the first segment and indexed again, changed, in the second
+    changed = "The ferry Nordlys starts service in August; tickets are on sale now."
+    split = Lexical([Segment.build(IDS, TEXTS, METAS, {}),
+                     Segment.build(["c2b"], [changed], [{**METAS[2], "end": len(changed)}], {})], [{1}, set()])
+    fresh = Lexical.of([*IDS[:2], IDS[4], "c2b"], [*TEXTS[:2], TEXTS[4], changed],
+                       [*METAS[:2], METAS[4], {**METAS[2], "end": len(changed)}])
+    assert len(split) == 4 and split.rows == 6
+    for query in ("ferry tickets", "tariff", "Nordlys August sale", "bread"):
+        assert _scores_by_id(split, query) == _scores_by_id(fresh, query)
+        assert split.search(query, 5) == fresh.search(query, 5)
+        assert split.search_articles(query, 5) == fresh.search_articles(query, 5)
+    assert [c for c, _ in split.search("ferry tickets", 5)] == ["c2b"] and split.lead("ferry.txt") == "c2b"
+    assert split.metas_of(["c2", "c3", "c2b"]).keys() == {"c2b"} and split.doc_freq(["ferry"]) == [1]
     filters = Filters(until="2025-12-31")
-    assert split.mask(filters).tolist() == [1, 1, 0, 0, 0] and split.share(filters) == pytest.approx(2 / 3)
-    assert split.search("ferry tariff", 5, split.mask(Filters(source="Trade")))[0][0] in {"c0", "c1"}
-    assert np.count_nonzero(split.mask(Filters())) == 3
+    assert split.mask(filters).tolist() == [1, 1, 0, 0, 0, 1] and split.share(filters) == pytest.approx(3 / 4)
+    assert [c for c, _ in split.search("ferry tariff", 5, split.mask(Filters(source="Trade")))] == ["c1", "c0"]

@@ -175,3 +175,10 @@ def test_a_cache_of_another_store_or_format_is_rebuilt(store):
     assert again.seen["version"] != first.seen["version"] and len(again) == 6
     manifest.write_text(json.dumps({**again.seen, "store": "another/store"}))
     assert cache_of(store).current().seen["version"] != again.seen["version"]
+
+
+def test_an_unreadable_segment_is_rebuilt(store):
+    first = cache_of(store).current()
+    (first.segments[0].path / "chunks" / "tf.npy").unlink()
+    again = cache_of(store).current()
+    assert again.seen["version"] != first.seen["version"] and len(again) == 6 and again.search("ferry", 1)
