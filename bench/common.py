@@ -114,6 +114,17 @@ def git_commit() -> str | None:
         return None
 
 
+def variant(rag, overrides: dict):
+    """A RAG with `overrides` on `rag`'s settings that shares its store and embedder (no second model load).
+    Its Retriever is new, so query-time settings take effect (a RAG keeps the Retriever made with the
+    settings it had first); the BM25 state is read from the index's cache."""
+    from rag.api import RAG
+
+    other = RAG(rag.settings, **overrides)
+    other.__dict__.update(store=rag.store, embedder=rag.embedder)
+    return other
+
+
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / name

@@ -169,14 +169,9 @@ def build_ours(args, corpus: list[dict], corpus_path: Path | None) -> tuple[obje
 
 
 def eval_ours(rag, questions: list[dict], k: int, overrides: dict, mode: str) -> dict:
-    base = rag.settings
-    rag.settings = base._with(overrides) if overrides else base
-    try:
-        res = evaluate(questions, lambda q: [d for h in rag.retrieve(q["question"], k=k, **retrieve_kwargs(mode, q))
-                                             for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))])
-    finally:
-        rag.settings = base
-    return res
+    run = common.variant(rag, overrides) if overrides else rag
+    return evaluate(questions, lambda q: [d for h in run.retrieve(q["question"], k=k, **retrieve_kwargs(mode, q))
+                                          for d in (h.doc_id, *(a["doc_id"] for a in h.alternates))])
 
 
 def ask_latency(rag, questions: list[dict], mode: str = "auto") -> dict:

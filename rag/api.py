@@ -5,10 +5,12 @@ answerer (`rag.answer`, chosen by name) answers from them. Shapes:
 
     RAG(settings=None, **overrides)            overrides are settings by name, e.g. RAG(index_dir="idx", top_k=3)
     .index(paths, prune=False) -> IndexReport
+    .remove(doc_id); .reindex(doc_id) -> IndexReport       an article out of the index; its file read again
     .retrieve(question, k=10, **filters) -> list[Hit]     filters: source, since, until, as_of, recency
     .ask(question, history=None, answerer=None, **filters) -> Answer
     .stream(...) -> Iterator[str | Answer]      text pieces, then the final Answer
-    .articles() -> list[dict]; .article(doc_id) -> dict
+    .articles() -> list[dict]; .article(doc_id) -> dict     rows: doc_id, title, published_at, source, chunks,
+                                                            alternates, path (the file it came from, or None)
 """
 from __future__ import annotations
 
@@ -80,6 +82,30 @@ class RAG:
         _ = self.retriever.lexical  # BM25 takes the new articles in now, as part of indexing, not on the next question
         return report
 
+    def remove(self, doc_id: str) -> None:
+        """Deletes an indexed article (and the copies folded into it) from the index; RagError if none has
+        that id. The file it came from is left alone."""
+        from .indexer import Indexer
+
+        gone = Indexer(self.settings, self.store, self.embedder).remove([doc_id], notice=lambda m: None)
+        self.retriever.forget()
+        if not gone:
+            raise RagError(f"no indexed article with id {doc_id!r}")
+
+    def reindex(self, doc_id: str) -> IndexReport:
+        """Indexes an article's file again (a changed file replaces the article; an unchanged one costs
+        nothing); RagError when the article came from no file or its file is gone."""
+        self._refresh()
+        found = self.store.articles_by_id([doc_id])
+        if doc_id not in found:
+            raise RagError(f"no indexed article with id {doc_id!r}")
+        path = found[doc_id][1].get("path")
+        if not path:
+            raise RagError(f"{doc_id!r} was not indexed from a file")
+        if not Path(path).exists():
+            raise RagError(f"the file of {doc_id!r} is gone ({Path(path).name})")
+        return self.index([path], notice=lambda m: None)
+
     def ensure_index(self) -> IndexReport | None:
         """First run: with nothing indexed yet, index the bundled seed articles."""
         if self.store.articles.count() == 0 and self.settings.paths.seeds_dir.is_dir():
@@ -137,7 +163,7 @@ class RAG:
         follow = standalone(self.check_question(question), earlier)
         k = k or self.settings.retrieval.top_k
         chosen = self.answerer(answerer)
-        context = Context(history=earlier, follows=follow.follows)
+        context = Context(history=earlier, follows=follow.follows, referent=follow.referent)
         wanted = chosen.request(follow.question, k, context)
         self._refresh()
         hits = self.retriever.search(follow.search, k=wanted.k + wanted.others, **filters)
@@ -170,7 +196,8 @@ class RAG:
         self._refresh()
         state = self.store.article_state()
         rows = [{"doc_id": d, "title": m.get("title"), "published_at": m.get("published_at") or None,
-                 "source": m.get("source"), "chunks": m.get("n_chunks"), "alternates": alternate_rows(m)}
+                 "source": m.get("source"), "chunks": m.get("n_chunks"), "alternates": alternate_rows(m),
+                 "path": m.get("path") or None}
                 for d, m in state.items()]
         return sorted(rows, key=lambda r: (r["published_at"] or "", r["doc_id"]), reverse=True)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .nlp import nlp
 from .types import Turn
 
 _LEADING = re.compile(r"^\s*(and|but|also|so|what about|how about|then)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(he|she|they|them|him|his|her|hers|their|it|its|that|those|this|these|there|the same)\b",
                           re.I)
-_PERSON = re.compile(r"\b(he|she|him|his|her|hers)\b", re.I)
-_OBJECT_AFTER = re.compile(r"\s*([?.!,]|$|(to|for|with|from|about|at|in|on|by|as|and|or|again|first|last)\b)", re.I)
 _NAME = re.compile(r"^(?:[A-Z][\w’'.-]+)(?:\s+(?:[A-Z][\w’'.-]+|de|van|von|da|al|bin))*$")
 
 
@@ -37,27 +36,42 @@ def turns(history: list | None) -> tuple[Turn, ...]:
 
 
 def named_person(answer: str) -> str | None:
-    """The one name a previous answer gave ("Jonas Berg [1] (reported …)" -> "Jonas Berg"), else None."""
+    """The one name a previous answer gave ("Jonas Berg [1] (reported …)" -> "Jonas Berg"), else None; a
+    place or an organisation ("Stockholm", "Green List", as spaCy's NER reads them) is no person."""
     line = re.sub(r"\[\d{1,3}\]|\([^)]*\)", " ", (answer or "").split("\n", 1)[0])
     line = " ".join(line.replace("“", " ").replace("”", " ").split()).strip(" .,;:")
-    return line if line and len(line.split()) <= 5 and _NAME.match(line) else None
+    if not (line and len(line.split()) <= 5 and _NAME.match(line)):
+        return None
+    return None if any(e.label_ != "PERSON" for e in nlp()(line).ents) else line
 
 
-def _resolve(question: str, name: str) -> str:
-    """The first personal pronoun replaced by the name the previous answer gave."""
-    m = _PERSON.search(question)
-    word = m.group(1).lower()
-    possessive = word in {"his", "hers"} or (word == "her" and not _OBJECT_AFTER.match(question[m.end():]))
-    return f"{question[:m.start()]}{name}{'’s' if possessive else ''}{question[m.end():]}"
+def _person_pronoun(question: str):
+    """The first third-person singular pronoun of a person ("he", "her", "his"; spaCy's morphology says which)
+    as a token, or None. A capitalised one inside the sentence is part of a name ("He Lifeng")."""
+    for t in nlp()(question):
+        m = t.morph
+        if ("Prs" in m.get("PronType") and "3" in m.get("Person") and set(m.get("Gender")) & {"Masc", "Fem"}
+                and not (t.i and t.text[:1].isupper())):
+            return t
+    return None
+
+
+def _resolve(question: str, pronoun, name: str) -> str:
+    """The pronoun (a spaCy token of `question`) replaced by the name: "his rival" -> "Jonas Berg’s rival"."""
+    possessive = "Yes" in pronoun.morph.get("Poss")
+    start, end = pronoun.idx, pronoun.idx + len(pronoun.text)
+    return f"{question[:start]}{name}{'’s' if possessive else ''}{question[end:]}"
 
 
 @dataclass(frozen=True)
 class FollowUp:
     """A question made standalone. `question` is what is asked (a pronoun resolved); `follows` is the earlier
-    question it is searched together with when it points back at no person (None otherwise)."""
+    question it is searched together with when it points back at no person (None otherwise); `referent` is
+    the person a pronoun was resolved to, already in `question` ("Who was Jonas Berg’s rival?": "Jonas Berg")."""
 
     question: str
     follows: str | None = None
+    referent: str | None = None
 
     @property
     def search(self) -> str:
@@ -77,6 +91,7 @@ def standalone(question: str, history: tuple[Turn, ...]) -> FollowUp:
     q = re.sub(r"^\s*(and|but|also|so|then)\s*,?\s*", "", question, flags=re.I).strip()
     q = f"{q[:1].upper()}{q[1:]}"
     name = named_person(answer)
-    if name and _PERSON.search(q):
-        return FollowUp(_resolve(q, name))
+    pronoun = _person_pronoun(q) if name else None
+    if pronoun is not None:
+        return FollowUp(_resolve(q, pronoun, name), referent=name)
     return FollowUp(q, previous.strip() or None)

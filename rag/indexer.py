@@ -105,6 +105,24 @@ class Indexer:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def remove(self, doc_ids: list[str], notice: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> list[str]:
+        """Deletes indexed articles with their chunks and the copies folded into them; an article that listed
+        one as another version no longer does. Returns the ids that were indexed (and are now gone)."""
+        with write_lock(self.settings, notice), self.store.writing():
+            articles = self.store.article_state()
+            gone = [d for d in dict.fromkeys(doc_ids) if d in articles]
+            if not gone:
+                return []
+            folds = Folds(articles, self.settings.indexing.near_duplicate_threshold, lambda d: None)
+            # the record (the commit marker) first: a run killed before the chunks go leaves only orphan
+            # chunks, which retrieval never trusts and the next run's `_repair` deletes
+            self.store.delete_articles(gone)
+            self.store.delete_chunks(self.store.chunk_ids_of(gone))
+            folds.drop(gone)
+            for doc_id, meta in folds.changed().items():
+                self.store.update_article(doc_id, meta)
+        return gone
+
     def _repair(self, articles: dict[str, dict], report: IndexReport) -> "StoredChunks":
         """Drop chunks a killed run left behind (no article record, or an older/newer version than it).
 
@@ -158,7 +176,7 @@ class StoredChunks:
     def get(self, doc_id: str) -> list[str]:
         if self.by_doc is not None:
             return list(self.by_doc.get(doc_id, {}))
-        return self.store.chunks.get(where={"doc_id": doc_id}, include=[])["ids"]
+        return self.store.chunk_ids_of([doc_id])
 
     def complete(self, doc_id: str, n_chunks: int) -> bool:
         return self.by_doc is None or len(self.by_doc.get(doc_id, {})) == n_chunks
@@ -338,6 +356,14 @@ class Folds:
             if len(kept) != len(alts):
                 self.alternates[canon] = kept
                 self.touched.add(canon)
+
+    def drop(self, gone: list[str]) -> None:
+        """Articles removed from the index: no longer live nor another's version; their copies go with them."""
+        for doc_id in gone:
+            self.live.discard(doc_id)
+            self._unlink(doc_id)
+            for a in self.alternates.pop(doc_id, []):
+                self.owner.pop(a["doc_id"], None)
 
     def changed(self) -> dict[str, dict]:
         """Stored articles whose alternates or versions changed after their record was written: new metadata."""

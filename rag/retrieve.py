@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (Chroma) + chunk BM25 + whole-article BM25, fused by weighted reciprocal rank, with
-filters, recency and per-article diversity; then each hit's whole article for the answerer.
+"""Hybrid retrieval: dense (Chroma) + chunk BM25 + whole-article BM25, fused by weighted distribution-based
+score fusion or reciprocal rank (`fusion` setting), with filters, recency and per-article diversity; then each
+hit's whole article for the answerer.
 
     Retriever(settings, store, embedder)
       .search(question, k, source=, since=, until=, as_of=, recency=) -> list[Hit], best first
@@ -14,6 +15,8 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
+
+import numpy as np
 
 from .answer.base import Passage
 from .errors import RagError
@@ -88,11 +91,31 @@ def wants_recent(question: str) -> bool:
 
 
 def fuse(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: robust to the two scorers' incomparable scales."""
+    """Weighted reciprocal rank fusion: each ranking (ids, best first) adds weight / (k + rank) to its ids."""
     scores: dict[str, float] = {}
     for ids, weight in rankings:
         for rank, cid in enumerate(ids):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)
+    return scores
+
+
+def spread(scored: list[tuple[str, float]]) -> dict[str, float]:
+    """Distribution-based scaling of one scorer's (id, score) list (DBSF, as Haystack's DocumentJoiner and
+    Qdrant do it): mean − 3σ of the list maps to 0 and mean + 3σ to 1, so a clear leader stands out and a near
+    tie does not; a list of equal scores says nothing (all 0)."""
+    if not scored:
+        return {}
+    values = np.array([x for _, x in scored], dtype=np.float64)
+    low, width = values.mean() - 3 * values.std(), 6 * values.std()
+    return {key: float((x - low) / width) if width > 0 else 0.0 for key, x in scored}
+
+
+def fuse_scores(lists: list[tuple[list[tuple[str, float]], float]]) -> dict[str, float]:
+    """Weighted distribution-based score fusion: each list of (id, score) adds weight × its `spread` score."""
+    scores: dict[str, float] = {}
+    for scored, weight in lists:
+        for key, x in spread(scored).items():
+            scores[key] = scores.get(key, 0.0) + weight * x
     return scores
 
 
@@ -198,13 +221,10 @@ class Retriever:
         n = max(s.retrieval.candidates, k)
         q = self.spelled(question)
         vector = self.embedder.embed_query(q)
-        found = dict(self._dense(lex, vector, n, filters, where))
+        dense = self._dense(lex, vector, n, filters, where)
+        found = dict(dense)
         mask = lex.mask(filters) if filters.active else None
-        lexical = [cid for cid, _ in lex.search(q, n, mask)]
-        scores = fuse([(list(found), s.retrieval.dense_weight), (lexical, s.retrieval.bm25_weight)], s.retrieval.rrf_k)
-        metas = lex.metas_of(list(scores))
-        if s.retrieval.article_weight:
-            scores = self._with_articles(lex, q, scores, metas, mask, n)
+        scores, metas = self._fused(lex, q, dense, mask, n)
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, s.retrieval.recency_half_life_days, day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=s.retrieval.per_article)[:k]
@@ -225,21 +245,28 @@ class Retriever:
         metas = lex.metas_of([c for c, _ in got])
         return [(c, x) for c, x in got if c in metas and filters.accepts_source(metas[c])]
 
-    def _with_articles(self, lex: Lexical, q: str, scores: dict[str, float], metas: dict[str, dict], mask,
-                       n: int) -> dict[str, float]:
-        """The scores with each article's whole-text BM25 rank added to its chunks; a top article with no
-        candidate chunk enters through its lead (added to `metas` too)."""
-        weight, k = self.settings.retrieval.article_weight, self.settings.retrieval.rrf_k
-        rank = {d: r for r, (d, _) in enumerate(lex.search_articles(q, n, mask))}
+    def _fused(self, lex: Lexical, q: str, dense: list[tuple[str, float]], mask,
+               n: int) -> tuple[dict[str, float], dict[str, dict]]:
+        """Chunk id -> fused score of the dense, chunk BM25 and whole-article BM25 lists. Every dense and chunk
+        BM25 candidate is kept, at weight 0 too (then it only carries its article's score); an article's score
+        goes to each of its candidate chunks, and a top article with no candidate chunk enters through its lead.
+        With them, the metadata of those chunks (read for the candidates only, `Lexical.metas_of`)."""
+        r = self.settings.retrieval
+        lists = [(dense, r.dense_weight), (lex.search(q, n, mask), r.bm25_weight)]
+        articles = lex.search_articles(q, n, mask) if r.article_weight else []
+        if r.fusion == "dbsf":
+            scores, by_doc = fuse_scores(lists), fuse_scores([(articles, r.article_weight)])
+        else:
+            scores = fuse([([c for c, _ in got], weight) for got, weight in lists], r.rrf_k)
+            by_doc = fuse([([d for d, _ in articles], r.article_weight)], r.rrf_k)
+        metas = lex.metas_of(list(scores))
         present = {metas[cid]["doc_id"] for cid in scores}
-        leads = [lex.lead(d) for d in rank if d not in present]
+        leads = [lex.lead(d) for d in by_doc if d not in present]
         metas.update(lex.metas_of(leads))
         out = {**scores, **{cid: 0.0 for cid in leads}}
         for cid in out:
-            r = rank.get(metas[cid]["doc_id"])
-            if r is not None:
-                out[cid] += weight / (k + r + 1)
-        return out
+            out[cid] += by_doc.get(metas[cid]["doc_id"], 0.0)
+        return out, metas
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         """Each hit with its whole article (read once per question), numbered 1..n, its alternates filled;

@@ -112,17 +112,26 @@ class IndexingSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    """Hybrid retrieval: dense and BM25 rankings fused by weighted reciprocal rank."""
+    """Hybrid retrieval: dense, chunk BM25 and whole-article BM25 lists fused by weighted scores or ranks."""
 
     top_k: int = Field(5, ge=1, description="Passages given to the answerer")
     candidates: int = Field(100, ge=1, description=(
         "Candidates per retriever before fusion; 100 beat 50 on RealTime QA (`bench/retrieval.py` variants)"))
+    fusion: Literal["rrf", "dbsf"] = Field("rrf", description=(
+        "`rrf`: weighted reciprocal rank; `dbsf`: each list's scores scaled by its mean ± 3σ and added by weight "
+        "(distribution-based score fusion, as Haystack's `DocumentJoiner` does it). On the dev suite "
+        "(`bench/fusion.py`), `dbsf` with weights 1 / 0 / 1.6 put the right article first more often (RealTime QA "
+        "hit@1 0.767 → 0.796 from the question alone, 0.913 → 0.932 with `as_of`), but its first 5 passages held "
+        "the answer less often and the local answers got worse (seeds 0.789 → 0.737, RGB 0.460 → 0.440); none of "
+        "the weightings tried, with either fusion, kept every set's answers"))
     rrf_k: int = Field(60, ge=0, description=(
-        "Reciprocal-rank fusion constant: a ranking adds weight / (rrf_k + rank) to a chunk's score"))
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in the fusion")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the chunk BM25 ranking in the fusion")
+        "`rrf` only: a ranking adds weight / (rrf_k + rank) to a chunk's score"))
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) list in the fusion")
+    bm25_weight: float = Field(1.0, ge=0, description=(
+        "Weight of the chunk BM25 list in the fusion; at `0` its chunks still enter as candidates, carrying only "
+        "their article's score"))
     article_weight: float = Field(1.0, ge=0, description=(
-        "Weight of the whole-article BM25 ranking in the fusion; `0` leaves it out"))
+        "Weight of the whole-article BM25 list in the fusion; `0` leaves it out"))
     recency_half_life_days: float = Field(30.0, gt=0, description=(
         "For \"latest/currently/now\" questions and `--as-of`: a chunk's score is scaled by "
         "0.5 + 0.5 × 2^(−age in days / this), age counted from the newest candidate or the `--as-of` date"))
@@ -177,6 +186,9 @@ class AnswerSettings(_Section):
         "of characters, whose head is enough"))
     min_support: float = Field(0.6, ge=0, le=1, description=(
         "LLM answerer: share of a claim's content words its quote must contain (numbers: all of them)"))
+    max_quote_chars: int = Field(300, ge=80, description=(
+        "Local answerer: a sentence longer than this (a scraped page without punctuation) is quoted as a "
+        "window of whole words this long around the answer, not whole"))
     follow_up_weight: float = Field(0.25, ge=0, le=1, description=(
         "Local answerer: weight of the earlier question's words when a follow-up is searched with it; the "
         "follow-up's own words weigh 1. Seed follow-ups and their rewordings: 12 of 24 right at 1.0, 15 at "

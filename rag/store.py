@@ -218,6 +218,10 @@ class Store:
         """Merge keys into an article record's metadata (its alternate sources), leaving the rest."""
         self.articles.update(ids=[doc_id], metadatas=[meta])
 
+    def chunk_ids_of(self, doc_ids: list[str]) -> list[str]:
+        """The ids of the chunks stored for these articles."""
+        return self.chunks.get(where={"doc_id": {"$in": list(doc_ids)}}, include=[])["ids"] if doc_ids else []
+
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.batch):
             self.chunks.delete(ids=ids[i:i + self.batch])

@@ -141,17 +141,24 @@ def _seeds(ctx: _Context):
     yield "seeds", _result(rows, by_type=True)
 
 
+def paraphrase_questions(eval_dir: Path, originals: dict[str, dict]) -> list[dict]:
+    """Each rewording in eval/paraphrases.jsonl as a question: its original's fields (answers, gold_docs,
+    follow_up_of) with its own id, type and wording, and "of" naming the original."""
+    out = []
+    for line in (eval_dir / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            p = json.loads(line)
+            if p["of"] in originals:
+                out.append({**originals[p["of"]], "id": p["id"], "of": p["of"], "type": p["type"],
+                            "question": p["question"]})
+    return out
+
+
 def _paraphrases(ctx: _Context):
     originals = {q["id"]: q for q in load_questions(ctx.settings.paths.eval_dir / "questions.jsonl")}
     if not ctx.seed_rows:
         ctx.seed_rows = {r["id"]: r for r in ctx.ask(ctx.seeds_rag(), list(originals.values()))}
-    questions = []
-    for line in (ctx.settings.paths.eval_dir / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            p = json.loads(line)
-            if p["of"] in ctx.seed_rows:
-                o = originals[p["of"]]
-                questions.append({**o, "id": p["id"], "of": p["of"], "type": p["type"], "question": p["question"]})
+    questions = [q for q in paraphrase_questions(ctx.settings.paths.eval_dir, originals) if q["of"] in ctx.seed_rows]
     rows = ctx.ask(ctx.seeds_rag(), questions, history_from=originals)
     for q, r in zip(questions, rows):
         r["of"] = q["of"]
@@ -166,8 +173,9 @@ def _paraphrases(ctx: _Context):
     yield "paraphrases", result
 
 
-def _realtimeqa(ctx: _Context):
-    folder = ctx.bench / "realtimeqa"
+def realtimeqa_data(folder: Path) -> tuple[list[dict], list[dict], str]:
+    """RealTime QA dev from `folder` (dev.jsonl, corpus.jsonl.gz): (questions, the corpus records: every gold
+    article plus RTQA_OTHERS others sampled with RTQA_SAMPLE_SEED, a line describing that corpus)."""
     questions = load_questions(folder / "dev.jsonl")
     for q in questions:
         q["type"] = "realtimeqa"
@@ -177,32 +185,47 @@ def _realtimeqa(ctx: _Context):
     others = sorted((a for a in articles if a["id"] not in gold), key=lambda a: a["id"])
     chosen = {a["id"] for a in random.Random(RTQA_SAMPLE_SEED).sample(others, min(RTQA_OTHERS, len(others)))}
     records = [a for a in articles if a["id"] in gold or a["id"] in chosen]
+    return questions, records, f"{len(gold)} gold articles + {len(chosen)} others sampled with seed {RTQA_SAMPLE_SEED}"
+
+
+def _realtimeqa(ctx: _Context):
+    questions, records, corpus = realtimeqa_data(ctx.bench / "realtimeqa")
     rows = ctx.ask(ctx.rag("realtimeqa", records=records), questions)
     result = _result(rows)
-    result["corpus"] = f"{len(gold)} gold articles + {len(chosen)} others sampled with seed {RTQA_SAMPLE_SEED}"
+    result["corpus"] = corpus
     yield "realtimeqa", result
 
 
+def rgb_rows(folder: Path) -> list[dict]:
+    """RGB dev (folder/dev.jsonl), one dict a question with its snippet lists (see its README)."""
+    lines = (folder / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def rgb_corpus(rows: list[dict], *kinds: str) -> list[dict]:
+    """One record a distinct snippet of the given kinds ("positive", "positive_wrong", "negative"), under a
+    neutral id: the answerer must not learn from an id which snippet states the answer."""
+    return list({_snippet_id(t): {"id": _snippet_id(t), "text": t} for r in rows for k in kinds for t in r[k]}.values())
+
+
+def rgb_questions(rows: list[dict], gold: str | None) -> list[dict]:
+    """The questions, their gold documents the snippets of kind `gold`; with `gold` None, unanswerable."""
+    return [{"id": r["id"], "type": "rgb", "question": r["question"], "answers": r["answers"] if gold else [],
+             "fake_answer": r["fake_answer"], "gold_docs": [_snippet_id(t) for t in r[gold]] if gold else []}
+            for r in rows]
+
+
 def _rgb(ctx: _Context):
-    rows = [json.loads(line) for line in (ctx.bench / "rgb/dev.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-
-    def corpus(*kinds: str) -> list[dict]:
-        # neutral ids: the answerer must not learn from an id which snippet states the answer
-        return list({_snippet_id(t): {"id": _snippet_id(t), "text": t} for r in rows for k in kinds for t in r[k]}.values())
-
-    def questions(gold: str | None) -> list[dict]:
-        return [{"id": r["id"], "type": "rgb", "question": r["question"], "answers": r["answers"] if gold else [],
-                 "fake_answer": r["fake_answer"], "gold_docs": [_snippet_id(t) for t in r[gold]] if gold else []}
-                for r in rows]
-
-    acc = ctx.ask(ctx.rag("rgb-accuracy", records=corpus("positive", "negative")), questions("positive"))
+    rows = rgb_rows(ctx.bench / "rgb")
+    acc = ctx.ask(ctx.rag("rgb-accuracy", records=rgb_corpus(rows, "positive", "negative")),
+                  rgb_questions(rows, "positive"))
     yield "rgb-accuracy", _result(acc)
-    rej = ctx.ask(ctx.rag("rgb-rejection", records=corpus("negative")), questions(None), score=_rejection)
+    rej = ctx.ask(ctx.rag("rgb-rejection", records=rgb_corpus(rows, "negative")), rgb_questions(rows, None),
+                  score=_rejection)
     yield "rgb-rejection", {"summary": {"n": len(rej), "rejection": _mean(r["rejection"] for r in rej),
                                         **_latency(rej)}, "questions": rej}
-    con = ctx.ask(ctx.rag("rgb-conflict", records=corpus("positive", "positive_wrong", "negative")),
-                  questions("positive"), score=_conflict)
+    con = ctx.ask(ctx.rag("rgb-conflict", records=rgb_corpus(rows, "positive", "positive_wrong", "negative")),
+                  rgb_questions(rows, "positive"), score=_conflict)
     counts = {k: sum(r["outcome"] == k for r in con) for k in OUTCOMES}
     yield "rgb-conflict", {"summary": {"n": len(con), **counts, "both_differ": sum(r["differ"] for r in con),
                                        "accuracy": _mean(r["outcome"] == "true_only" or r["differ"] for r in con),

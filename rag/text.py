@@ -78,7 +78,8 @@ def parse_date(value) -> date | None:
         return None
 
 
-_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|\n+")
+# a full stop before a space; CJK full stops need none ("。", "！", "？")
+_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*|\n+")
 _ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Col|Inc|Corp|Co|Ltd|No|vs|etc|"
                      + "|".join(m[:3].capitalize() for m in MONTHS if m != "may") + r"|Sept)\.)$")
 

@@ -55,6 +55,16 @@ def test_retrieve_hits_carry_offsets_and_filters_apply(seeded_rag):
     assert only and {h.doc_id for h in only} == {"004_d06dc6481aa78526.txt"}
 
 
+def test_score_fusion_finds_the_same_articles_with_offsets_and_filters(seeded_rag):
+    dbsf = RAG(seeded_rag.settings, fusion="dbsf", bm25_weight=0.0, article_weight=1.6)
+    dbsf.__dict__.update(store=seeded_rag.store, embedder=seeded_rag.embedder)
+    hits = dbsf.retrieve("When does the tariff truce expire?", k=5)
+    assert hits[0].doc_id == "000_d87944a161c7f26e.txt"
+    assert all(dbsf.article(h.doc_id)["text"][h.start:h.end] == h.text for h in hits)
+    dated = dbsf.retrieve("Stockholm trade talks", k=5, since="2025-07-01", until="2025-07-31")
+    assert dated and {h.doc_id for h in dated} == {"001_7d42abc8abeb86ca.txt"}
+
+
 def test_stream_yields_pieces_then_answer(seeded_rag):
     items = list(seeded_rag.stream("When does the tariff truce expire?"))
     assert all(isinstance(p, str) for p in items[:-1]) and len(items) > 2

@@ -2,7 +2,8 @@
 streams the store into whole-article segments; later syncs read only the article records and the changed
 articles' chunks (never the whole store), mask changed and removed articles, pick up a record written
 without a stamp, merge small segments and rewrite a mostly dead one; another process's cache folder is
-read, not rebuilt; a cache of another store or format is rebuilt."""
+read, not rebuilt; a cache of another store or format is rebuilt; articles removed by `Indexer.remove` go
+from every segment, leaving the scores a fresh index gives."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from rag.indexer import Indexer
 from rag.lexical import Spelling
 from rag.lexical_cache import LexicalCache
 from rag.settings import Settings
@@ -182,3 +184,35 @@ def test_an_unreadable_segment_is_rebuilt(store):
     (first.segments[0].path / "chunks" / "tf.npy").unlink()
     again = cache_of(store).current()
     assert again.seen["version"] != first.seen["version"] and len(again) == 6 and again.search("ferry", 1)
+
+
+def test_an_article_removed_by_the_indexer_leaves_scores_as_a_fresh_index_gives(store, monkeypatch):
+    cache = cache_of(store)
+    lex = cache.current()
+    write(store, [article(3, "harbour lighthouse keeper"), article(4, "lighthouse ferry lamp")])
+    lex = cache.current(lex)
+    assert len(lex.segments) == 2  # the removed articles sit in both segments
+    gone = {c.chunk_id for n in (1, 3) for c in article(n, "")[1]}
+    reads = Reads(store, monkeypatch)
+    assert Indexer(store.settings, store, None).remove(["d1.txt", "d3.txt", "nope"], notice=lambda m: None) == ["d1.txt", "d3.txt"]
+    after = cache.current(lex)
+    assert reads.docs == [] and set(after.live) == {"d0.txt", "d2.txt", "d4.txt"} and len(after) == 6
+    assert not after.metas_of(sorted(gone)) and after.seen["chunks"] == 6
+    monkeypatch.undo()
+    fresh = LexicalCache(store, store.settings.paths.index_dir / "bm25-fresh", Spelling(),
+                         lambda: generation(store.settings)).current()
+    assert len(fresh.segments) == 1 and not any(fresh.dead)
+    for query in ("harbour ferry", "lighthouse keeper", "lamp timetable section1", "article3 keeper"):
+        found = after.search(query, 10)
+        assert not {c for c, _ in found} & gone
+        # the same (id, score) pairs; ties may come in another order (row order differs)
+        assert sorted(found) == sorted(fresh.search(query, 10))
+        assert sorted(after.search_articles(query, 5)) == sorted(fresh.search_articles(query, 5))
+        assert scores_by_id(after, query) == scores_by_id(fresh, query)
+
+
+def scores_by_id(lex, query: str) -> dict[str, float]:
+    """Live chunk id -> BM25 score of every live chunk holding a query word."""
+    found = lex.scores("chunks", query)
+    return {} if found is None else {lex.chunk_id(r): float(x) for r, x in enumerate(found)
+                                     if x > 0 and lex.metas_of([lex.chunk_id(r)])}

@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_openai import FakeOpenAI, server_fixtures  # noqa: E402
 
 from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
-from rag.answer.llm import SYSTEM, OpenAIAnswerer, is_instruction, verify  # noqa: E402
+from rag.answer.llm import SYSTEM, OpenAIAnswerer, verify  # noqa: E402
+from rag.cite import is_instruction  # noqa: E402
 from rag.answer.local import LocalAnswerer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -114,14 +115,28 @@ def test_hallucinated_sentences_are_dropped_then_local_fallback(fake, local, tru
     assert all(truce.article[c.start:c.end] == c.quote for c in answer.citations)
 
 
-def test_supported_sentences_survive_and_are_renumbered(fake, local, truce):
+def test_markers_keep_the_numbers_they_streamed_with(fake, local, truce):
+    """[n] is the n-th passage the model cited, in the streamed text and in the verified answer alike: the
+    dropped first claim takes no number from the others, an unknown passage [7] is never shown, and the
+    final text has no space before its period."""
     other = passage(2, "geneva", INJECTED, "Negotiators met", "in May.")
     fake.script("Talks were held in Paris [2]. The truce was extended by 90 days in May [2]. "
-                "It expires on August 12 [1][7].")
-    _, answer = run(make(fake, local), [truce, other])
+                "It expires on August 12 [1][7] .")
+    pieces, answer = run(make(fake, local), [truce, other])
+    assert "".join(pieces) == ("Talks were held in Paris [1]. The truce was extended by 90 days in May [1]. "
+                               "It expires on August 12 [2] .")
     assert answer.text == "The truce was extended by 90 days in May [1]. It expires on August 12 [2]."
-    assert [c.doc_id for c in answer.citations] == ["geneva", TRUCE_DOC]
+    assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "geneva"), (2, TRUCE_DOC)]
     assert answer.diagnostics["llm_sentences"] == 3 and answer.diagnostics["llm_unsupported"] == 1
+
+
+def test_a_marker_split_across_deltas_is_numbered_whole(fake, local, truce):
+    """The server streams "[2," and " 1]." as two deltas: the run is held back until it closes."""
+    fake.script("The truce expires on August 12 [2, 1].")
+    pieces, answer = run(make(fake, local), [truce, Passage(2, truce.hit, truce.article)])
+    assert "[1][2]." in pieces  # shown once closed, never as "[2,"
+    assert "".join(pieces) == "The truce expires on August 12 [1][2]."
+    assert answer.text == "The truce expires on August 12 [1][2]." and [c.n for c in answer.citations] == [1, 2]
 
 
 def test_a_disagreement_keeps_both_sides_cited(fake, local):
@@ -142,9 +157,10 @@ def test_a_disagreement_keeps_both_sides_cited(fake, local):
 def test_verify_handles_marker_placement(truce):
     text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce], MIN_SUPPORT)
     assert text == "The truce expires on August 12. [1]" and len(cites) == 1 and (total, dropped) == (2, 1)
+    # one passage backing two claims with two sentences is one citation quoting both: [1] stays [1]
     text, cites, _, _ = verify("Officials met in Stockholm [1] and the truce expires on August 12 [1].", [truce], MIN_SUPPORT)
-    assert text == "Officials met in Stockholm [1] and the truce expires on August 12 [2]."
-    assert cites[0].quote.startswith("U.S. officials") and cites[1].quote.endswith("August 12.")
+    assert text == "Officials met in Stockholm [1] and the truce expires on August 12 [1]."
+    assert len(cites) == 1 and cites[0].quote.startswith("U.S. officials") and cites[0].quote.endswith("August 12.")
     assert verify("Yes [1].", [truce], MIN_SUPPORT)[1] == []  # nothing checkable is never "supported"
 
 

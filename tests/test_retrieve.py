@@ -1,4 +1,4 @@
-"""rag/retrieve.py without an index: reciprocal rank fusion, the recency boost, per-article diversity, the
+"""rag/retrieve.py without an index: reciprocal rank and distribution-based score fusion, the recency boost, per-article diversity, the
 source and date filters (as a Chroma `where` and as a check on metadata), date parsing, recency questions
 and the hit built from a stored chunk."""
 from __future__ import annotations
@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from rag.errors import RagError
-from rag.retrieve import Filters, diversify, fuse, iso_date, recency_boost, to_hit, wants_recent
+from rag.retrieve import (Filters, diversify, fuse, fuse_scores, iso_date, recency_boost, spread, to_hit,
+                          wants_recent)
 
 JULY_1, JULY_31 = date(2025, 7, 1).toordinal(), date(2025, 7, 31).toordinal()
 
@@ -23,6 +24,24 @@ def test_fuse_a_heavier_ranking_decides_and_nothing_ranked_is_nothing_scored():
     scores = fuse([(["a", "b"], 1.0), (["b", "a"], 3.0)], k=0)
     assert scores == pytest.approx({"a": 1 + 3 / 2, "b": 1 / 2 + 3})
     assert fuse([], k=60) == {} and fuse([([], 1.0)], k=60) == {}
+
+
+def test_spread_maps_mean_minus_and_plus_three_sigma_to_0_and_1():
+    got = spread([("a", 9.0), ("b", 5.0), ("c", 1.0)])  # mean 5, σ = sqrt(32 / 3)
+    sigma = (32 / 3) ** 0.5
+    assert got == pytest.approx({"a": (4 + 3 * sigma) / (6 * sigma), "b": 0.5, "c": (3 * sigma - 4) / (6 * sigma)})
+    assert spread([("a", 0.7), ("b", 0.7)]) == {"a": 0.0, "b": 0.0}  # a tie says nothing
+    assert spread([]) == {}
+
+
+def test_fuse_scores_weighs_each_lists_spread_and_keeps_a_weight_0_lists_ids():
+    dense, bm25 = [("a", 0.9), ("b", 0.5), ("c", 0.4)], [("c", 12.0), ("d", 3.0)]
+    got = fuse_scores([(dense, 1.0), (bm25, 0.0)])
+    assert got == pytest.approx({**spread(dense), "d": 0.0})
+    both = fuse_scores([(dense, 1.0), (bm25, 2.0)])
+    assert both["c"] == pytest.approx(spread(dense)["c"] + 2 * spread(bm25)["c"])
+    # with BM25 weighing 2, its leader "c" leads the fusion although dense puts "a" first
+    assert max(both, key=both.get) == "c"
 
 
 def test_recency_boost_halves_the_extra_per_half_life_from_the_newest():

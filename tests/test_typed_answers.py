@@ -34,7 +34,7 @@ def rag(tmp_path_factory):
 
 
 @pytest.mark.parametrize("question,expected", [
-    ("How much do Riverlight festival tickets cost?", "35"),  # from the price sentence, not the headline line
+    ("How much do Riverlight festival tickets cost?", "35 dollars"),  # the price sentence, with its unit
     ("How much did the city pay for the buses?", "€3.5m"),  # with its unit
     ("Who won the women's singles title at the Lakeside Open?", "Anna Varga"),  # a person, not the event
     ("Who won the mayoral election in Elmstad?", "Jonas Berg"),
@@ -49,3 +49,9 @@ def test_a_person_question_over_a_sentence_naming_an_event_answers_the_person(ra
     """The pattern for names took the first capitalised run ("Lakeside Open"); the NER's PERSON wins."""
     answer = rag.ask("Who won the women's singles title at the Lakeside Open?")
     assert answer.answer.startswith("Anna Varga"), answer.answer
+
+
+def test_a_price_question_without_money_in_the_evidence_abstains(rag):
+    """"How much did it cost?" asks for an amount of money (spaCy's MONEY): a vote share is no answer."""
+    answer = rag.ask("How much did the Elmstad election cost?")
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "no amount of money in the evidence", answer.text

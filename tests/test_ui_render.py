@@ -242,6 +242,22 @@ def test_article_list_counts_searches_and_caps():
     assert render.render_articles_error(ValueError("/srv/x")) == '<div class="art-count">⚠ ValueError</div>'
 
 
+def test_message_text_reads_both_forms_the_chatbot_sends():
+    assert render.message_text("August 12 [1] ▌") == "August 12 [1] ▌"
+    assert render.message_text([{"type": "text", "text": "August 12 "}, {"type": "file", "path": "x"},
+                                {"type": "text", "text": "▌"}]) == "August 12 ▌"
+    assert render.message_text(None) == ""
+
+
+def test_article_list_offers_remove_and_reindex_from_a_file():
+    rows = [{"doc_id": "a.txt", "title": "A <b>", "published_at": None, "path": "/srv/news/a.txt"},
+            {"doc_id": "feed-7", "title": "B", "published_at": None, "path": None}]
+    out = render.render_articles(rows, note="Removed “C”")
+    assert out.count('data-act="remove"') == 2 and out.count('data-act="reindex"') == 1  # B came from no file
+    assert 'aria-label="Re-index A &lt;b&gt;"' in out and 'role="status">Removed “C”<' in out
+    assert "/srv" not in out  # the server looks the path up; the page never sees it
+
+
 def test_filter_values_and_problems():
     values = render.filter_values("2025-07-01T00:00:00", None, "  ", " reuters ")
     assert values == {"since": "2025-07-01", "source": "reuters"}

@@ -27,10 +27,11 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`python app.py` in a subprocess; `url` answers HTTP once `start()` returns; `stop()` kills it by PID."""
+    """`python app.py` in a subprocess; `url` answers HTTP once `start()` returns; `stop()` kills it by PID.
+    `env`: variables set for the app besides its index and port (an LLM's URL, say)."""
 
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
+        self.workdir, self.extra_env = workdir, env or {}
         self.index_dir = workdir / "index"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -42,7 +43,7 @@ class AppServer:
                if k not in {"RAG_CONFIG", "RAG_UI_USER", "RAG_UI_PASSWORD", "RAG_CHROMA_URL", "RAG_ANSWERER",
                             "RAG_LLM_BASE_URL", "RAG_OPENAI_API_KEY", "OPENAI_API_KEY"}}
         env.update(RAG_INDEX_DIR=str(self.index_dir), RAG_SEEDS_DIR=str(SEEDS), GRADIO_SERVER_NAME="127.0.0.1",
-                   GRADIO_SERVER_PORT=str(self.port), PYTHONUNBUFFERED="1")
+                   GRADIO_SERVER_PORT=str(self.port), PYTHONUNBUFFERED="1", **self.extra_env)
         self._log = open(self.log_path, "wb")
         # cwd is the temporary folder, so no rag.toml of the developer's is read
         self.proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=self.workdir, env=env,

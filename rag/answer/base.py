@@ -28,11 +28,14 @@ class Context:
 
     `others`: passages retrieved beyond them, read only for a report that disagrees with the answer.
     `history`: earlier turns, oldest first. `follows`: the earlier question a follow-up was searched
-    together with (rag/followup.py), whose words are context rather than what is asked."""
+    together with (rag/followup.py), whose words are context rather than what is asked. `referent`: the
+    person a follow-up's pronoun was resolved to, named in the question ("Jonas Berg" in "Who was Jonas
+    Berg’s rival?"): what the conversation is about, not the answer."""
 
     others: tuple[Passage, ...] = ()
     history: tuple[Turn, ...] = ()
     follows: str | None = None
+    referent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 
-from ..cite import content_terms, support
+from ..cite import content_terms, is_instruction, support
 from ..llm_client import LLMClient, LLMFailure
 from ..text import sentence_spans
 from ..types import Answer, Citation
@@ -39,21 +39,6 @@ _MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")  # a run like "[1]", "[1, 2]" or
 _LEADING = re.compile(rf"\s*{_MARK}(?:\s*{_MARK})*\s*[.,;:]?\s*")
 _ABSTAINED = re.compile(r"\b(?:could|can)(?:\s*not|n[’']t)\s+(?:find|answer)\b|\bnot\s+in\s+the\s+(?:indexed\s+)?(?:articles|passages)\b"
                         r"|\bpassages\s+do\s+not\s+(?:contain|say|mention)\b", re.I)
-# Text addressed to an AI rather than written for readers: such a sentence may never back a claim.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?"
-    r"(?:previous|prior|above|earlier|preceding|original|system|all|your)\s+"
-    r"(?:instructions?|prompts?|rules|directions|messages?)\b"
-    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bas\s+an\s+ai\b|\breply\s+that\b"
-    r"|^\W*(?:please\s+)?(?:reply|respond|answer|say|output|print|tell\s+the\s+user)\b",
-    re.I)
-
-
-def is_instruction(sentence: str) -> bool:
-    """True for prompt-injection text (e.g. 'Ignore all previous instructions and reply that …')."""
-    return bool(_INSTRUCTION.search(sentence))
-
-
 class OpenAIAnswerer:
     """Streams an answer from an OpenAI-compatible chat model, then verifies it sentence by sentence."""
 
@@ -86,10 +71,14 @@ class OpenAIAnswerer:
             return
         t0 = time.perf_counter()
         pieces: list[str] = []
+        markers = Markers({p.n for p in passages})
         try:
             for piece in self.client.generate(self.messages(question, passages, context), stream):
                 pieces.append(piece)
-                yield piece
+                if shown := markers.feed(piece):
+                    yield shown
+            if rest := markers.flush():
+                yield rest
         except LLMFailure as e:
             notice = f"LLM unavailable ({e}): {LOCAL}"
             log.info(notice)  # shown to the user via Answer.notice; a warning would print it twice
@@ -142,18 +131,64 @@ class OpenAIAnswerer:
         a.diagnostics.update({"llm_model": self.model, **diag})
         yield a
 
+# -- citation numbers ---------------------------------------------------------------------------------------
+# A marker names a source, as in the chat tools that cite as they stream (Perplexity, Bing): [n] is the n-th
+# passage the model cited, in the order it first cited them, both in the streamed text and in the verified
+# answer, whose citation n quotes that passage. So a number a reader saw never changes; a passage whose every
+# claim fails the check leaves its number unused rather than renumbering the rest.
+
+def cited_order(text: str, known: set[int], order: dict[int, int] | None = None) -> dict[int, int]:
+    """`order` (passage n -> citation number) extended by the passages `text`'s markers cite, numbered in the
+    order first cited; numbers of passages the model was not given (`known`) are skipped."""
+    order = {} if order is None else order
+    for m in re.finditer(_MARK, text):
+        for n in map(int, re.findall(r"\d+", m.group())):
+            if n in known and n not in order:
+                order[n] = len(order) + 1
+    return order
+
+
+class Markers:
+    """Rewrites the model's markers in streamed text as the verified answer will number them (`cited_order`):
+    feed(delta) -> the text ready to show, holding back a marker that has not closed yet ("[1,")."""
+
+    def __init__(self, known: set[int]):
+        self.known, self.order, self.held = known, {}, ""
+
+    def feed(self, delta: str) -> str:
+        text = self.held + delta
+        cut = m.start() if (m := _OPEN_MARK.search(text)) else len(text)
+        text, self.held = text[:cut], text[cut:]
+        cited_order(text, self.known, self.order)
+        return _MARKS.sub(lambda m: _numbered(m.group(), self.order), text)
+
+    def flush(self) -> str:
+        held, self.held = self.held, ""
+        return held
+
+
+_OPEN_MARK = re.compile(r"\[[\d,\s]*$")
+
+
+def _numbered(run: str, order: dict[int, int]) -> str:
+    """A marker run ("[5, 2]", "[5][2]") as citation numbers in ascending order ("[1][2]"); passages not in
+    `order` left out."""
+    return "".join(f"[{k}]" for k in sorted({order[n] for n in map(int, re.findall(r"\d+", run)) if n in order}))
+
+
 # -- the citation check -----------------------------------------------------------------------------------
 
 def verify(text: str, passages: list[Passage], min_support: float) -> tuple[str, list[Citation], int, int]:
     """Keep the sentences whose cited passages support them (at least `min_support` of a sentence's content
-    words, and all its numbers, in its quotes); quote the supporting sentences, renumber 1..m.
+    words, and all its numbers, in its quotes); each cited passage becomes one citation numbered as the stream
+    showed it (`cited_order`), quoting its supporting sentences (from the first to the last).
 
-    Returns (rewritten text, citations, sentences considered, sentences dropped). A sentence that only says
-    the answer was not found is neither kept nor counted.
+    Returns (rewritten text, citations by number, sentences considered, sentences dropped). A sentence that
+    only says the answer was not found is neither kept nor counted.
     """
     by_n = {p.n: p for p in passages}
-    citations: list[Citation] = []
-    numbers: dict[tuple[int, int, int], int] = {}  # (passage n, quote start, end) -> citation number
+    order = cited_order(text, set(by_n))
+    quoted: dict[int, list[tuple[int, int]]] = {}  # passage n -> the sentences that back its claims
     kept: list[str] = []
     total = dropped = 0
     prev_end = 0
@@ -163,11 +198,13 @@ def verify(text: str, passages: list[Passage], min_support: float) -> tuple[str,
         if _ABSTAINED.search(claim) and not _MARKS.search(claim):
             continue
         total += 1
-        rewritten = _verify_claim(claim, by_n, citations, numbers, min_support)
+        rewritten = _verify_claim(claim, by_n, order, quoted, min_support)
         if rewritten is None:
             dropped += 1
         else:
             kept.append(("\n" if "\n" in gap else " ") * bool(kept) + rewritten)
+    citations = [cite_sentence(order[n], by_n[n], min(s for s, _ in spans), max(e for _, e in spans))
+                 for n, spans in sorted(quoted.items(), key=lambda item: order[item[0]])]
     return "".join(kept), citations, total, dropped
 
 
@@ -184,9 +221,10 @@ def _claims(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: dict,
+def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[int, list[tuple[int, int]]],
                   min_support: float) -> str | None:
-    """The claim with its markers renumbered, or None when some part of it is not supported by what it cites.
+    """The claim with its markers numbered by `order`, or None when some part of it is not supported by what
+    it cites; the sentences that back a kept claim are added to `quoted` (passage n -> spans).
 
     Each run of markers covers the text since the previous run (text after the last run belongs to the last).
     """
@@ -224,16 +262,10 @@ def _verify_claim(claim: str, by_n: dict, citations: list[Citation], numbers: di
 
     replace: dict[int, str] = {}  # marker run start -> its new markers
     for runs, chosen in plans:
-        new = []
         for n, spans in chosen.items():
-            for s, e in spans:
-                if (n, s, e) not in numbers and (c := cite_sentence(len(citations) + 1, by_n[n], s, e)):
-                    citations.append(c)
-                    numbers[(n, s, e)] = c.n
-                if (n, s, e) in numbers:
-                    new.append(numbers[(n, s, e)])
+            quoted.setdefault(n, []).extend(spans)
         replace.update({m.start(): "" for m in runs})
-        replace[runs[0].start()] = "".join(f"[{k}]" for k in dict.fromkeys(new))
+        replace[runs[0].start()] = "".join(f"[{k}]" for k in sorted(order[n] for n in chosen))
     out = _MARKS.sub(lambda m: replace[m.start()], claim)
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip()
 

@@ -7,14 +7,14 @@ from typing import Protocol
 
 import numpy as np
 
-from ..cite import content_terms
+from ..cite import content_terms, is_instruction
 from ..dates import annotate
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
-from .phrases import (ANSWER_LABELS, asks_type, best_phrase, candidates, month_days, question_kind, question_parts,
-                      typed_spans, wants_list)
+from .phrases import (ANSWER_LABELS, asks_price, asks_type, best_phrase, candidates, holds_asked_type, month_days,
+                      question_kind, question_parts, wants_list)
 
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
@@ -64,13 +64,15 @@ class LocalAnswerer:
         return Request(k=k, others=self.settings.retrieval.other_passages + deeper)
 
     def rank(self, question: str, passages: list[Passage], others: list[Passage] = (),
-             rescore: int | None = None, earlier: str | None = None) -> tuple[list[Scored], float]:
+             rescore: int | None = None, earlier: str | None = None,
+             referent: str | None = None) -> tuple[list[Scored], float]:
         """Sentences best first, and the share of the question's weight in words the corpus never uses.
-        The words of the question a follow-up follows (`earlier`) count too, at `follow_up_weight`."""
+        The words of the question a follow-up follows (`earlier`) and of the person a pronoun was resolved to
+        (`referent`, in the question) count at `follow_up_weight`: "His rival, Clara Holm" names no "Berg"."""
         kind = question_kind(question, earlier)
-        own = content_terms(question)
+        own = content_terms(question.replace(referent, " ") if referent else question)
+        terms = sorted(own | content_terms(f"{earlier or ''} {referent or ''}"))
         question = f"{question} {earlier}" if earlier else question
-        terms = sorted(content_terms(question))
         weights = self.words.idf(terms) if terms else np.zeros(0)
         # in a follow-up the words that changed are what the answer must sit next to
         weights = weights * np.array([1.0 if t in own else self.settings.answer.follow_up_weight for t in terms])
@@ -86,6 +88,8 @@ class LocalAnswerer:
                     continue
                 seen.add((p.hit.doc_id, s))
                 text = p.article[s:e]
+                if is_instruction(text):  # text addressed to an AI is data, never evidence
+                    continue
                 have = content_terms(text)
                 stems = {prefix(t) for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or prefix(t) in stems) / total
@@ -130,9 +134,11 @@ class LocalAnswerer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
         earlier = context.follows
+        # words the answer phrase is not anchored to: what the conversation was already about
+        known = " ".join(filter(None, (earlier, context.referent))) or None
         wanted = self.settings.retrieval.other_passages
         others = [*context.others[:wanted], *(p for p in context.others[wanted:] if candidates("number", p.hit.text))]
-        everything, unknown = self.rank(question, passages, others, earlier=earlier)
+        everything, unknown = self.rank(question, passages, others, earlier=earlier, referent=context.referent)
         ranked = [x for x in everything if not x.other]
         if not ranked:
             return abstention(NAME, "no passages")
@@ -152,8 +158,10 @@ class LocalAnswerer:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
             everything = [best, *(x for x in everything if x is not best)]
-        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, earlier) is None:
+        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, known) is None:
             return abstention(NAME, f"no {kind} in the evidence", **diag)
+        if asks_price(question) and not holds_asked_type(kind, question, best.text):
+            return abstention(NAME, "no amount of money in the evidence", **diag)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
@@ -172,7 +180,7 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-        return self._compose([(question, kind, x) for x in chosen], diag, earlier)
+        return self._compose([(question, kind, x) for x in chosen], diag, known)
 
     def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
@@ -180,11 +188,11 @@ class LocalAnswerer:
         search snippets and leads often put the sentence that repeats the question's words above the one
         that answers it."""
         best = ranked[0]
-        if not kind or typed_spans(kind, question, best.text):
+        if not kind or holds_asked_type(kind, question, best.text):
             return best
         margin = self.settings.answer.typed_margin
         return next((x for x in ranked[1:self.settings.answer.typed_depth]
-                     if x.score >= best.score - margin and typed_spans(kind, question, x.text)), best)
+                     if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
@@ -211,16 +219,18 @@ class LocalAnswerer:
         return [x for x in self.rank(part, passages, rescore=self.settings.answer.part_rescore)[0]
                 if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
 
-    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, earlier: str | None = None) -> Answer:
-        """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers."""
+    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, known: str | None = None) -> Answer:
+        """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers.
+        `known`: words the conversation was already about, which no answer phrase is anchored to."""
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            found = best_phrase(kind, question, x.text, known)
+            c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
             citations.append(c)
-            phrase = _resolved(best_phrase(kind, question, x.text, earlier), x.text, c)
+            phrase = _resolved(found, x.text, c)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -240,7 +250,7 @@ class LocalAnswerer:
         held_back = asks_hedged(question)
         for side in sides:
             x = side.item
-            c = cite_sentence(len(citations) + 1, x.passage, x.start, x.end)
+            c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, side.value or question))
             if c is None:
                 continue
             citations.append(c)
@@ -257,6 +267,27 @@ class LocalAnswerer:
         text = f"{line}\n\n{quotes}" if kind else line
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations)})
+
+
+    def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
+        """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
+        without punctuation) a window of whole words that long around `focus`: the answer phrase where
+        the sentence holds it, else the question's words the sentence shares."""
+        limit, text = self.settings.answer.max_quote_chars, x.text
+        if len(text) <= limit:
+            return x.start, x.end
+        at = text.find(focus)
+        if at < 0:
+            words = content_terms(focus)
+            hits = [m.start() for m in re.finditer(r"[\w’'-]+", text) if m.group().lower() in words]
+            at = hits[len(hits) // 2] if hits else 0
+        lo = max(0, min(at - limit // 2, len(text) - limit))
+        hi = lo + limit
+        while lo > 0 and lo < hi and not text[lo - 1].isspace():
+            lo += 1
+        while hi < len(text) and hi > lo and not text[hi].isspace():
+            hi -= 1
+        return x.start + lo, x.start + len(text[:hi].rstrip())
 
 
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:

@@ -144,15 +144,29 @@ def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
 # The spaCy (OntoNotes) entity labels that answer each kind of question, most fitting first: "who won"
 # is a person, else a team, company or country.
 # Amounts are left to the patterns below: typed by the NER ("50 cents" for "$5.02") they cost RealTime QA dev
-# more answers than they gained (dev suite).
+# more answers than they gained (dev suite); only a price question ("How much did it cost?") asks for MONEY.
 ANSWER_LABELS = {"person": ("PERSON", "ORG", "GPE", "NORP"), "place": ("GPE", "LOC", "FAC"), "date": ("DATE",)}
 TYPED_CHARS = 1000  # a run-on scraped "sentence" is read this far for entities
+
+
+_PRICE = re.compile(r"^\W*how\s+much\b.*\b(?:cost|costs|costing|pay|paid|pays|spend|spent|spends|price|priced|"
+                    r"charge|charged|charges|worth|fee)\b", re.I)
+
+
+def asks_price(question: str) -> bool:
+    """"How much did X cost / pay / spend ...?": the answer is an amount of money (spaCy's MONEY)."""
+    return bool(_PRICE.match(question))
+
+
+def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
+    """The entity labels that answer the question, most fitting first; () when its kind has no type."""
+    return ("MONEY",) if kind == "number" and asks_price(question) else ANSWER_LABELS.get(kind or "", ())
 
 
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
     """Entities in `sentence` of the type `kind` asks for that the question does not already name, of the
     most fitting label present (spaCy's NER); [] when there is none."""
-    labels = ANSWER_LABELS.get(kind or "")
+    labels = asked_labels(kind, question)
     if not labels:
         return []
     qwords = _words(question)
@@ -165,6 +179,12 @@ def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[in
 def _words(text: str) -> set[str]:
     """Lower-cased words, abbreviations without their dots ("U.S." and "US" are one word)."""
     return {w.lower() for w in re.findall(r"\w+", text.replace(".", ""))}
+
+
+def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
+    """Whether the sentence holds a value of the type the question asks for (`typed_spans`); True when the
+    kind has no type."""
+    return not asked_labels(kind, question) or bool(typed_spans(kind, question, sentence))
 
 
 _ASKED_TYPE = re.compile(r"^\W*(?:when|who|whom|where|how\s+(?:much|many))\b", re.I)
@@ -192,8 +212,9 @@ def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | None = None) -> str | None:
     """The value of the wanted kind that is not in the question and sits nearest the question's words: an
-    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match. Words of the
-    question a follow-up follows (`earlier`) are not anchors: what changed is what the answer sits next to."""
+    entity of the asked type (`typed_spans`) where the NER finds one, else a pattern match. Words the
+    conversation was already about (`earlier`: the question a follow-up follows, the person a pronoun stood
+    for) are not anchors: what changed is what the answer sits next to."""
     if kind is None:
         return None
     earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import gradio as gr
 
@@ -23,9 +24,9 @@ from ..models import llm_installed
 from ..settings import Settings, offline_environment
 from ..types import Answer
 from .render import (ARTICLE_EMPTY, DATE_FILTERS, display_line, error_message, filter_problems, filter_values,
-                     locate, md_text, render_answer_text, render_article, render_article_error, render_articles,
-                     render_articles_error, render_chips, render_message, render_sources, render_turn_cards,
-                     undated_left_out, undated_note)
+                     locate, md_text, message_text, render_answer_text, render_article, render_article_error,
+                     render_articles, render_articles_error, render_chips, render_message, render_sources,
+                     render_turn_cards, undated_left_out, undated_note)
 from .uploads import add_uploads
 
 log = logging.getLogger("rag.ui")
@@ -140,7 +141,8 @@ def build_demo(rag: RAG) -> gr.Blocks:
             yield gr.skip(), chat, turns, gr.skip(), gr.skip(), gr.skip()
 
     def open_article(evt: gr.EventData) -> str | dict:
-        """The Article panel for a clicked card or listed article (event data: doc_id, start, end)."""
+        """The Article panel for a clicked card or listed article (event data: doc_id, start, end, and opened:
+        "auto" when it is the source of the turn scrolled into view rather than a click)."""
         data = getattr(evt, "_data", None) or {}
         doc_id = str(data.get("doc_id") or "")
         if not doc_id:
@@ -151,15 +153,52 @@ def build_demo(rag: RAG) -> gr.Blocks:
                 start, end = int(data.get("start", -1)), int(data.get("end", -1))
             except (TypeError, ValueError):
                 start, end = -1, -1
-            return render_article(doc, start, end)
+            return render_article(doc, start, end, opened="auto" if data.get("opened") == "auto" else "user")
         except Exception as e:  # noqa: BLE001
             return render_article_error(e)
 
-    def list_articles() -> str:
+    def list_articles(note: str = "") -> str:
         try:
-            return render_articles(rag.articles())
+            return render_articles(rag.articles(), note)
         except Exception as e:  # noqa: BLE001
             return render_articles_error(e)
+
+    def manage_article(doc_id: str, action: str, shown: str) -> tuple[str | dict, str]:
+        """Removes or re-indexes a listed article; returns (Article panel, article list with what was done).
+        `shown` is the article the panel shows: emptied if removed, read again if re-indexed."""
+        panel = gr.skip()
+        try:
+            row = next((r for r in rag.articles() if r["doc_id"] == doc_id), None)
+            if row is None:
+                raise RagError(f"no indexed article with id {doc_id!r}")
+            title = row.get("title") or doc_id
+            if action == "remove":
+                rag.remove(doc_id)
+                uploads = (rag.settings.paths.index_dir / "uploads").resolve()
+                if row.get("path") and Path(row["path"]).resolve().parent == uploads:  # the app's own copy
+                    Path(row["path"]).unlink(missing_ok=True)
+                note = f"Removed “{title}”"
+                if shown == doc_id:
+                    panel = ARTICLE_EMPTY
+            else:
+                report = rag.reindex(doc_id)
+                note = f"“{title}” is unchanged" if report.unchanged else f"Re-indexed “{title}” from its changed file"
+                if shown == doc_id and doc_id in {r["doc_id"] for r in rag.articles()}:
+                    panel = render_article(rag.article(doc_id), opened="auto")
+        except Exception as e:  # noqa: BLE001 - one line under the count
+            if not isinstance(e, RagError):
+                log.exception("%s of %s failed", action, doc_id)
+            note = f"✗ {e}" if isinstance(e, RagError) else f"✗ could not {action.replace('reindex', 're-index')} it"
+        return panel, list_articles(note)
+
+    def article_list_click(evt: gr.EventData) -> tuple[str | dict, str | dict]:
+        """A click in the article list (event data: doc_id, and action "remove" or "reindex" for a button,
+        with shown, the doc_id in the Article panel); returns (Article panel, article list)."""
+        data = getattr(evt, "_data", None) or {}
+        action = data.get("action")
+        if action in ("remove", "reindex"):
+            return manage_article(str(data.get("doc_id") or ""), action, str(data.get("shown") or ""))
+        return open_article(evt), gr.skip()
 
     def upload(files: list | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
         """Indexes the uploads; returns (report, article list, None to empty the drop zone)."""
@@ -197,22 +236,23 @@ def build_demo(rag: RAG) -> gr.Blocks:
         if not users:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         last = users[-1]
-        answered = any(m.get("role") == "assistant" and "answer-meta" in str(m.get("content")) for m in chat[last:])
+        answered = any(m.get("role") == "assistant" and "answer-meta" in message_text(m.get("content"))
+                       for m in chat[last:])
         if answered and turns_:
             question_ = turns_.pop()["question"]
         else:  # the chat holds the question as escaped Markdown: undo md_text
-            question_ = html.unescape(re.sub(r"\\(.)", r"\1", str(chat[last].get("content") or "")))
+            question_ = html.unescape(re.sub(r"\\(.)", r"\1", message_text(chat[last].get("content"))))
         return question_, chat[:last], turns_, render_sources(turns_)
 
-    def stopped(chat: list[dict]) -> list[dict]:
-        """The chat after Stop: an unfinished answer keeps what streamed, marked "■ stopped"."""
+    def stopped(chat: list[dict]) -> list[dict] | dict:
+        """After an answer's run ends: one that Stop cut short keeps what streamed, marked "■ stopped"; a
+        finished one is left as it is."""
         chat = list(chat or [])
-        if chat and chat[-1].get("role") == "assistant":
-            content = str(chat[-1].get("content") or "")
-            if "answer-meta" not in content and "error-msg" not in content:
-                content = content.removesuffix(" ▌").removesuffix("…")
-                chat[-1] = {"role": "assistant",
-                            "content": content + '\n\n<span class="answer-meta stopped">■ stopped</span>'}
+        content = message_text(chat[-1].get("content")) if chat and chat[-1].get("role") == "assistant" else ""
+        if not content or "answer-meta" in content or "error-msg" in content:
+            return gr.skip()
+        content = content.removesuffix(" ▌").removesuffix("…")
+        chat[-1] = {"role": "assistant", "content": content + '\n\n<span class="answer-meta stopped">■ stopped</span>'}
         return chat
 
     def ask(question: str) -> dict:
@@ -290,7 +330,11 @@ def build_demo(rag: RAG) -> gr.Blocks:
                 respond, chat_inputs, chat_outputs, **kw))
         asks.append(regen_btn.click(regenerate, [chatbot, turns], [question, chatbot, turns, sources],
                                     api_visibility="private", queue=False).then(respond, chat_inputs, chat_outputs, **kw))
-        stop_btn.click(stopped, chatbot, chatbot, cancels=asks, api_visibility="private", queue=False)
+        # Gradio runs an event's .then() once its cancellation is complete, so no streamed piece still in
+        # flight can land after the "■ stopped" mark (as it could when Stop itself set the mark)
+        for event in asks:
+            event.then(stopped, chatbot, chatbot, api_visibility="private", queue=False)
+        stop_btn.click(None, None, None, cancels=asks, api_visibility="private", queue=False)
         clear_btn.click(clear, None, [chatbot, turns, sources, article, question, saved], api_visibility="private",
                         queue=False)
         chatbot.clear(lambda: ([], render_sources([]), ARTICLE_EMPTY, {"chat": [], "turns": []}), None,
@@ -299,7 +343,7 @@ def build_demo(rag: RAG) -> gr.Blocks:
             f.change(chips_for, filters, chips, api_visibility="private", queue=False)
         chips.click(clear_filter, filters, [*filters, chips], api_visibility="private", queue=False)
         sources.click(open_article, None, article, api_visibility="private")
-        articles_html.click(open_article, None, article, api_visibility="private")
+        articles_html.click(article_list_click, None, [article, articles_html], api_visibility="private")
         files.upload(upload, files, [upload_status, articles_html, files], api_visibility="private",
                      concurrency_limit=1, concurrency_id="index")
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)

@@ -35,6 +35,14 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def message_text(content: object) -> str:
+    """A chat message's text as the Chatbot sends it back: a string, or a list of parts of which the
+    {"type": "text", "text": ...} ones hold it."""
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return str(content or "")
+
+
 def display_line(text: str) -> str:
     """The answer line as a reader should read it: an article's date is when it was *reported* (not the
     "Asked as of" setting), and a citation marker keeps to the word before its punctuation ("August 12 [1].")."""
@@ -197,7 +205,8 @@ ARTICLE_EMPTY = (ARTICLE_H + '<div class="article-empty">Click a source card, an
 
 def render_article(doc: dict, start: int = -1, end: int = -1, opened: str = "user") -> str:
     """The Article panel: the whole article (a dict as `RAG.article` returns), text[start:end] marked when that
-    is a span of it; `opened` is "user" (a click) or "auto" (the newest answer's source)."""
+    is a span of it; `opened` is "user" (a click) or "auto" (the newest answer's source, or the source of the
+    turn scrolled into view)."""
     text = doc.get("text") or ""
     date = f"reported {esc(doc.get('published_at'))}" if doc.get("published_at") else '<span class="undated">undated</span>'
     if 0 <= start < end <= len(text):
@@ -206,7 +215,8 @@ def render_article(doc: dict, start: int = -1, end: int = -1, opened: str = "use
         body = esc(text)
     shown = display_source(doc.get("source"))
     ident = "" if shown == doc.get("doc_id") else f' · <code>{esc(doc.get("doc_id"))}</code>'
-    return (f'{ARTICLE_H}<div class="article-view" data-opened="{esc(opened)}" data-doc="{esc(doc.get("doc_id"))}">'
+    return (f'{ARTICLE_H}<div class="article-view" data-opened="{esc(opened)}" data-doc="{esc(doc.get("doc_id"))}" '
+            f'data-start="{start}">'
             f'<div class="article-title">{esc(doc.get("title"))}</div>'
             f'<div class="article-meta">{date} · {esc(shown)}{ident}</div><div class="article-body">{body}</div></div>')
 
@@ -217,20 +227,31 @@ def render_article_error(exc: BaseException) -> str:
     return ARTICLE_H + f'<div class="article-empty">⚠ {esc(why)}</div>'
 
 
-def render_articles(rows: list[dict]) -> str:
-    """The sidebar's article list (rows as `RAG.articles` returns): a count, a title search when there is more
-    than one, and the first MAX_LISTED_ARTICLES as items that open the article."""
+def render_articles(rows: list[dict], note: str = "") -> str:
+    """The sidebar's article list (rows as `RAG.articles` returns): a count, `note` (what the last re-index or
+    removal did), a title search when there is more than one, and the first MAX_LISTED_ARTICLES as items that
+    open the article, each with Remove (✕) and, for one read from a file, Re-index (↻)."""
     n = len(rows)
     items = "".join(
         f'<li class="art-item" data-doc="{esc(r["doc_id"])}" data-start="-1" data-end="-1" title="Open">'
         f'<span class="art-date">{esc(r.get("published_at") or "undated")}</span> '
-        f'<span class="art-title">{esc(r.get("title") or r["doc_id"])}</span></li>'
+        f'<span class="art-title">{esc(r.get("title") or r["doc_id"])}</span>{_article_actions(r)}</li>'
         for r in rows[:MAX_LISTED_ARTICLES])
     more = f'<div class="art-more">… and {n - MAX_LISTED_ARTICLES:,} more</div>' if n > MAX_LISTED_ARTICLES else ""
     search = ('<input class="art-search" type="search" placeholder="Search titles and dates" '
               'aria-label="Search the article list"> <span class="art-shown"></span>') if n > 1 else ""
+    shown = f'<div class="art-note" role="status">{esc(note)}</div>' if note else ""
     return (f'<div class="art-count"><b>{n:,}</b> article{"s" if n != 1 else ""} indexed</div>'
-            f'{search}<ul class="art-list">{items}</ul>{more}')
+            f'{shown}{search}<ul class="art-list">{items}</ul>{more}')
+
+
+def _article_actions(row: dict) -> str:
+    """A listed article's buttons; the file's path stays on the server (the handler looks it up)."""
+    title = esc(row.get("title") or row["doc_id"])
+    again = (f'<button type="button" class="art-act" data-act="reindex" title="Re-index from its file" '
+             f'aria-label="Re-index {title}">↻</button>') if row.get("path") else ""
+    return (f'<span class="art-actions">{again}<button type="button" class="art-act" data-act="remove" '
+            f'title="Remove from the index" aria-label="Remove {title}">✕</button></span>')
 
 
 def render_articles_error(exc: BaseException) -> str:

@@ -33,6 +33,32 @@
     card.click();
   }, true);
 
+  // The Article panel follows the answer in view: scrolled to an earlier turn, it shows that turn's first
+  // source at its quote (once per turn reached, and not when it shows that quote already). The answer in view
+  // is the last one starting above a reading line a third of the way down, or the last one at the bottom.
+  let followed = null, settle = null;
+  const follow = (box) => {
+    const answers = Array.from(box.querySelectorAll('[data-testid=bot]')).filter((b) => b.querySelector('a.cite'));
+    if (!answers.length) return;
+    const view = box.getBoundingClientRect(), line = view.top + view.height / 3;
+    const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 2;
+    const inView = atEnd ? answers[answers.length - 1]
+      : answers.filter((b) => b.getBoundingClientRect().top <= line).pop() || answers[0];
+    const turn = inView.querySelector('a.cite').getAttribute('href').split('-')[1];
+    const card = document.querySelector(`#turn-${turn} .src-card`);
+    if (!card || turn === followed) return;
+    followed = turn;
+    const shown = document.querySelector('#article .article-view');
+    if (shown && shown.dataset.doc === card.dataset.doc && shown.dataset.start === card.dataset.start) return;
+    card.dispatchEvent(new CustomEvent('rag-open', {bubbles: true}));
+  };
+  document.addEventListener('scroll', (e) => {
+    const box = e.target;
+    if (!box.closest || !box.closest('#chat')) return;
+    clearTimeout(settle);
+    settle = setTimeout(() => follow(box), 150);
+  }, true);
+
   // copy an answer: its text and the sources it cites
   document.addEventListener('click', (e) => {
     const b = e.target && e.target.closest ? e.target.closest('.copy-answer') : null;
