@@ -174,10 +174,14 @@ class Retriever:
 
     @property
     def lexical(self) -> Lexical:
-        """The BM25 state over the committed chunks: one count call per question, and a sync that reads only
-        what changed (rag/lexical_cache.py) when the count moved or `forget` was called."""
+        """The BM25 state over the committed chunks: one count of the article records per question, and a sync
+        that reads only what changed (rag/lexical_cache.py) when that count moved or `forget` was called
+        (`RAG` calls it when the index folder's write generation moved, rag/store.py). Records, the commit
+        marker, are counted rather than chunks: Chroma counts row by row, 0.1–0.2 s for a million chunks on
+        a server against about 10 ms for their 50,000 records (bench/scale.py: two chunk counts, here and in
+        `Store.dense`, were two thirds of a question's 0.3 s)."""
         lex = self._lexical
-        if lex is None or self._stale or self.store.chunks.count() != lex.seen.get("chunks"):
+        if lex is None or self._stale or self.store.articles.count() != lex.seen.get("articles"):
             with self._lock:
                 self._stale, self._lexical = False, self.cache.current(self._lexical)
         return self._lexical
@@ -236,12 +240,12 @@ class Retriever:
         """A date filter most chunks pass is cheaper applied to a deeper unfiltered search than inside Chroma,
         which pre-filters every id before its vector search (bench/retrieval.py, as_of rows). Chunks the BM25
         state does not hold (half-written, or removed since) are left out."""
-        share = lex.share(filters) if where else 1.0
+        share, count = lex.share(filters) if where else 1.0, lex.seen.get("chunks")
         if where and share >= 0.5:
-            got = self.store.dense(vector, int(n / share) + n, None)
+            got = self.store.dense(vector, int(n / share) + n, None, count)
             metas = lex.metas_of([c for c, _ in got])
             return [(c, x) for c, x in got if c in metas and filters.accepts(metas[c])][:n]
-        got = self.store.dense(vector, n, where)
+        got = self.store.dense(vector, n, where, count)
         metas = lex.metas_of([c for c, _ in got])
         return [(c, x) for c, x in got if c in metas and filters.accepts_source(metas[c])]
 
