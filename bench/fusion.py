@@ -135,7 +135,7 @@ def bm25_search(corpus: Path, rag=None):
     docs = [d for d in load([corpus]) if hasattr(d, "doc_id")]
     alternates = {}
     if rag is not None:
-        kept = set(rag.retriever.lexical.doc_ids)
+        kept = set(rag.retriever.lexical.live)
         alternates = rag.retriever.alternates(sorted(kept))
         docs = [d for d in docs if d.doc_id in kept]
     stemmer = Stemmer.Stemmer("english")
@@ -210,7 +210,7 @@ def main() -> int:
         lexical = rag.retriever.lexical
         payload["data"][name] = {"questions": len(questions), "corpus": about,
                                  "index": str(rag.settings.paths.index_dir),
-                                 "articles_indexed": len(lexical.doc_ids), "chunks": len(lexical.ids)}
+                                 "articles_indexed": len(lexical.live), "chunks": len(lexical)}
     for label, folded in (("bm25", False), ("bm25, rag's articles", True)):
         row = payload["systems"][label] = {"runs": {}}
         for name, dated in RUNS:

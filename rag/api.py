@@ -79,6 +79,7 @@ class RAG:
         report = Indexer(self.settings, self.store, self.embedder).run(
             [paths] if isinstance(paths, (str, Path)) else list(paths), prune=prune, progress=progress, **kwargs)
         self.retriever.forget()
+        _ = self.retriever.lexical  # BM25 takes the new articles in now, as part of indexing, not on the next question
         return report
 
     def remove(self, doc_id: str) -> None:

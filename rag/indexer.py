@@ -45,7 +45,7 @@ class Indexer:
         docs = list(load(paths, self.settings.indexing.max_file_mb))
         with write_lock(self.settings, notice), self.store.writing():
             articles = self.store.article_state()
-            chunks_by_doc = self._repair(articles, report)
+            stored = self._repair(articles, report)
             folds = Folds(articles, self.settings.indexing.near_duplicate_threshold,
                           lambda d: (self.store.articles_by_id([d]).get(d) or (None,))[0])
             ids = Ids(articles)
@@ -70,12 +70,12 @@ class Indexer:
                         continue
                     seen.add(item.doc_id)
                     old = articles.get(item.doc_id)
-                    have = chunks_by_doc.get(item.doc_id, {})
-                    if old and old["doc_hash"] == item.content_hash and len(have) == old["n_chunks"]:
+                    if old and old["doc_hash"] == item.content_hash and stored.complete(item.doc_id, old["n_chunks"]):
                         report.unchanged += 1
                         if item.key and old.get("key") != item.key:  # recorded before files had a key
                             self.store.update_article(item.doc_id, {"key": item.key, "path": item.path or ""})
                         continue
+                    have = stored.get(item.doc_id) if old else []
                     if folds.fold(item):
                         report.folded += 1
                         if old:
@@ -94,7 +94,7 @@ class Indexer:
             bar.close()
             if prune:
                 gone = [d for d in articles if d not in seen]
-                self.store.delete_chunks([cid for d in gone for cid in chunks_by_doc.get(d, {})])
+                self.store.delete_chunks([cid for d in gone for cid in stored.get(d)])
                 self.store.delete_articles(gone)
                 report.removed = len(gone)
                 folds.keep_only(seen, gone)
@@ -123,8 +123,13 @@ class Indexer:
                 self.store.update_article(doc_id, meta)
         return gone
 
-    def _repair(self, articles: dict[str, dict], report: IndexReport) -> dict[str, dict[str, dict]]:
-        """Drop chunks a killed run left behind (no article record, or an older/newer version than it)."""
+    def _repair(self, articles: dict[str, dict], report: IndexReport) -> "StoredChunks":
+        """Drop chunks a killed run left behind (no article record, or an older/newer version than it).
+
+        When the store holds exactly the chunks its records count, nothing was left behind and no chunk is
+        read: on a big store, reading every chunk's metadata was most of a small run's time."""
+        if self.store.chunks.count() == sum(int(m.get("n_chunks", 0)) for m in articles.values()):
+            return StoredChunks(self.store)
         by_doc: dict[str, dict[str, dict]] = {}
         orphans = []
         for cid, meta in self.store.chunk_state().items():
@@ -135,7 +140,7 @@ class Indexer:
                 by_doc.setdefault(meta["doc_id"], {})[cid] = meta
         self.store.delete_chunks(orphans)
         report.repaired = len(orphans)
-        return by_doc
+        return StoredChunks(self.store, by_doc)
 
     def _flush(self, pending: list, report: IndexReport, folds: Folds, writer: Writer) -> None:
         if not pending:
@@ -159,6 +164,22 @@ class Indexer:
                 else:
                     report.added += 1
         writer.submit(write)
+
+
+class StoredChunks:
+    """Each indexed article's stored chunk ids: all read by a repair (`by_doc`), or else read per article
+    when one is replaced, folded or pruned, and taken as complete (the store's chunk count matched)."""
+
+    def __init__(self, store: Store, by_doc: dict[str, dict[str, dict]] | None = None):
+        self.store, self.by_doc = store, by_doc
+
+    def get(self, doc_id: str) -> list[str]:
+        if self.by_doc is not None:
+            return list(self.by_doc.get(doc_id, {}))
+        return self.store.chunk_ids_of([doc_id])
+
+    def complete(self, doc_id: str, n_chunks: int) -> bool:
+        return self.by_doc is None or len(self.by_doc.get(doc_id, {})) == n_chunks
 
 
 def missing_files(articles: dict[str, dict], seen: set[str], paths) -> list[str]:

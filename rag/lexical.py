@@ -1,29 +1,32 @@
-"""BM25 over the stored chunks and over whole articles (bm25s), rebuilt only when the store's contents change.
+"""BM25 over the stored chunks and over whole articles, as one index over several segments (rag/segment.py).
 
 Whole-article BM25 is the strongest single signal for "which article is this about" on news (see
 bench/retrieval.py); chunk-level BM25 and dense search then pick the passage inside it.
 
+Segments, as in Lucene: each is built once over the chunks of some whole articles and never changed, so
+an indexing run adds a small segment instead of rebuilding the index (rag/lexical_cache.py keeps them in
+step with the store). An article that was changed or removed is masked out of its old segment (its
+"dead" articles). Segments keep term frequencies and lengths, not scores, and a query's scores are
+computed from the statistics of the live rows of all segments (document frequencies, row count, mean
+length), with bm25s's formula and floating-point operations: whatever the segments and dead articles,
+every score equals the one a fresh bm25s index over the live chunks gives (tests/test_lexical.py).
+
 A misspelt question word ("tsela") matches nothing in BM25 and, to the local answerer, looks like a word
 the corpus never uses, so `correct` maps a question word that is not in the corpus to the nearest corpus
-word (SymSpell over the corpus's own word counts, built with the BM25 cache and saved beside it). The
-API corrects the question before every retriever and the answerer (rag/api.py `_spelled`); measured by
-bench/typos.py and the paraphrase set's typo rows.
+word (SymSpell over the corpus's own word counts, cached beside the segments and topped up with the words
+of new ones). The API corrects the question before every retriever and the answerer (rag/api.py
+`_spelled`); measured by bench/typos.py and the paraphrase set's typo rows.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from .segment import TOKEN, Segment, idf, query_tokens, scores
 from .text import STOPWORDS, stemmer
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
-FORMAT = "3"  # bumped when the cache layout changes, so old caches are rebuilt rather than misread
 
 
 @dataclass(frozen=True)
@@ -39,132 +42,267 @@ class Spelling:
         return cls(settings.retrieval.typo_min_len, settings.retrieval.typo_long_len, settings.retrieval.typo_min_count)
 
 
-def fingerprint(ids: list[str], spelling: Spelling = Spelling()) -> str:
-    head = f"{FORMAT}|{spelling.min_len}|{spelling.min_count}"  # the speller is cached with the index
-    return hashlib.sha1("\n".join([head, *sorted(ids)]).encode()).hexdigest()[:16]
-
-
 class Lexical:
-    """Keeps every chunk's text and metadata beside its BM25 row, so lexical-only hits need no Chroma call."""
+    """A read-only view of segments minus their dead articles; a change makes a new view (rag/lexical_cache.py).
 
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], cache_dir: Path | None = None,
-                 spelling: Spelling = Spelling()):
-        import bm25s
+    Rows are numbered across segments in order (segment 0's rows first); `search` and `mask` work on that
+    numbering. `dead[i]` holds article numbers of `segments[i]` that are masked out. `speller_path` is
+    where the speller is cached (None: built in memory). `seen` is what the cache knew of the store when it
+    made this view (rag/lexical_cache.py)."""
 
-        self.ids, self.texts, self.metas, self.spelling = ids, texts, metas, spelling
-        self.pos = {cid: i for i, cid in enumerate(ids)}
+    def __init__(self, segments: list[Segment], dead: list[set[int]] | None = None, spelling: Spelling = Spelling(),
+                 speller_path: Path | None = None, seen: dict | None = None):
+        self.segments, self.spelling, self.speller_path = segments, spelling, speller_path
+        self.dead = dead if dead is not None else [set() for _ in segments]
+        self.seen = seen or {}
+        self.row_offsets = np.cumsum([0] + [s.n for s in segments])
+        self.doc_offsets = np.cumsum([0] + [s.n_docs for s in segments])
+        self.rows = int(self.row_offsets[-1])  # dead articles' rows included
         self.stemmer = stemmer()
-        self.retriever = bm25s.BM25()
-        self.doc_retriever = bm25s.BM25()
-        self._bm25s = bm25s
-        self.df: dict[str, int] = {}
-        self.words: dict[str, int] = {}  # surface word -> occurrences in the articles, for typo correction
         self._speller = None
         self._fixes: dict[str, str | None] = {}
-        self._cache: Path | None = None
-        self._days: np.ndarray | None = None
-        self.doc_ids, self.doc_chunks = self._group()
-        if ids:
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False)
-            self.retriever.index(tokens, show_progress=False)
-            articles = [self._article_text(d) for d in self.doc_ids]
-            self.doc_retriever.index(bm25s.tokenize(articles, stopwords="en", stemmer=self.stemmer,
-                                                    show_progress=False), show_progress=False)
-            counts = np.bincount(np.concatenate([np.unique(t) for t in tokens.ids if len(t)] or [np.zeros(0, int)]),
-                                 minlength=len(tokens.vocab))
-            self.df = {word: int(counts[i]) for word, i in tokens.vocab.items() if word}
-            self.words = _word_counts(articles)
-        if cache_dir is not None:
-            self._save(cache_dir)
-
-    def _group(self) -> tuple[list[str], dict[str, list[int]]]:
-        """Each article's chunk rows in text order; the first one is its lead."""
-        groups: dict[str, list[int]] = {}
-        for i, m in enumerate(self.metas):
-            groups.setdefault(m["doc_id"], []).append(i)
-        for rows in groups.values():
-            rows.sort(key=lambda i: int(self.metas[i]["start"]))
-        return list(groups), groups
-
-    def _article_text(self, doc_id: str) -> str:
-        """The article rebuilt from its chunks' offsets (overlaps cut), headed by its title."""
-        rows = self.doc_chunks[doc_id]
-        parts, end = [self.metas[rows[0]].get("title", "")], 0
-        for i in rows:
-            start = int(self.metas[i]["start"])
-            parts.append(self.texts[i][max(end - start, 0):])
-            end = max(end, int(self.metas[i]["end"]))
-        return "\n".join(parts)
 
     @classmethod
-    def load_or_build(cls, ids: list[str], fetch, cache_root: Path, spelling: Spelling = Spelling()) -> "Lexical":
-        """`fetch()` returns (ids, texts, metas); only called when the cache does not match `ids`."""
-        key = fingerprint(ids, spelling)
-        cache = cache_root / key
-        if (cache / "chunks.json").is_file():
-            try:
-                return cls._load(cache, spelling)
-            except (OSError, ValueError, KeyError):
-                shutil.rmtree(cache, ignore_errors=True)
-        ids, texts, metas = fetch()
-        if cache_root.exists():
-            for old in cache_root.iterdir():
-                shutil.rmtree(old, ignore_errors=True)
-        return cls(ids, texts, metas, cache_dir=cache if fingerprint(ids, spelling) == key else None, spelling=spelling)
+    def of(cls, ids: list[str], texts: list[str], metas: list[dict], spelling: Spelling = Spelling(),
+           speller_path: Path | None = None) -> "Lexical":
+        """One in-memory segment over the given chunks (metas as stored: doc_id, title, start, end, ...)."""
+        return cls([Segment.build(ids, texts, metas, {})] if ids else [], spelling=spelling, speller_path=speller_path)
 
-    def _save(self, cache: Path) -> None:
-        tmp = cache.with_name(cache.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self.ids:
-            self.retriever.save(str(tmp / "bm25"))
-            self.doc_retriever.save(str(tmp / "bm25-articles"))
-        (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "texts": self.texts, "metas": self.metas,
-                                                    "df": self.df, "words": self.words}))
-        self.speller.save_pickle(str(tmp / "speller.pickle"))
-        shutil.rmtree(cache, ignore_errors=True)
-        tmp.rename(cache)
-        self._cache = cache
+    @cached_property
+    def live(self) -> dict[str, tuple[int, int]]:
+        """doc_id -> (segment, article number) of every article not dead; a later segment wins."""
+        out = {}
+        for i, seg in enumerate(self.segments):
+            dead = self.dead[i]
+            out.update((d, (i, k)) for k, d in enumerate(seg.docs["doc_ids"]) if k not in dead)
+        return out
 
-    @classmethod
-    def _load(cls, cache: Path, spelling: Spelling = Spelling()) -> "Lexical":
-        import bm25s
+    @cached_property
+    def _doc_alive(self) -> np.ndarray | None:
+        """Per article across segments: False when dead; None when none is."""
+        if not any(self.dead):
+            return None
+        alive = np.ones(int(self.doc_offsets[-1]), dtype=bool)
+        for i, dead in enumerate(self.dead):
+            alive[[int(self.doc_offsets[i]) + k for k in dead]] = False
+        return alive
 
-        data = json.loads((cache / "chunks.json").read_text())
-        self = cls.__new__(cls)
-        cls.__init__(self, [], [], [], spelling=spelling)
-        self.ids, self.texts, self.metas, self.df = data["ids"], data["texts"], data["metas"], data["df"]
-        self.words, self._cache = data["words"], cache
-        self.pos = {cid: i for i, cid in enumerate(self.ids)}
-        self.doc_ids, self.doc_chunks = self._group()
-        if self.ids:
-            self.retriever = bm25s.BM25.load(str(cache / "bm25"))
-            self.doc_retriever = bm25s.BM25.load(str(cache / "bm25-articles"))
-        return self
+    @cached_property
+    def _doc_of_row(self) -> np.ndarray:
+        return np.concatenate([s.doc + int(o) for s, o in zip(self.segments, self.doc_offsets)]
+                              or [np.zeros(0, np.int32)])
+
+    @cached_property
+    def _alive(self) -> np.ndarray | None:
+        """Per row: False for a dead article's chunk; None when there is none."""
+        return None if self._doc_alive is None else self._doc_alive[self._doc_of_row]
+
+    @cached_property
+    def _days(self) -> np.ndarray:
+        return np.concatenate([np.asarray(s.docs["days"], dtype=np.int64)[s.doc] for s in self.segments]
+                              or [np.zeros(0, np.int64)])
+
+    @cached_property
+    def _leads(self) -> np.ndarray:
+        """Each article's lead chunk, as a row across segments."""
+        return np.concatenate([np.asarray(s.docs["leads"], dtype=np.int64) + int(o)
+                               for s, o in zip(self.segments, self.row_offsets)] or [np.zeros(0, np.int64)])
+
+    def __len__(self) -> int:
+        """Chunks that are not dead."""
+        return self.rows if self._alive is None else int(self._alive.sum())
+
+    def _locate(self, row: int) -> tuple[Segment, int]:
+        i = int(np.searchsorted(self.row_offsets, row, side="right")) - 1
+        return self.segments[i], row - int(self.row_offsets[i])
+
+    def chunk_id(self, row: int) -> str:
+        seg, r = self._locate(row)
+        return seg.ids[r].decode()
+
+    def doc_id(self, doc: int) -> str:
+        i = int(np.searchsorted(self.doc_offsets, doc, side="right")) - 1
+        return self.segments[i].docs["doc_ids"][doc - int(self.doc_offsets[i])]
+
+    def metas_of(self, ids: list[str]) -> dict[str, dict]:
+        """chunk id -> metadata (doc_id, title, source, published_at, day, start, end) of the ids that are
+        live here; the others (dead, or never indexed) are left out."""
+        if not ids:
+            return {}
+        keys = np.array([c.encode() for c in ids], dtype=bytes)
+        out = {}
+        for i, seg in enumerate(self.segments):
+            dead = self.dead[i]
+            for j, r in enumerate(seg.find(keys)):
+                if r >= 0 and int(seg.doc[r]) not in dead:
+                    out[ids[j]] = seg.meta(int(r))
+        return out
+
+    def lead(self, doc_id: str) -> str:
+        i, k = self.live[doc_id]
+        seg = self.segments[i]
+        return seg.ids[seg.docs["leads"][k]].decode()
+
+    def stamp(self, doc_id: str) -> int | None:
+        """The live version's article-record stamp (`written`), None when the article is not here."""
+        found = self.live.get(doc_id)
+        return None if found is None else self.segments[found[0]].docs["stamps"][found[1]]
+
+    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the n best live chunks with a score above 0, among those `mask` (one
+        weight per row, 0 = left out) keeps."""
+        found = self._top("chunks", query, n, mask if mask is not None else self._alive)
+        return [(self.chunk_id(r), s) for r, s in found]
+
+    def search_articles(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(doc id, BM25 score) of the n best live whole articles; `mask` is per row, as for `search`: an
+        article is kept when its lead chunk is."""
+        doc_mask = mask[self._leads] if mask is not None else self._doc_alive
+        return [(self.doc_id(d), s) for d, s in self._top("articles", query, n, doc_mask)]
+
+    def _top(self, which: str, query: str, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        """The n best rows (chunks or articles, numbered across segments) with a score above 0."""
+        from bm25s.selection import topk
+
+        found = self.scores(which, query)
+        if found is None:
+            return []
+        if mask is not None:
+            found *= mask  # as bm25s's weight_mask: filtered search is exact, with no deeper search to filter after
+        top, rows = topk(found, min(n, len(found)), backend="auto", sorted=True)
+        return [(int(r), float(s)) for r, s in zip(rows, top) if s > 0]
+
+    def scores(self, which: str, query: str) -> np.ndarray | None:
+        """BM25 scores of every row of `which` ("chunks" or "articles"), numbered across segments; None when
+        no query word is in a live row. Dead rows score too (callers mask them)."""
+        indexes = [getattr(s, which) for s in self.segments]
+        alive = self._alive if which == "chunks" else self._doc_alive
+        live, average = self._stats[which]
+        if not live:
+            return None
+        out, matched = np.zeros(sum(ix.n for ix in indexes), dtype=np.float32), False
+        offsets = np.cumsum([0] + [ix.n for ix in indexes])
+        for token in query_tokens(query):
+            columns = [(ix, int(o), c) for ix, o in zip(indexes, offsets) if (c := ix.column(token)) is not None]
+            df = sum(len(rows) if alive is None else int(np.count_nonzero(alive[rows + o])) for _, o, (rows, _) in columns)
+            if not df:
+                continue
+            matched, weight = True, idf(df, live)
+            for ix, o, (rows, tf) in columns:
+                out[rows + o if o else rows] += scores(weight, tf, ix.lengths[rows], average)
+        return out if matched else None
+
+    @cached_property
+    def _stats(self) -> dict[str, tuple[int, float]]:
+        """which -> (live rows, their mean length in tokens): the N and average length of BM25."""
+        out = {}
+        for which, alive in (("chunks", self._alive), ("articles", self._doc_alive)):
+            lengths = np.concatenate([getattr(s, which).lengths for s in self.segments] or [np.zeros(0, np.int32)])
+            if alive is not None:
+                lengths = lengths[alive]
+            out[which] = (len(lengths), float(lengths.mean()) if len(lengths) else 0.0)
+        return out
+
+    def _date_ok(self, filters) -> np.ndarray:
+        since, until = filters.days
+        ok = np.ones(self.rows, dtype=bool)
+        if since is not None or until is not None:
+            ok &= self._days >= 0
+        if since is not None:
+            ok &= self._days >= since
+        if until is not None:
+            ok &= self._days <= until
+        return ok
+
+    def share(self, filters) -> float:
+        """The fraction of live chunks a date filter lets through."""
+        ok = self._date_ok(filters) & (self._days >= 0)
+        if self._alive is not None:
+            ok = ok[self._alive]
+        return float(ok.mean()) if len(ok) else 0.0
+
+    def mask(self, filters) -> np.ndarray:
+        """1.0 for each live chunk `filters` (rag.retrieve.Filters) accepts, 0.0 for the others."""
+        ok = self._date_ok(filters)
+        if filters.source:  # judged once per article, not per chunk
+            docs = np.fromiter((filters.accepts_source({"source": src, "doc_id": d, "title": t})
+                                for s in self.segments
+                                for d, t, src in zip(s.docs["doc_ids"], s.docs["titles"], s.docs["sources"])),
+                               dtype=bool, count=int(self.doc_offsets[-1]))
+            ok &= docs[self._doc_of_row]
+        if self._alive is not None:
+            ok &= self._alive
+        return ok.astype(np.float32)
+
+    def _df(self, token: str) -> int:
+        """Live chunks holding a stem."""
+        alive, out = self._alive, 0
+        for seg, offset in zip(self.segments, self.row_offsets):
+            column = seg.chunks.column(token)
+            if column is not None:
+                out += len(column[0]) if alive is None else int(np.count_nonzero(alive[column[0] + int(offset)]))
+        return out
+
+    def doc_freq(self, words: list[str]) -> list[int]:
+        """Chunks holding each word; a compound ("US-China") is as rare as its rarest part, since BM25's
+        tokenizer splits it."""
+        out = []
+        for w in words:
+            parts = TOKEN.findall(w.lower())
+            out.append(min(self._df(s) for s in self.stemmer.stemWords(parts)) if parts else 0)
+        return out
+
+    def idf(self, words: list[str]) -> np.ndarray:
+        """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
+        n = max(len(self), 1)
+        df = np.array(self.doc_freq(words), dtype=np.float32)
+        return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    @cached_property
+    def words(self) -> dict[str, int]:
+        """Surface word -> occurrences in the articles of all segments (dead ones too, until merged: typo
+        correction only ranks equally near corrections by it)."""
+        if len(self.segments) == 1:
+            return self.segments[0].words
+        out: dict[str, int] = {}
+        for seg in self.segments:
+            for w, c in seg.words.items():
+                out[w] = out.get(w, 0) + c
+        return out
 
     @property
     def speller(self):
         """SymSpell over the corpus words (`spelling.min_len` letters or more, used `min_count` times or more),
-        saved with the BM25 cache and read back on the first question with an unknown word."""
+        read from `speller_path` and topped up with the words it lacks (a new segment's), saved back when
+        it gained any; built on the first question with an unknown word."""
         if self._speller is None:
             from symspellpy import SymSpell
 
             speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-            path = self._cache / "speller.pickle" if self._cache else None
-            if not (path is not None and path.is_file() and _load_pickle(speller, path)):
-                for word, count in self.words.items():
-                    if count >= self.spelling.min_count and len(word) >= self.spelling.min_len:
+            path = self.speller_path
+            loaded = path is not None and path.is_file() and _load_pickle(speller, path)
+            added = 0
+            for word, count in self.words.items():
+                if count >= self.spelling.min_count and len(word) >= self.spelling.min_len:
+                    if word in speller.words:
+                        speller.words[word] = count  # counts break ties between equally near corrections
+                    else:
                         speller.create_dictionary_entry(word, count)
+                        added += 1
+            if path is not None and (added or not loaded):
+                tmp = path.with_name(f"{path.name}.{id(self)}.tmp")
+                speller.save_pickle(tmp)
+                tmp.replace(path)
             self._speller = speller
         return self._speller
 
     def correct(self, query: str) -> tuple[str, dict[str, str]]:
         """The query with each misspelt word replaced by its nearest corpus word (`fix`), and the
         replacements made (lower-case word -> correction)."""
-        fixes = {w: f for w in {t.lower() for t in _TOKEN.findall(query)} if (f := self.fix(w))}
+        fixes = {w: f for w in {t.lower() for t in TOKEN.findall(query)} if (f := self.fix(w))}
         if not fixes:
             return query, {}
-        return _TOKEN.sub(lambda m: _cased(fixes.get(m.group().lower()), m.group()), query), fixes
+        return TOKEN.sub(lambda m: _cased(fixes.get(m.group().lower()), m.group()), query), fixes
 
     def fix(self, word: str) -> str | None:
         """The corpus word a misspelt lower-case word stands for, or None: the nearest by edit distance
@@ -174,8 +312,9 @@ class Lexical:
         or a stopword, when it is an English word of its own (symspellpy's frequency list: the corpus
         just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
         from `spelling.long_len` letters)."""
-        if (not self.words or word in self.words or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
-                or word in STOPWORDS or word in _english() or self.df.get(self.stemmer.stemWord(word), 0)):
+        if (not self.rows or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
+                or word in STOPWORDS or any(word in s.words for s in self.segments) or word in _english()
+                or self._df(self.stemmer.stemWord(word))):
             return None
         if word not in self._fixes:
             from symspellpy import Verbosity
@@ -187,71 +326,6 @@ class Lexical:
             # "since"), then the most frequent
             self._fixes[word] = max(found, key=lambda s: (s.term[0] == word[0], s.count)).term if found else None
         return self._fixes[word]
-
-    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the n best chunks with a score above 0, among those `mask` (one weight
-        per chunk, 0 = left out) keeps."""
-        return self._top(self.retriever, self.ids, query, n, mask)
-
-    def search_articles(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(doc id, BM25 score) of the n best whole articles; `mask` is per chunk, as for `search`: an article
-        is kept when its lead chunk is."""
-        return self._top(self.doc_retriever, self.doc_ids, query, n,
-                         None if mask is None else mask[[self.doc_chunks[d][0] for d in self.doc_ids]])
-
-    def _top(self, retriever, keys: list[str], query: str, n: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
-        if not keys:
-            return []
-        tokens = self._bm25s.tokenize([query], stopwords="en", stemmer=self.stemmer, show_progress=False)
-        if not tokens.vocab:
-            return []
-        # bm25s multiplies scores by the mask: filtered search is exact, with no deeper search to filter after
-        docs, scores = retriever.retrieve(tokens, k=min(n, len(keys)), show_progress=False, n_threads=1,
-                                          weight_mask=mask)
-        return [(keys[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
-
-    def _date_ok(self, filters) -> np.ndarray:
-        if self._days is None:
-            self._days = np.array([m.get("day", -1) for m in self.metas], dtype=np.int64)
-        since, until = filters.days
-        ok = np.ones(len(self._days), dtype=bool)
-        if since is not None or until is not None:
-            ok &= self._days >= 0
-        if since is not None:
-            ok &= self._days >= since
-        if until is not None:
-            ok &= self._days <= until
-        return ok
-
-    def share(self, filters) -> float:
-        """The fraction of chunks a date filter lets through."""
-        ok = self._date_ok(filters) & (self._days >= 0)
-        return float(ok.mean()) if len(ok) else 0.0
-
-    def mask(self, filters) -> np.ndarray:
-        """1.0 for each chunk `filters` (rag.retrieve.Filters) accepts, 0.0 for the others."""
-        ok = self._date_ok(filters)
-        if filters.source:
-            ok &= np.fromiter((filters.accepts_source(m) for m in self.metas), dtype=bool, count=len(self.metas))
-        return ok.astype(np.float32)
-
-    def lead(self, doc_id: str) -> str:
-        return self.ids[self.doc_chunks[doc_id][0]]
-
-    def doc_freq(self, words: list[str]) -> list[int]:
-        """Chunks holding each word; a compound ("US-China") is as rare as its rarest part, since BM25's
-        tokenizer splits it."""
-        out = []
-        for w in words:
-            parts = _TOKEN.findall(w.lower())
-            out.append(min(self.df.get(s, 0) for s in self.stemmer.stemWords(parts)) if parts else 0)
-        return out
-
-    def idf(self, words: list[str]) -> np.ndarray:
-        """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
-        n = max(len(self.ids), 1)
-        df = np.array(self.doc_freq(words), dtype=np.float32)
-        return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def _cased(fixed: str | None, word: str) -> str:
@@ -267,14 +341,6 @@ def _load_pickle(speller, path: Path) -> bool:
         return bool(speller.load_pickle(path))
     except (OSError, EOFError, ValueError, KeyError, AttributeError, __import__("pickle").UnpicklingError):
         return False
-
-
-def _word_counts(texts: list[str]) -> dict[str, int]:
-    """Each lower-cased word of the texts (BM25's token pattern, no digits) with its number of occurrences."""
-    from collections import Counter
-
-    counts = Counter(w for t in texts for w in _TOKEN.findall(t.lower()) if not any(c.isdigit() for c in w))
-    return dict(counts)
 
 
 _ENGLISH: frozenset[str] | None = None

@@ -6,22 +6,23 @@ hit's whole article for the answerer.
       .search(question, k, source=, since=, until=, as_of=, recency=) -> list[Hit], best first
       .passages(hits) -> list[Passage]        hits numbered 1..n with their articles, alternates filled
       .alternates(doc_ids) / .versions(doc_ids) -> {doc_id: [article rows]}
-      .lexical -> rag.lexical.Lexical          BM25 state, rebuilt when the store's chunks change
+      .lexical -> rag.lexical.Lexical          BM25 state, synced when the store changed (rag/lexical_cache.py)
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
 from .answer.base import Passage
 from .errors import RagError
 from .lexical import Lexical, Spelling
-from .store import Store, day_number
+from .lexical_cache import LexicalCache
+from .store import Store, day_number, generation
 from .text import parse_date
 from .types import Hit
 
@@ -161,16 +162,28 @@ class Retriever:
     def __init__(self, settings, store: Store, embedder):
         self.settings, self.store, self.embedder = settings, store, embedder
         self._lexical: Lexical | None = None
+        self._stale = False
+        self._lock = threading.Lock()
+
+    @cached_property
+    def cache(self) -> LexicalCache:
+        s = self.settings
+        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
+        return LexicalCache(self.store, s.paths.index_dir / f"{name}-{s.store.collection}", Spelling.of(s),
+                            lambda: generation(s))
 
     @property
     def lexical(self) -> Lexical:
-        """The BM25 state over the committed chunks, checked against the store's chunk count and rebuilt (or
-        read from its cache under the index folder) when it changed."""
-        count = self.store.chunks.count()
-        if self._lexical is None or len(self._lexical.ids) != count:
-            ids = self.store.chunk_ids() if count else []
-            self._lexical = Lexical.load_or_build(ids, self.store.committed_chunks, self._cache_root(),
-                                                  Spelling.of(self.settings))
+        """The BM25 state over the committed chunks: one count of the article records per question, and a sync
+        that reads only what changed (rag/lexical_cache.py) when that count moved or `forget` was called
+        (`RAG` calls it when the index folder's write generation moved, rag/store.py). Records, the commit
+        marker, are counted rather than chunks: Chroma counts row by row, 0.1–0.2 s for a million chunks on
+        a server against about 10 ms for their 50,000 records (bench/scale.py: two chunk counts, here and in
+        `Store.dense`, were two thirds of a question's 0.3 s)."""
+        lex = self._lexical
+        if lex is None or self._stale or self.store.articles.count() != lex.seen.get("articles"):
+            with self._lock:
+                self._stale, self._lexical = False, self.cache.current(self._lexical)
         return self._lexical
 
     @property
@@ -186,13 +199,8 @@ class Retriever:
         return self.words.doc_freq(words)
 
     def forget(self) -> None:
-        """Drops the BM25 state: the next search reads it afresh (after indexing, or another process's)."""
-        self._lexical = None
-
-    def _cache_root(self) -> Path:
-        s = self.settings
-        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
-        return s.paths.index_dir / f"{name}-{s.store.collection}"
+        """The next search checks the store afresh (after indexing, or another process's)."""
+        self._stale = True
 
     def spelled(self, question: str) -> str:
         """The question with misspelt words corrected to corpus words (rag/lexical.py), for every retriever
@@ -212,7 +220,7 @@ class Retriever:
         filters = Filters(source=source, since=since, until=until or as_of)
         where = filters.where()
         lex = self.lexical
-        if not lex.ids:
+        if not len(lex):
             return []
         n = max(s.retrieval.candidates, k)
         q = self.spelled(question)
@@ -220,29 +228,33 @@ class Retriever:
         dense = self._dense(lex, vector, n, filters, where)
         found = dict(dense)
         mask = lex.mask(filters) if filters.active else None
-        scores = self._fused(lex, q, dense, mask, n)
-        metas = {cid: lex.metas[lex.pos[cid]] for cid in scores}
+        scores, metas = self._fused(lex, q, dense, mask, n)
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, s.retrieval.recency_half_life_days, day_number(as_of) if as_of else None)
         ranked = diversify(sorted(scores, key=lambda c: -scores[c]), metas, per_doc=s.retrieval.per_article)[:k]
-        missing = self.store.vectors([cid for cid in ranked if cid not in found])
-        return [to_hit(cid, scores[cid], lex.texts[lex.pos[cid]], metas[cid],
-                       float(found[cid] if cid in found else missing[cid] @ vector)) for cid in ranked]
+        stored = self.store.texts(ranked)  # a chunk deleted since the BM25 state was read is left out
+        return [to_hit(cid, scores[cid], stored[cid][0], metas[cid], float(found[cid] if cid in found else stored[cid][1] @ vector))
+                for cid in ranked if cid in stored]
 
     def _dense(self, lex: Lexical, vector, n: int, filters: Filters, where: dict | None) -> list[tuple[str, float]]:
         """A date filter most chunks pass is cheaper applied to a deeper unfiltered search than inside Chroma,
-        which pre-filters every id before its vector search (bench/retrieval.py, as_of rows)."""
-        share = lex.share(filters) if where else 1.0
+        which pre-filters every id before its vector search (bench/retrieval.py, as_of rows). Chunks the BM25
+        state does not hold (half-written, or removed since) are left out."""
+        share, count = lex.share(filters) if where else 1.0, lex.seen.get("chunks")
         if where and share >= 0.5:
-            got = self.store.dense(vector, int(n / share) + n, None)
-            return [(c, x) for c, x in got if c in lex.pos and filters.accepts(lex.metas[lex.pos[c]])][:n]
-        return [(c, x) for c, x in self.store.dense(vector, n, where)
-                if c in lex.pos and filters.accepts_source(lex.metas[lex.pos[c]])]
+            got = self.store.dense(vector, int(n / share) + n, None, count)
+            metas = lex.metas_of([c for c, _ in got])
+            return [(c, x) for c, x in got if c in metas and filters.accepts(metas[c])][:n]
+        got = self.store.dense(vector, n, where, count)
+        metas = lex.metas_of([c for c, _ in got])
+        return [(c, x) for c, x in got if c in metas and filters.accepts_source(metas[c])]
 
-    def _fused(self, lex: Lexical, q: str, dense: list[tuple[str, float]], mask, n: int) -> dict[str, float]:
+    def _fused(self, lex: Lexical, q: str, dense: list[tuple[str, float]], mask,
+               n: int) -> tuple[dict[str, float], dict[str, dict]]:
         """Chunk id -> fused score of the dense, chunk BM25 and whole-article BM25 lists. Every dense and chunk
         BM25 candidate is kept, at weight 0 too (then it only carries its article's score); an article's score
-        goes to each of its candidate chunks, and a top article with no candidate chunk enters through its lead."""
+        goes to each of its candidate chunks, and a top article with no candidate chunk enters through its lead.
+        With them, the metadata of those chunks (read for the candidates only, `Lexical.metas_of`)."""
         r = self.settings.retrieval
         lists = [(dense, r.dense_weight), (lex.search(q, n, mask), r.bm25_weight)]
         articles = lex.search_articles(q, n, mask) if r.article_weight else []
@@ -251,11 +263,14 @@ class Retriever:
         else:
             scores = fuse([([c for c, _ in got], weight) for got, weight in lists], r.rrf_k)
             by_doc = fuse([([d for d, _ in articles], r.article_weight)], r.rrf_k)
-        present = {lex.metas[lex.pos[cid]]["doc_id"] for cid in scores}
-        out = {**scores, **{lex.lead(d): 0.0 for d in by_doc if d not in present}}
+        metas = lex.metas_of(list(scores))
+        present = {metas[cid]["doc_id"] for cid in scores}
+        leads = [lex.lead(d) for d in by_doc if d not in present]
+        metas.update(lex.metas_of(leads))
+        out = {**scores, **{cid: 0.0 for cid in leads}}
         for cid in out:
-            out[cid] += by_doc.get(lex.metas[lex.pos[cid]]["doc_id"], 0.0)
-        return out
+            out[cid] += by_doc.get(metas[cid]["doc_id"], 0.0)
+        return out, metas
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         """Each hit with its whole article (read once per question), numbered 1..n, its alternates filled;

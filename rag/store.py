@@ -120,33 +120,67 @@ class Store:
     def chunk_state(self) -> dict[str, dict]:
         return dict(zip(*self._get_all(self.chunks, ["metadatas"]))) if self.chunks.count() else {}
 
-    def _get_all(self, collection, include: list[str]) -> tuple[list, ...]:
-        ids, *cols = [], *([] for _ in include)
+    def _pages(self, collection, include: list[str], where: dict | None = None) -> Iterator[tuple[list, ...]]:
+        """(ids, *included columns) a page of up to 5 Chroma batches at a time."""
         offset = 0
         while True:
-            got = collection.get(include=include, limit=self.batch * 5, offset=offset)
+            got = collection.get(include=include, where=where, limit=self.batch * 5, offset=offset)
             if not got["ids"]:
-                break
-            ids += got["ids"]
-            for col, key in zip(cols, include):
-                col += got[key]
+                return
+            yield (got["ids"], *(got[key] for key in include))
             offset += len(got["ids"])
-        return (ids, *cols)
 
-    def all_chunks(self) -> tuple[list[str], list[str], list[dict]]:
-        ids, docs, metas = self._get_all(self.chunks, ["documents", "metadatas"])
-        return ids, docs, metas
+    def _get_all(self, collection, include: list[str], where: dict | None = None) -> tuple[list, ...]:
+        cols: tuple[list, ...] = tuple([] for _ in range(len(include) + 1))
+        for page in self._pages(collection, include, where):
+            for col, values in zip(cols, page):
+                col += values
+        return cols
 
-    def chunk_ids(self) -> list[str]:
-        return self._get_all(self.chunks, [])[0]
+    def counts(self) -> tuple[int, int]:
+        """(chunks, article records) in the store."""
+        return self.chunks.count(), self.articles.count()
 
-    def committed_chunks(self) -> tuple[list[str], list[str], list[dict]]:
-        """(ids, texts, metadatas) of the chunks whose article record matches them: a half-written article
-        (its record is written last, as the commit marker) is invisible to BM25."""
-        articles = self.article_state()
-        ids, texts, metas = self.all_chunks()
-        keep = [i for i, m in enumerate(metas) if articles.get(m["doc_id"], {}).get("doc_hash") == m["doc_hash"]]
-        return [ids[i] for i in keep], [texts[i] for i in keep], [metas[i] for i in keep]
+    def identity(self) -> str:
+        """The two collections' ids: they change when the collections are deleted and made again."""
+        return f"{self.chunks.id}/{self.articles.id}"
+
+    def chunk_pages(self) -> Iterator[tuple[list[str], list[str], list[dict]]]:
+        """Every chunk as (ids, texts, metadatas) pages, for a reader that must see all of them once."""
+        yield from self._pages(self.chunks, ["documents", "metadatas"])
+
+    def article_ids(self) -> list[str]:
+        return self._get_all(self.articles, [])[0]
+
+    def records(self, doc_ids: list[str]) -> dict[str, dict]:
+        """doc_id -> article record metadata, of those of `doc_ids` that have one."""
+        out = {}
+        for i in range(0, len(doc_ids), self.batch):
+            got = self.articles.get(ids=doc_ids[i:i + self.batch], include=["metadatas"])
+            out.update(zip(got["ids"], got["metadatas"]))
+        return out
+
+    def records_since(self, stamp: int) -> dict[str, dict]:
+        """doc_id -> metadata of the article records written (`written`, by `write`) at or after `stamp`."""
+        return dict(zip(*self._get_all(self.articles, ["metadatas"], {"written": {"$gte": int(stamp)}})))
+
+    def chunks_of(self, versions: dict[str, str]) -> tuple[list[str], list[str], list[dict]]:
+        """(ids, texts, metadatas) of the chunks of the given article versions (doc_id -> doc_hash), read by
+        doc_id, 100 articles a query."""
+        docs, ids, texts, metas = list(versions), [], [], []
+        for i in range(0, len(docs), 100):
+            for cid, text, meta in zip(*self._get_all(self.chunks, ["documents", "metadatas"],
+                                                      {"doc_id": {"$in": docs[i:i + 100]}})):
+                if versions.get(meta["doc_id"]) == meta["doc_hash"]:
+                    ids.append(cid), texts.append(text), metas.append(meta)
+        return ids, texts, metas
+
+    def texts(self, ids: list[str]) -> dict[str, tuple[str, np.ndarray]]:
+        """chunk id -> (text, stored vector) of the ids still in the store."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "embeddings"])
+        return {i: (t, np.asarray(v, dtype=np.float32)) for i, t, v in zip(got["ids"], got["documents"], got["embeddings"])}
 
     def write(self, batch: list[tuple[Document, list[Chunk], np.ndarray, list[str], dict]]) -> None:
         """Writes a batch of articles: all their chunks, then all their records, then their stale chunks.
@@ -156,6 +190,7 @@ class Store:
         """
         if not batch:
             return
+        written = stamp()  # the records' commit time: what BM25 reads since it last looked (rag/lexical_cache.py)
         ids, vectors, texts, metas, records = [], [], [], [], []
         for doc, chunks, vecs, _, article_meta in batch:
             base = {"doc_id": doc.doc_id, "doc_hash": doc.content_hash, "title": doc.title, "source": doc.source,
@@ -166,7 +201,7 @@ class Store:
             metas += [{**base, "start": c.start, "end": c.end} for c in chunks]
             mean = vecs.mean(axis=0)
             records.append((doc, mean / (np.linalg.norm(mean) or 1.0),
-                            {**base, **(article_meta or {}), "n_chunks": len(chunks),
+                            {**base, **(article_meta or {}), "n_chunks": len(chunks), "written": written,
                              "key": doc.key or "", "path": doc.path or "",
                              **{k: v for k, v in (("author", doc.author), ("site", doc.site)) if v}}))
         stacked = np.concatenate(vectors)
@@ -195,24 +230,35 @@ class Store:
         for i in range(0, len(doc_ids), self.batch):
             self.articles.delete(ids=doc_ids[i:i + self.batch])
 
-    def dense(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
-        n = min(n, self.chunks.count())
+    def dense(self, vector: np.ndarray, n: int, where: dict | None, count: int | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the n nearest chunks. `count`: the chunk count the caller last saw;
+        the store is counted again only when that is unknown or under 2n (Chroma wants n_results <= its
+        count, and counts row by row: 0.1–0.2 s at a million chunks on a server)."""
+        if count is None or count < 2 * n:
+            count = self.chunks.count()
+        n = min(n, count)
         if n <= 0:
             return []
         got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
-
-    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=ids, include=["embeddings"])
-        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
     def articles_by_id(self, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
         if not doc_ids:
             return {}
         got = self.articles.get(ids=list(dict.fromkeys(doc_ids)), include=["documents", "metadatas"])
         return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+
+_last_stamp = 0
+_stamp_lock = threading.Lock()
+
+
+def stamp() -> int:
+    """Nanoseconds since the epoch, strictly increasing within the process."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(time.time_ns(), _last_stamp + 1)
+        return _last_stamp
 
 
 def _generation_file(settings: Settings) -> Path:

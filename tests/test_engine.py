@@ -139,7 +139,7 @@ def test_date_filter_gives_the_same_hits_outside_and_inside_chroma(tmp_path):
         ours = rag.retriever._dense(lex, vector, 5, f, f.where())
         chroma = rag.store.dense(vector, 5, f.where())
         assert [c for c, _ in ours] == [c for c, _ in chroma]
-        assert all(f.accepts(lex.metas[lex.pos[c]]) for c, _ in ours)
+        assert all(f.accepts(lex.metas_of([c])[c]) for c, _ in ours)
 
 
 def test_answer_embeds_only_the_leading_sentences(seeded_rag, monkeypatch):

@@ -1,15 +1,21 @@
 """rag/lexical.py over five chunks of three articles, in memory: BM25 order for chunks and for whole articles
 (titles included), typo correction (`correct`, `fix`) and the words it leaves alone, document frequencies and
-idf, the share of chunks a date filter keeps, and the cache read back instead of rebuilt."""
+idf, the share of chunks a date filter keeps; and several segments searched as one index: the same scores as
+one bm25s index over all rows when lengths match, dead articles masked out."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from rag.lexical import Lexical, fingerprint
+import bm25s
+import numpy as np
+
+from rag.lexical import Lexical
 from rag.retrieve import Filters
+from rag.segment import Segment
 from rag.store import day_number
+from rag.text import stemmer
 
 IDS = ["c0", "c1", "c2", "c3", "c4"]
 TEXTS = ["The tariff truce between Washington and Beijing expires on August 12.",
@@ -27,7 +33,7 @@ METAS = [{"doc_id": "trade.txt", "title": "Trade talks", "start": 0, "end": 69, 
 
 @pytest.fixture(scope="module")
 def lex():
-    return Lexical(IDS, TEXTS, METAS)
+    return Lexical.of(IDS, TEXTS, METAS)
 
 
 def test_chunk_search_ranks_by_bm25_and_drops_chunks_without_a_query_word(lex):
@@ -50,9 +56,11 @@ def test_article_search_reads_each_article_whole_with_its_title(lex):
 
 
 def test_articles_are_grouped_with_their_lead_chunk(lex):
-    assert lex.doc_ids == ["trade.txt", "ferry.txt", "bakery.txt"]
-    assert lex.doc_chunks == {"trade.txt": [0, 1], "ferry.txt": [2, 3], "bakery.txt": [4]}
-    assert [lex.lead(d) for d in lex.doc_ids] == ["c0", "c2", "c4"]
+    (seg,) = lex.segments
+    assert seg.docs["doc_ids"] == ["trade.txt", "ferry.txt", "bakery.txt"] and seg.doc.tolist() == [0, 0, 1, 1, 2]
+    assert [lex.lead(d) for d in seg.docs["doc_ids"]] == ["c0", "c2", "c4"]
+    assert lex.metas_of(["c3", "nope"]) == {"c3": {"doc_id": "ferry.txt", "title": "Nordlys timetable", "source": "",
+                                                   "published_at": "", "day": JUNE_1, "start": 46, "end": 114}}
 
 
 def test_correct_replaces_misspelt_words_keeping_their_case(lex):
@@ -100,21 +108,76 @@ def test_share_is_the_fraction_of_chunks_a_date_filter_keeps(lex):
 
 
 def test_an_empty_index_finds_and_fixes_nothing():
-    empty = Lexical([], [], [])
-    assert empty.search("tariff", 5) == [] and empty.search_articles("tariff", 5) == []
-    assert empty.fix("tarrif") is None and empty.doc_freq(["tariff"]) == [0]
+    empty = Lexical.of([], [], [])
+    assert empty.search("tariff", 5) == [] and empty.search_articles("tariff", 5) == [] and len(empty) == 0
+    assert empty.fix("tarrif") is None and empty.doc_freq(["tariff"]) == [0] and empty.metas_of(["c0"]) == {}
 
 
-def test_the_cache_is_read_back_for_the_same_chunks_and_rebuilt_for_others(tmp_path):
-    built = Lexical.load_or_build(IDS, lambda: (IDS, TEXTS, METAS), tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS)]
+def test_one_segment_scores_are_bm25s_own(lex):
+    index = bm25s.BM25()
+    index.index(bm25s.tokenize(TEXTS, stopwords="en", stemmer=lex.stemmer, show_progress=False), show_progress=False)
+    for query in ("tariff truce", "ferry tickets sale", "Stockholm bread"):
+        expected = index.get_scores(bm25s.tokenize([query], stopwords="en", stemmer=lex.stemmer,
+                                                   return_ids=False, show_progress=False)[0])
+        got = dict(lex.search(query, 5))
+        assert [got.get(i, 0.0) for i in IDS] == expected.tolist()  # exactly
 
-    def unused():
-        raise AssertionError("the cache matches: nothing to fetch")
 
-    loaded = Lexical.load_or_build(list(reversed(IDS)), unused, tmp_path)  # the order of ids does not matter
-    assert loaded.search("tariff truce", 5) == built.search("tariff truce", 5)
-    assert loaded.search_articles("timetable", 3) == built.search_articles("timetable", 3)
-    assert loaded.correct("tarrif")[0] == "tariff" and loaded.df == built.df
-    fewer = Lexical.load_or_build(IDS[:2], lambda: (IDS[:2], TEXTS[:2], METAS[:2]), tmp_path)
-    assert fewer.doc_ids == ["trade.txt"] and [p.name for p in tmp_path.iterdir()] == [fingerprint(IDS[:2])]
+def test_every_token_scores_as_in_bm25s():
+    import random
+
+    rng = random.Random(0)
+    vocab = "the of ferry ferries harbour Harbour sailing sails tariff 2025 truce a an rye bread x y Stockholm".split()
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30))) for _ in range(300)]  # empty ones too
+    ours = Lexical.of([f"c{i}" for i in range(300)], texts, [{"doc_id": f"d{i}", "start": 0, "end": 1} for i in range(300)])
+    ref = bm25s.BM25()
+    ref.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), show_progress=False), show_progress=False)
+    assert set(ours.segments[0].chunks.vocab) == set(ref.vocab_dict) - {""}
+    for token in ours.segments[0].chunks.vocab:
+        assert ours.scores("chunks", token).tolist() == ref.get_scores([token]).tolist(), token  # exactly
+    words = ours.segments[0].words
+    assert words["harbour"] == sum(t.lower().split().count("harbour") for t in texts) and "2025" not in words
+
+
+def _layout(parts: list[list[int]], dead: list[set[int]] | None = None) -> Lexical:
+    return Lexical([Segment.build([IDS[i] for i in p], [TEXTS[i] for i in p], [METAS[i] for i in p], {}) for p in parts],
+                   dead)
+
+
+def _scores_by_id(lex: Lexical, query: str) -> dict[str, float]:
+    """Live chunk id -> score."""
+    found = lex.scores("chunks", query)
+    return {} if found is None else {lex.chunk_id(r): float(x) for r, x in enumerate(found)
+                                     if x > 0 and lex.metas_of([lex.chunk_id(r)])}
+
+
+@pytest.mark.parametrize("parts", [[[0, 1, 2, 3], [4]], [[4], [2, 3], [0, 1]], [[0, 1], [2, 3], [4]]])
+def test_segments_score_exactly_as_one_index(parts):
+    whole, split = Lexical.of(IDS, TEXTS, METAS), _layout(parts)
+    assert split.rows == 5 and len(split) == 5
+    for query in ("tariff truce", "ferry tickets", "bakery Eastbay", "Washington ferry bread", "timetable"):
+        assert _scores_by_id(split, query) == _scores_by_id(whole, query)
+        assert sorted(split.search(query, 5)) == sorted(whole.search(query, 5))
+        assert sorted(split.search_articles(query, 3)) == sorted(whole.search_articles(query, 3))
+    assert split.doc_freq(["ferry", "bakery"]) == whole.doc_freq(["ferry", "bakery"]) == [2, 1]
+    assert split.idf(["tariff"]).tolist() == whole.idf(["tariff"]).tolist()
+    assert split.words == whole.words and split.fix("bakry") == "bakery"
+
+
+def test_dead_articles_are_left_out_as_if_never_indexed():
+    # the ferry article is dead in the first segment and indexed again, changed, in the second
+    changed = "The ferry Nordlys starts service in August; tickets are on sale now."
+    split = Lexical([Segment.build(IDS, TEXTS, METAS, {}),
+                     Segment.build(["c2b"], [changed], [{**METAS[2], "end": len(changed)}], {})], [{1}, set()])
+    fresh = Lexical.of([*IDS[:2], IDS[4], "c2b"], [*TEXTS[:2], TEXTS[4], changed],
+                       [*METAS[:2], METAS[4], {**METAS[2], "end": len(changed)}])
+    assert len(split) == 4 and split.rows == 6
+    for query in ("ferry tickets", "tariff", "Nordlys August sale", "bread"):
+        assert _scores_by_id(split, query) == _scores_by_id(fresh, query)
+        assert split.search(query, 5) == fresh.search(query, 5)
+        assert split.search_articles(query, 5) == fresh.search_articles(query, 5)
+    assert [c for c, _ in split.search("ferry tickets", 5)] == ["c2b"] and split.lead("ferry.txt") == "c2b"
+    assert split.metas_of(["c2", "c3", "c2b"]).keys() == {"c2b"} and split.doc_freq(["ferry"]) == [1]
+    filters = Filters(until="2025-12-31")
+    assert split.mask(filters).tolist() == [1, 1, 0, 0, 0, 1] and split.share(filters) == pytest.approx(3 / 4)
+    assert [c for c, _ in split.search("ferry tariff", 5, split.mask(Filters(source="Trade")))] == ["c1", "c0"]

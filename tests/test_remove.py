@@ -42,12 +42,12 @@ def test_the_corpus_has_two_versions_and_a_folded_copy(rag):
 
 def test_removing_a_version_unlinks_it_and_no_search_finds_it(rag):
     chunks = rag.store.chunk_ids_of(["ferry-july.txt"])
-    assert chunks and set(chunks) <= set(rag.retriever.lexical.ids)
+    assert chunks and rag.retriever.lexical.metas_of(chunks).keys() == set(chunks)
     rag.remove("ferry-july.txt")
     assert {r["doc_id"] for r in rag.articles()} == {"ferry-june.txt", "bridge-0.txt"}
     assert rag.store.chunk_ids_of(["ferry-july.txt"]) == []
     assert json.loads(rag.store.article_state()["ferry-june.txt"]["versions"]) == []
-    assert not set(chunks) & set(rag.retriever.lexical.ids)  # BM25 read afresh
+    assert not rag.retriever.lexical.metas_of(chunks)  # BM25 synced: the article's chunks are dead
     answer = rag.ask(FERRY_Q)
     assert answer.text.startswith("June 20") and "July 4" not in answer.text, answer.text
     assert all(h.doc_id != "ferry-july.txt" for h in rag.retrieve("ferry Nordlys July 4", k=10))

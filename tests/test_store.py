@@ -1,7 +1,8 @@
 """rag/store.py on an embedded Chroma in a temporary folder, with hand-made 3-d vectors (no model): what a
-written article's chunk and article records hold, `articles_by_id`, `vectors`, `dense` search by cosine with a
-date filter, rewriting an article (stale chunks removed), metadata updates and deletes, day numbers, and the
-generation mark that tells another process's reader the store changed."""
+written article's chunk and article records hold (the record's `written` stamp too), `articles_by_id`, `texts`,
+`dense` search by cosine with a date filter, the reads BM25 syncs with (records since a stamp, chunks of given
+article versions, article ids, pages), rewriting an article (stale chunks removed), metadata updates and
+deletes, day numbers, and the generation mark that tells another process's reader the store changed."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from rag.settings import Settings
-from rag.store import Store, day_number, generation
+from rag.store import Store, day_number, generation, stamp
 from rag.types import Chunk, Document
 
 JULY_1 = date(2025, 7, 1).toordinal()
@@ -56,8 +57,9 @@ def test_chunk_records_carry_their_article_and_offsets(store):
     assert state["a-1"] == {"doc_id": "a.txt", "doc_hash": "hash-a", "title": "Alpha", "source": "/news/a.txt",
                             "published_at": "2025-07-01", "day": JULY_1, "start": 11, "end": 21}
     assert (state["b-0"]["published_at"], state["b-0"]["day"]) == ("", -1)
-    assert store.all_chunks() == (["a-0", "a-1", "b-0"], ["Alpha one.", "Alpha two.", "Beta only."],
-                                  [state["a-0"], state["a-1"], state["b-0"]])
+    ids, texts, metas = (sum(col, []) for col in zip(*store.chunk_pages()))
+    assert (ids, texts, metas) == (["a-0", "a-1", "b-0"], ["Alpha one.", "Alpha two.", "Beta only."],
+                                   [state["a-0"], state["a-1"], state["b-0"]])
 
 
 def test_article_records_carry_the_text_chunk_count_and_extra_metadata(store):
@@ -65,12 +67,14 @@ def test_article_records_carry_the_text_chunk_count_and_extra_metadata(store):
     assert sorted(got) == ["a.txt", "b.txt"]
     text, meta = got["a.txt"]
     assert text == ALPHA.text
+    written = meta.pop("written")
     assert meta == {"doc_id": "a.txt", "doc_hash": "hash-a", "title": "Alpha", "source": "/news/a.txt",
                     "published_at": "2025-07-01", "day": JULY_1, "n_chunks": 2, "key": "/news/a.txt",
                     "path": "/news/a.txt", "author": "Ana", "alternates": "[]"}
+    assert got["b.txt"][1]["written"] == written < stamp()  # one stamp per written batch, from the clock
     assert got["b.txt"][1]["n_chunks"] == 1 and "author" not in got["b.txt"][1]
     assert store.articles_by_id([]) == {}
-    assert store.article_state() == {d: m for d, (_, m) in got.items()}
+    assert store.article_state() == {d: m | ({"written": written} if d == "a.txt" else {}) for d, (_, m) in got.items()}
 
 
 def test_an_articles_vector_is_its_chunks_normalised_mean(store):
@@ -78,11 +82,21 @@ def test_an_articles_vector_is_its_chunks_normalised_mean(store):
     assert np.asarray(got["embeddings"][0]) == pytest.approx([0.8 / np.sqrt(0.8), 0.4 / np.sqrt(0.8), 0.0], abs=1e-6)
 
 
-def test_vectors_are_read_back_as_written(store):
-    got = store.vectors(["a-1", "b-0"])
-    assert sorted(got) == ["a-1", "b-0"]
-    assert got["a-1"].tolist() == pytest.approx([0.6, 0.8, 0.0]) and got["b-0"].tolist() == [0.0, 0.0, 1.0]
-    assert store.vectors([]) == {}
+def test_texts_and_vectors_are_read_back_as_written(store):
+    got = store.texts(["a-1", "b-0", "gone"])
+    assert sorted(got) == ["a-1", "b-0"] and got["a-1"][0] == "Alpha two."
+    assert got["a-1"][1].tolist() == pytest.approx([0.6, 0.8, 0.0]) and got["b-0"][1].tolist() == [0.0, 0.0, 1.0]
+    assert store.texts([]) == {}
+
+
+def test_reads_for_the_bm25_sync(store):
+    assert sorted(store.article_ids()) == ["a.txt", "b.txt"] and store.counts() == (3, 2)
+    written = store.article_state()["a.txt"]["written"]
+    assert sorted(store.records_since(written)) == ["a.txt", "b.txt"] and store.records_since(written + 1) == {}
+    assert store.records(["b.txt", "nope"]).keys() == {"b.txt"}
+    ids, texts, metas = store.chunks_of({"a.txt": "hash-a", "b.txt": "an older version"})
+    assert ids == ["a-0", "a-1"] and texts == ["Alpha one.", "Alpha two."] and metas[1]["start"] == 11
+    assert store.identity() == f"{store.chunks.id}/{store.articles.id}"
 
 
 def test_dense_returns_chunks_by_cosine_similarity(store):

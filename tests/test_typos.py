@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import RAG
-from rag.lexical import Lexical, fingerprint
+from rag.lexical import Lexical
 
 
 @pytest.mark.slow
@@ -29,8 +29,8 @@ def test_swapped_letters_and_casing(seeded_rag):
 
 def test_equally_near_words_prefer_the_same_first_letter(tmp_path):
     texts = ["Since Monday the prince has stayed home.", "It has rained since May.", "Nothing changed since then."]
-    lex = Lexical([f"c{i}" for i in range(3)], texts, [{"doc_id": f"d{i}", "start": 0, "end": 9} for i in range(3)],
-                  cache_dir=tmp_path / "bm25")
+    lex = Lexical.of([f"c{i}" for i in range(3)], texts, [{"doc_id": f"d{i}", "start": 0, "end": 9} for i in range(3)],
+                     speller_path=tmp_path / "speller.pickle")
     assert lex.words["since"] == 3 and lex.words["prince"] == 1
     assert lex.fix("pince") == "prince"  # one edit from both; "since" is three times as frequent
     assert lex.fix("sinse") == "since"
@@ -53,11 +53,23 @@ def test_words_left_alone(seeded_rag):
 @pytest.mark.slow
 def test_speller_is_cached_with_the_bm25_cache(seeded_rag):
     lex = seeded_rag.retriever.lexical
-    cache = seeded_rag.retriever._cache_root() / fingerprint(lex.ids)
-    assert (cache / "speller.pickle").is_file()
-    loaded = Lexical._load(cache)
+    lex.fix("stokholm")  # builds the speller, or reads it back
+    assert lex.speller_path.is_file() and lex.speller_path.parent == seeded_rag.retriever.cache.root
+    loaded = Lexical(lex.segments, spelling=lex.spelling, speller_path=lex.speller_path)
     assert loaded.fix("stokholm") == "stockholm"
     assert loaded.speller.words == lex.speller.words  # read back from the pickle, not a different dictionary
+
+
+def test_the_cached_speller_is_topped_up_with_a_new_segments_words(tmp_path):
+    from rag.segment import Segment
+
+    path = tmp_path / "speller.pickle"
+    first = Segment.build(["c0"], ["The harbour ferry sails at dawn."], [{"doc_id": "d0", "start": 0, "end": 9}], {})
+    assert Lexical([first], speller_path=path).fix("harbuor") == "harbour" and path.is_file()
+    second = Segment.build(["c1"], ["A lighthouse keeper retired."], [{"doc_id": "d1", "start": 0, "end": 9}], {})
+    both = Lexical([first, second], speller_path=path)
+    assert both.fix("lighthuose") == "lighthouse" and both.fix("harbuor") == "harbour"
+    assert Lexical([first, second], speller_path=path).speller.words == both.speller.words  # saved with the new word
 
 
 @pytest.mark.slow
