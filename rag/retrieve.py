@@ -168,7 +168,9 @@ class Retriever:
     @cached_property
     def cache(self) -> LexicalCache:
         s = self.settings
-        name = "bm25" if not s.store.chroma_url else "bm25-" + re.sub(r"\W+", "_", s.store.chroma_url)
+        # a server's store is named by its chunk collection's id, not its URL: a server restarted on another
+        # port keeps its BM25 cache (a rebuild is minutes at a million chunks, bench/scale.py)
+        name = "bm25" if not s.store.chroma_url else f"bm25-{self.store.chunks.id}"
         return LexicalCache(self.store, s.paths.index_dir / f"{name}-{s.store.collection}", Spelling.of(s),
                             lambda: generation(s))
 

@@ -21,6 +21,12 @@ def test_index_and_ask_through_chroma_server(chroma_server, tmp_path):
     assert not any(p.name.endswith(".sqlite3") for p in (tmp_path / "local").rglob("*")), "must not use the embedded store"
     again = run_rag("index", str(SEEDS), "--json", env=env)
     assert json.loads(again.stdout)["chunks_written"] == 0
+    # the BM25 cache belongs to the store, not to the URL that reached it
+    [cache] = [p.name for p in (tmp_path / "local").iterdir() if p.name.startswith("bm25-")]
+    other = {**env, "RAG_CHROMA_URL": chroma_server["url"].replace("127.0.0.1", "localhost")}
+    assert json.loads(run_rag("ask", "When does the tariff truce expire?", "--json", env=other).stdout)["answer"] \
+        == data["answer"]
+    assert [p.name for p in (tmp_path / "local").iterdir() if p.name.startswith("bm25-")] == [cache]
 
 
 def test_wrong_chroma_url_fails_fast_with_one_line(tmp_path):
