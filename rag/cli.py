@@ -183,7 +183,7 @@ def cmd_remove(args) -> int:
     """All the ids or none: an unknown id is an error before anything is removed."""
     rag = _rag()
     ids = list(dict.fromkeys(args.doc_ids))
-    known = {a["doc_id"] for a in rag.articles()}
+    known = rag.store.articles_by_id(ids)  # only these records, not every article's
     if unknown := [d for d in ids if d not in known]:
         raise RagError(f"no indexed article with id {unknown[0]!r}; `rag articles` lists them (nothing was removed)")
     for doc_id in ids:

@@ -84,17 +84,16 @@ def abstention_curve(sets: dict, threshold: float, step: float = 0.05) -> dict |
     def weak(r: dict, t: float) -> bool:
         return r.get("evidence") is not None and r["evidence"] < t
 
+    answered = {name: [r for r in sets.get(name, {}).get("questions", []) if r.get("accuracy") is not None]
+                for name in ANSWERED}
+    negatives = {"rgb-rejection": sets.get("rgb-rejection", {}).get("questions", []),
+                 "seeds-unanswerable": [r for r in sets.get("seeds", {}).get("questions", []) if not r.get("answerable", True)]}
     points = []
     for i in range(int(round((1.0 - threshold) / step)) + 1):
         t = round(threshold + i * step, 4)
         point = {"threshold": t}
-        for name in ANSWERED:
-            qs = [r for r in sets.get(name, {}).get("questions", []) if r.get("accuracy") is not None]
-            point[name] = _mean(r["accuracy"] and not weak(r, t) for r in qs)
-        negatives = {"rgb-rejection": sets.get("rgb-rejection", {}).get("questions", []),
-                     "seeds-unanswerable": [r for r in sets.get("seeds", {}).get("questions", []) if not r.get("answerable", True)]}
-        for name, qs in negatives.items():
-            point[name] = _mean(r["abstained"] or weak(r, t) for r in qs)
+        point.update({name: _mean(r["accuracy"] and not weak(r, t) for r in qs) for name, qs in answered.items()})
+        point.update({name: _mean(r["abstained"] or weak(r, t) for r in qs) for name, qs in negatives.items()})
         points.append(point)
     kept = [p for p in points if all(p[n] == points[0][n] for n in ANSWERED)]
     return {"current": threshold, "chosen": kept[-1]["threshold"], "points": points}

@@ -67,8 +67,9 @@ class OpenAIAnswerer:
         or its reply is no question or takes no word from the conversation (then rag/followup.py's rules stand in)."""
         if self.client.unavailable or not history:
             return None
-        lines = [f"Question: {t.question}\nAnswer: {_answer_line(t.answer)}" for t in history[-CONDENSE_TURNS:]]
-        user = "Conversation:\n" + "\n\n".join(lines) + f"\n\nFollow-up question: {question}\n\nStandalone question:"
+        turns = [(t.question, _answer_line(t.answer)) for t in history[-CONDENSE_TURNS:]]
+        user = ("Conversation:\n" + "\n\n".join(f"Question: {q}\nAnswer: {a}" for q, a in turns)
+                + f"\n\nFollow-up question: {question}\n\nStandalone question:")
         try:
             reply = self.client.complete([{"role": "system", "content": CONDENSE}, {"role": "user", "content": user}])
         except LLMFailure as e:
@@ -77,7 +78,7 @@ class OpenAIAnswerer:
         rewritten = _question(reply, question)
         # a rewrite that took no word from the conversation resolved nothing: the rules keep the earlier question
         taken = content_terms(rewritten or "") - content_terms(question)
-        return rewritten if taken & content_terms("\n".join(lines)) else None
+        return rewritten if taken & content_terms(" ".join(q + " " + a for q, a in turns)) else None
 
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """One request without streaming; same checks and fallbacks as `stream`."""

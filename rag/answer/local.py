@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate
+from ..dates import annotate, knows_year
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
@@ -19,7 +19,6 @@ from .phrases import (ANSWER_LABELS, asks_price, asks_type, best_phrase, candida
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
                       r"will|would|can|could)\b", re.I)
-_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -207,16 +206,18 @@ class LocalAnswerer:
         report of the same fact."""
         phrase = best_phrase("date", question, best.text, known)
         said = month_mentions(phrase or "")
-        if not said or _YEAR.search(phrase):
+        if not said or knows_year(phrase, None):
             return best
         month, day = said[0][:2]
         margin = self.settings.answer.typed_margin
-        for x in ranked[:self.settings.answer.typed_depth]:
-            other = best_phrase("date", question, x.text, known) if x is not best and x.score >= best.score - margin else None
-            if other and _YEAR.search(other) and any(m == month and (day is None or d == day)
-                                                     for m, d, _, _ in month_mentions(other)):
-                return x
-        return best
+
+        def fuller(x: Scored) -> bool:
+            other = best_phrase("date", question, x.text, known)
+            return bool(other) and knows_year(other, None) and any(
+                m == month and day in (None, d) for m, d, _, _ in month_mentions(other))
+
+        return next((x for x in ranked[:self.settings.answer.typed_depth]
+                     if x is not best and x.score >= best.score - margin and fuller(x)), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
