@@ -6,10 +6,12 @@ import re
 from .text import FILLER, MONTHS, stem
 from .types import Citation
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z’'\-]+|\d[\d,.]*")
+_WORD = re.compile(r"[^\W\d_][\w’'\-]+|\d[\d,.]*")  # words of any script ("Pogačar"), and numbers
 _BETWEEN_SOURCES = set("report reports reported differ differs disagree disagrees earlier later newer older newest "
                        "latest previous another other others names named whereas however while version versions "
-                       "article articles source sources".split())
+                       "article articles source sources".split()
+                       # how a model points at its passages ("as stated in passage [2]"): no claim either
+                       + "passage passages stated according mentioned supported shown".split())
 _MONTHS = {m[:3]: m for m in MONTHS}
 
 
@@ -44,16 +46,22 @@ def content_terms(text: str) -> set[str]:
     return out
 
 
-def support(claim: str, quotes: list[str]) -> float:
-    """Share of the claim's content words found in the quotes; numbers and dates must all be there. Words
-    that relate the sources to each other ("reports differ", "an earlier report names") are no claim."""
-    claim_terms = content_terms(re.sub(r"\[\d+\]", " ", claim)) - _BETWEEN_SOURCES
-    if not claim_terms:
+def claim_terms(claim: str) -> set[str]:
+    """The content words a claim asserts: words that relate the sources to each other ("reports differ", "an
+    earlier report names", "as stated in passage 2") and citation markers are no claim."""
+    return content_terms(re.sub(r"\[\d+\]", " ", claim)) - _BETWEEN_SOURCES
+
+
+def support(claim: str, quotes: list[str], terms: set[str] | None = None) -> float:
+    """Share of the claim's content words (`claim_terms`, or `terms`: those of them to check) found in the
+    quotes; numbers and dates must all be there."""
+    asserted = (claim_terms(claim) if terms is None else terms) - _BETWEEN_SOURCES
+    if not asserted:
         return 1.0
     quote_terms = set().union(*(content_terms(q) for q in quotes)) if quotes else set()
     quote_stems = {stem(t) for t in quote_terms}
-    numbers = {t for t in claim_terms if t[0].isdigit()}
+    numbers = {t for t in asserted if t[0].isdigit()}
     if numbers - quote_terms:
         return 0.0
-    found = sum(1 for t in claim_terms if t in quote_terms or stem(t) in quote_stems)
-    return found / len(claim_terms)
+    found = sum(1 for t in asserted if t in quote_terms or stem(t) in quote_stems)
+    return found / len(asserted)

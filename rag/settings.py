@@ -185,7 +185,8 @@ class AnswerSettings(_Section):
         "Characters of a sentence embedded to score it: scraped pages hold run-on \"sentences\" of thousands "
         "of characters, whose head is enough"))
     min_support: float = Field(0.6, ge=0, le=1, description=(
-        "LLM answerer: share of a claim's content words its quote must contain (numbers: all of them)"))
+        "LLM answerer: share of what a claim adds to the question (its content words the question lacks) "
+        "that its quote must contain (numbers: all of them)"))
     max_quote_chars: int = Field(300, ge=80, description=(
         "Local answerer: a sentence longer than this (a scraped page without punctuation) is quoted as a "
         "window of whole words this long around the answer, not whole"))

@@ -162,6 +162,35 @@ def test_verify_handles_marker_placement(truce):
     assert text == "Officials met in Stockholm [1] and the truce expires on August 12 [1]."
     assert len(cites) == 1 and cites[0].quote.startswith("U.S. officials") and cites[0].quote.endswith("August 12.")
     assert verify("Yes [1].", [truce], MIN_SUPPORT)[1] == []  # nothing checkable is never "supported"
+    # a list of markers is one run: "[1] and [2]" does not leave a stray "and" behind
+    text, _, _, _ = verify("The truce expires on August 12, according to [1] and [2].", [truce], MIN_SUPPORT)
+    assert text == "The truce expires on August 12, according to [1]."
+    text, _, _, _ = verify("The truce expires on August 12. [1], [2], [3]", [truce], MIN_SUPPORT)
+    assert text == "The truce expires on August 12. [1]"
+
+
+def test_verify_checks_what_a_claim_adds_and_finds_its_passage():
+    """What the model adds to the question needs a quote; the question's own words need not be repeated in it,
+    but a year it asks about must be in the passage; a misnumbered or unmarked claim cites the passage that
+    backs it (small models misnumber), numbered from 1."""
+    tour = passage(1, "tour", "Tour wrap\nJul 20, 2021. The race is in the books. Won by Slovenia's Tadej Pogačar, "
+                   "this year's French tour was a feast.", "Jul 20", "feast.")
+    site = passage(2, "site", "Tour site\nOfficial site of the famed race, with routes and riders.", "Official", "riders.")
+    q = "Who won the 2021 Tour de France?"
+    text, cites, total, dropped = verify("Tadej Pogačar won the 2021 Tour de France. [2]", [tour, site], MIN_SUPPORT, q)
+    assert text == "Tadej Pogačar won the 2021 Tour de France. [1]" and (total, dropped) == (1, 0)
+    assert [(c.n, c.doc_id) for c in cites] == [(1, "tour")] and "Pogačar" in cites[0].quote
+    text, cites, _, _ = verify("Tadej Pogačar won the 2021 Tour de France.", [site, tour], MIN_SUPPORT, q)
+    assert text == "Tadej Pogačar won the 2021 Tour de France [1]." and cites[0].doc_id == "tour"
+    # a sentence that restates the question answers nothing, wherever its words are quoted from
+    assert verify("The 2021 Tour de France was won [1].", [tour], MIN_SUPPORT, q)[1:] == ([], 1, 1)
+    # how the model points at its passages is no claim to check
+    text, cites, _, _ = verify("The winner is Tadej Pogačar, as stated in passage [1].", [tour], MIN_SUPPORT, q)
+    assert text == "The winner is Tadej Pogačar, as stated in passage [1]." and cites[0].doc_id == "tour"
+    # a name no passage gives is dropped, and so is a year the question asks about that the passage lacks
+    assert verify("Mark Cavendish won the 2021 Tour de France. [1]", [tour, site], MIN_SUPPORT, q)[1] == []
+    assert verify("Tadej Pogačar won the 2019 Tour de France. [1]", [tour], MIN_SUPPORT,
+                  "Who won the 2019 Tour de France?")[1] == []
 
 
 def test_model_abstention(fake, local, truce):

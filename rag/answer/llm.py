@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 
-from ..cite import content_terms, is_instruction, support
+from ..cite import claim_terms, content_terms, is_instruction, support
 from ..llm_client import LLMClient, LLMFailure
 from ..text import sentence_spans
 from ..types import Answer, Citation, Turn
@@ -42,8 +42,9 @@ Reply with the standalone question only, on one line, ending with a question mar
 CONDENSE_TURNS = 3  # earlier turns the rewrite reads, newest last
 
 _MARK = r"\[\d+(?:\s*,\s*\d+)*\]"
-_MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")  # a run like "[1]", "[1, 2]" or "[1][3]"
-_LEADING = re.compile(rf"\s*{_MARK}(?:\s*{_MARK})*\s*[.,;:]?\s*")
+_JOIN = r"\s*(?:,\s*(?:and\s+)?|and\s+)?"
+_MARKS = re.compile(rf"{_MARK}(?:{_JOIN}{_MARK})*")  # a run like "[1]", "[1, 2]", "[1][3]" or "[1], [2] and [4]"
+_LEADING = re.compile(rf"\s*{_MARK}(?:{_JOIN}{_MARK})*\s*[.,;:]?\s*")
 _ABSTAINED = re.compile(r"\b(?:could|can)(?:\s*not|n[’']t)\s+(?:find|answer)\b|\bnot\s+in\s+the\s+(?:indexed\s+)?(?:articles|passages)\b"
                         r"|\bpassages\s+do\s+not\s+(?:contain|say|mention)\b", re.I)
 class OpenAIAnswerer:
@@ -112,7 +113,8 @@ class OpenAIAnswerer:
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = "".join(pieces).strip()
-        checked, citations, total, dropped = verify(text, passages, self.settings.answer.min_support)
+        given = f"{question} {context.follows or ''}"
+        checked, citations, total, dropped = verify(text, passages, self.settings.answer.min_support, given)
         diag = {"llm_sentences": total, "llm_unsupported": dropped, "llm_model": self.model}
         if citations:
             yield Answer(text=checked, citations=citations, abstained=False, answer=checked, timings={"llm_ms": llm_ms},
@@ -220,15 +222,20 @@ def _numbered(run: str, order: dict[int, int]) -> str:
 
 # -- the citation check -----------------------------------------------------------------------------------
 
-def verify(text: str, passages: list[Passage], min_support: float) -> tuple[str, list[Citation], int, int]:
-    """Keep the sentences whose cited passages support them (at least `min_support` of a sentence's content
-    words, and all its numbers, in its quotes); each cited passage becomes one citation numbered as the stream
-    showed it (`cited_order`), quoting its supporting sentences (from the first to the last).
+def verify(text: str, passages: list[Passage], min_support: float, question: str = "") -> tuple[str, list[Citation], int, int]:
+    """Keep the sentences whose passages support them: at least `min_support` of what a sentence adds to the
+    `question` (its content words the question lacks), or of all its words, in its quotes, numbers all of them
+    (a year or figure the question names may be elsewhere in the passage, as its date line); a sentence that
+    adds nothing to the question answers nothing. A sentence its cited passages do not support, or that cites none, is checked
+    against every passage and cites the one that supports it (small models misnumber their sources). Each
+    cited passage becomes one citation numbered as the stream showed it (`cited_order`), or from 1 again when
+    a dropped or re-attributed claim left a gap, quoting its supporting sentences (first to last).
 
     Returns (rewritten text, citations by number, sentences considered, sentences dropped). A sentence that
     only says the answer was not found is neither kept nor counted.
     """
     by_n = {p.n: p for p in passages}
+    given = content_terms(question)
     order = cited_order(text, set(by_n))
     quoted: dict[int, list[tuple[int, int]]] = {}  # passage n -> the sentences that back its claims
     kept: list[str] = []
@@ -240,14 +247,22 @@ def verify(text: str, passages: list[Passage], min_support: float) -> tuple[str,
         if _ABSTAINED.search(claim) and not _MARKS.search(claim):
             continue
         total += 1
-        rewritten = _verify_claim(claim, by_n, order, quoted, min_support)
+        # a sentence that only restates the question ("The spokesperson demanded that ...") answers nothing
+        restates = bool(given) and not claim_terms(claim) - given
+        rewritten = None if restates else _verify_claim(claim, by_n, order, quoted, min_support, given)
         if rewritten is None:
             dropped += 1
         else:
             kept.append(("\n" if "\n" in gap else " ") * bool(kept) + rewritten)
+    checked = "".join(kept)
+    used = sorted(order[n] for n in quoted)
+    if used != list(range(1, len(used) + 1)):  # a dropped or re-attributed claim left a gap: number from 1 again
+        renumber = {k: i for i, k in enumerate(used, 1)}
+        checked = _MARKS.sub(lambda m: "".join(f"[{renumber[int(k)]}]" for k in re.findall(r"\d+", m.group())), checked)
+        order = {n: renumber[order[n]] for n in quoted}
     citations = [cite_sentence(order[n], by_n[n], min(s for s, _ in spans), max(e for _, e in spans))
                  for n, spans in sorted(quoted.items(), key=lambda item: order[item[0]])]
-    return "".join(kept), citations, total, dropped
+    return checked, citations, total, dropped
 
 
 def _claims(text: str) -> list[tuple[int, int]]:
@@ -264,9 +279,10 @@ def _claims(text: str) -> list[tuple[int, int]]:
 
 
 def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[int, list[tuple[int, int]]],
-                  min_support: float) -> str | None:
-    """The claim with its markers numbered by `order`, or None when some part of it is not supported by what
-    it cites; the sentences that back a kept claim are added to `quoted` (passage n -> spans).
+                  min_support: float, given: set[str]) -> str | None:
+    """The claim with its markers numbered by `order`, or None when some part of it is supported by no
+    passage; the sentences that back a kept claim are added to `quoted` (passage n -> spans), and a passage
+    first cited here is numbered next in `order`.
 
     Each run of markers covers the text since the previous run (text after the last run belongs to the last).
     """
@@ -275,9 +291,10 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     for m in _MARKS.finditer(claim):
         raw.append((claim[pos:m.start()], [int(x) for x in re.findall(r"\d+", m.group()) if int(x) in by_n], [m]))
         pos = m.end()
-    if not raw:
-        return None
-    raw[-1] = (raw[-1][0] + " " + claim[pos:], *raw[-1][1:])
+    if raw:
+        raw[-1] = (raw[-1][0] + " " + claim[pos:], *raw[-1][1:])
+    else:
+        raw = [(claim, [], [])]
     segments, pending = [], None
     for part, ns, runs in raw:  # a part with nothing to check (no passages or no words) joins a neighbour
         if pending:
@@ -295,37 +312,73 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
 
     plans = []
     for part, ns, runs in segments:
-        terms = content_terms(part)
-        chosen = {n: q for n in dict.fromkeys(ns) if (q := _best_quotes(part, by_n[n], terms, min_support))}
-        quotes = [by_n[n].article[s:e] for n, spans in chosen.items() for s, e in spans]
-        if not terms or not chosen or support(part, quotes) < min_support:
+        terms = claim_terms(part)
+        # a year or figure the question asked about must be in the passage, if not in the quote (a date line)
+        about = {t for t in terms & given if t[0].isdigit()}
+        fits = [p for p in by_n.values() if about <= content_terms(f"{p.hit.title} {p.hit.published_at} {p.hit.text}")]
+        # backed: what the part adds to the question is quoted, or most of its words are
+        checks = [t for t in (terms - given, terms - about) if t]
+        chosen = _supporting(part, [p for p in fits if p.n in ns], checks, min_support)
+        if not chosen:
+            chosen = _supporting(part, [p for p in fits if p.n not in ns], checks, min_support, one=True)
+        if not terms or not chosen:
             return None
         plans.append((runs, chosen))
 
     replace: dict[int, str] = {}  # marker run start -> its new markers
+    tail = ""
     for runs, chosen in plans:
         for n, spans in chosen.items():
             quoted.setdefault(n, []).extend(spans)
+            order.setdefault(n, len(order) + 1)
+        markers = "".join(f"[{k}]" for k in sorted(order[n] for n in chosen))
         replace.update({m.start(): "" for m in runs})
-        replace[runs[0].start()] = "".join(f"[{k}]" for k in sorted(order[n] for n in chosen))
+        if runs:
+            replace[runs[0].start()] = markers
+        else:
+            tail = markers
     out = _MARKS.sub(lambda m: replace[m.start()], claim)
-    return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip()
+    if tail:
+        out = re.sub(r"(?=[.!?]?\s*$)", f" {tail}", out.rstrip(), count=1)
+    return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip().rstrip(",;")
 
 
-def _best_quotes(claim: str, p: Passage, terms: set[str], min_support: float) -> list[tuple[int, int]]:
-    """The passage sentence that best supports the claim, or the best pair when one sentence is not enough.
+def _supporting(part: str, passages: list[Passage], checks: list[set[str]], min_support: float,
+                one: bool = False) -> dict[int, list[tuple[int, int]]]:
+    """Passage n -> the sentences of it that back `part` together, or {} when they hold less than `min_support`
+    of every set of words in `checks`; with `one`, only the single passage that backs the part best."""
+    by_n = {p.n: p for p in passages}
+    chosen = {p.n: q for p in passages if (q := _best_quotes(part, p, checks, min_support))}
+
+    def backing(ns) -> float:
+        return _backing(part, [by_n[n].article[s:e] for n in ns for s, e in chosen[n]], checks)
+
+    if one and chosen:
+        best = max(chosen, key=lambda n: backing([n]))
+        chosen = {best: chosen[best]}
+    return chosen if checks and chosen and backing(chosen) >= min_support else {}
+
+
+def _backing(part: str, quotes: list[str], checks: list[set[str]]) -> float:
+    return max((support(part, quotes, terms) for terms in checks), default=0.0)
+
+
+def _best_quotes(claim: str, p: Passage, checks: list[set[str]], min_support: float) -> list[tuple[int, int]]:
+    """The passage sentence that best backs the claim (`_backing`), or the best pair when one sentence is not
+    enough.
 
     Sentences addressed to an AI ('ignore previous instructions…') never count, and a quote must share a word
     with the claim.
     """
+    words = set().union(*checks)
     pool = [(s, e) for s, e in sentence_spans(p.article, p.hit.start, p.hit.end)
-            if not is_instruction(p.article[s:e]) and terms & content_terms(p.article[s:e])]
+            if not is_instruction(p.article[s:e]) and words & content_terms(p.article[s:e])]
     if not pool:
         return []
 
     def score(spans):
         quotes = [p.article[s:e] for s, e in spans]
-        return support(claim, quotes), len(terms & set().union(*map(content_terms, quotes))), -len(spans)
+        return _backing(claim, quotes, checks), len(words & set().union(*map(content_terms, quotes))), -len(spans)
 
     best = max(([x] for x in pool), key=score)
     if score(best)[0] < min_support and len(pool) > 1:
