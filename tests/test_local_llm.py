@@ -128,10 +128,9 @@ def people_llm_rag(tmp_path_factory, llm_rag):
 
 @pytest.mark.parametrize("first, answer, follow_up, expected", [
     ("Who won the mayoral election in Elmstad?", "Jonas Berg [1]", "And who was his rival?", "Clara Holm"),
-    pytest.param("Who is the chief executive of Orbis?", "Maria Lind [1]", "When did she join the company?", "2019",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "rewritten 'When did Maria Lind join Orbis?', the model answers 2019 but cites the other "
-                     "article, so the check drops it; the extractive fallback quotes the appointment (issue 21)"))),
+    # rewritten "When did Maria Lind join Orbis?": the model answers 2019 citing the Elmstad article; the check
+    # finds the passage that backs it and cites that instead
+    ("Who is the chief executive of Orbis?", "Maria Lind [1]", "When did she join the company?", "2019"),
 ])
 def test_the_model_condenses_a_follow_up_and_shows_it(people_llm_rag, first, answer, follow_up, expected):
     got = people_llm_rag.ask(follow_up, history=[(first, answer)])
@@ -140,6 +139,7 @@ def test_the_model_condenses_a_follow_up_and_shows_it(people_llm_rag, first, ans
     assert "(following:" not in searched and searched.split()[-1].endswith("?")
     assert answer.split(" [")[0].split()[-1] in searched  # the pronoun became the person the answer named
     assert expected in got.answer, got.answer
+    assert any(expected in c.quote for c in got.citations) and got.notice is None, (got.citations, got.notice)
 
 
 def test_a_question_that_does_not_point_back_is_not_condensed(people_llm_rag):
