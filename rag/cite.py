@@ -55,7 +55,7 @@ def claim_terms(claim: str) -> set[str]:
 def support(claim: str, quotes: list[str], terms: set[str] | None = None) -> float:
     """Share of the claim's content words (`claim_terms`, or `terms`: those of them to check) found in the
     quotes; numbers and dates must all be there."""
-    asserted = (claim_terms(claim) if terms is None else terms) - _BETWEEN_SOURCES
+    asserted = claim_terms(claim) if terms is None else terms - _BETWEEN_SOURCES
     if not asserted:
         return 1.0
     quote_terms = set().union(*(content_terms(q) for q in quotes)) if quotes else set()

@@ -258,7 +258,7 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     used = sorted(order[n] for n in quoted)
     if used != list(range(1, len(used) + 1)):  # a dropped or re-attributed claim left a gap: number from 1 again
         renumber = {k: i for i, k in enumerate(used, 1)}
-        checked = _MARKS.sub(lambda m: "".join(f"[{renumber[int(k)]}]" for k in re.findall(r"\d+", m.group())), checked)
+        checked = _MARKS.sub(lambda m: _numbered(m.group(), renumber), checked)
         order = {n: renumber[order[n]] for n in quoted}
     citations = [cite_sentence(order[n], by_n[n], min(s for s, _ in spans), max(e for _, e in spans))
                  for n, spans in sorted(quoted.items(), key=lambda item: order[item[0]])]
