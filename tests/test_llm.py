@@ -193,6 +193,21 @@ def test_verify_checks_what_a_claim_adds_and_finds_its_passage():
                   "Who won the 2019 Tour de France?")[1] == []
 
 
+def test_verify_keeps_the_clause_a_passage_backs():
+    """A sentence whose trailing clause no passage backs keeps the clause before it (the 1.5B model added an
+    invented birth date to a right answer); a wrong year in a date is no clause to cut, nor is a claim that
+    only restates the question."""
+    film = passage(1, "film", "Film notes\nPretty Woman was directed by Garry Marshall and released in 1990.",
+                   "Pretty", "1990.")
+    q = "Who is the director of Pretty Woman?"
+    text, cites, total, dropped = verify("The director of Pretty Woman is Garry Marshall, who was born on June 22, "
+                                         "1928, according to [1].", [film], MIN_SUPPORT, q)
+    assert text == "The director of Pretty Woman is Garry Marshall [1]." and (total, dropped) == (1, 0)
+    assert cites[0].quote == "Pretty Woman was directed by Garry Marshall and released in 1990."
+    assert verify("Pretty Woman was released on March 23, 1991 [1].", [film], MIN_SUPPORT, q)[1] == []
+    assert verify("The director of Pretty Woman, who was born in 1928, [1].", [film], MIN_SUPPORT, q)[1] == []
+
+
 def test_model_abstention(fake, local, truce):
     fake.script(NOT_FOUND)
     pieces, answer = run(make(fake, local), [truce], "Who won the 1998 World Cup?")

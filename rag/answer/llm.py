@@ -249,7 +249,12 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
         total += 1
         # a sentence that only restates the question ("The spokesperson demanded that ...") answers nothing
         restates = bool(given) and not claim_terms(claim) - given
-        rewritten = None if restates else _verify_claim(claim, by_n, order, quoted, min_support, given)
+        rewritten = None
+        for reading in () if restates else _readings(claim):
+            if given and not claim_terms(reading) - given:
+                break
+            if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given)) is not None:
+                break
         if rewritten is None:
             dropped += 1
         else:
@@ -276,6 +281,20 @@ def _claims(text: str) -> list[tuple[int, int]]:
         if s < e:
             out.append((s, e))
     return out
+
+
+def _readings(claim: str):
+    """The claim, then its text up to each comma, longest first, with its marker runs: a sentence whose last
+    clause the passages do not back ("… is Garry Marshall, who was born on …") keeps the clause they do; a
+    date's year is no clause to cut. Only for a claim whose markers all follow its text; a claim citing part by part is checked whole."""
+    yield claim
+    marks = list(_MARKS.finditer(claim))
+    body = claim[:marks[0].start()] if marks else claim
+    if claim_terms(claim[len(body):]):
+        return
+    runs = " ".join(m.group() for m in marks)
+    for comma in reversed([m.start() for m in re.finditer(r",\s+(?!\d)", body)]):  # not "August 12, 2023"
+        yield f"{body[:comma].rstrip()} {runs}".rstrip() + "."
 
 
 def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[int, list[tuple[int, int]]],

@@ -19,10 +19,11 @@ from .base import Answerer, Context
 from .llm import OpenAIAnswerer
 
 # The closing instruction that kept a 1.5B model's citations and abstentions stable across runtimes
-# (shared/notes/packaged-models.md); the system rules alone left its answers without [n].
+# (shared/notes/packaged-models.md); the system rules alone left its answers without [n]. Asked for whole
+# dates, it wrote "December 1, 2017" where it had written "2018" or "September 20th" (RGB dev: 4 answers).
 INSTRUCTION = ("Write one complete sentence that answers the question, followed by the number of the passage "
-               "that supports it in square brackets. If none of the passages answers the question, write only: "
-               "I cannot answer.")
+               "that supports it in square brackets. Give a date as fully as a passage states it, with its day, month "
+               "and year. If none of the passages answers the question, write only: I cannot answer.")
 _RUNNERS: dict[str, object] = {}
 _LOCK = threading.Lock()  # one load per process; one generation at a time on 2 cores (max_seqs=1)
 
