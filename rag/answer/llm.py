@@ -286,7 +286,8 @@ def _claims(text: str) -> list[tuple[int, int]]:
 def _readings(claim: str):
     """The claim, then its text up to each comma, longest first, with its marker runs: a sentence whose last
     clause the passages do not back ("… is Garry Marshall, who was born on …") keeps the clause they do; a
-    date's year is no clause to cut. Only for a claim whose markers all follow its text; a claim citing part by part is checked whole."""
+    date's year is no clause to cut. Only for a claim whose markers all follow its text: a claim citing part
+    by part is checked whole."""
     yield claim
     marks = list(_MARKS.finditer(claim))
     body = claim[:marks[0].start()] if marks else claim

@@ -97,5 +97,7 @@ def _load(path):
         import mistralrs
     except ImportError:
         raise RagError(f"the local LLM needs mistralrs: {LLM_INSTALL}") from None
-    which = mistralrs.Which.GGUF(quantized_model_id=str(path.parent), quantized_filename=path.name)
+    # f32 activations: on these CPUs the default (f16) prefill ran 5-10% slower, with the same answers
+    which = mistralrs.Which.GGUF(quantized_model_id=str(path.parent), quantized_filename=path.name,
+                                 dtype=mistralrs.ModelDType.F32)
     return mistralrs.Runner(which=which, token_source="none", max_seqs=1)
