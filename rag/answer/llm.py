@@ -247,10 +247,9 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
         if _ABSTAINED.search(claim) and not _MARKS.search(claim):
             continue
         total += 1
-        # a sentence that only restates the question ("The spokesperson demanded that ...") answers nothing
-        restates = bool(given) and not claim_terms(claim) - given
         rewritten = None
-        for reading in () if restates else _readings(claim):
+        for reading in _readings(claim):
+            # a reading that only restates the question ("The spokesperson demanded that ...") answers nothing
             if given and not claim_terms(reading) - given:
                 break
             if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given)) is not None:
