@@ -209,6 +209,10 @@ class LLMSettings(_Section):
         "Key for the endpoint (never shown); `OPENAI_API_KEY` when neither this variable nor rag.toml sets it"))
     local_llm_model: str | None = Field(None, description=(
         "A GGUF (K-quant) for the `local-llm` answerer; unset: the packaged Qwen2.5-Coder-1.5B"))
+    local_llm_context_chars: int = Field(2800, ge=1, description=(
+        "Characters of passage text the local LLM reads: whole passages in rank order (at least one) until the "
+        "next would pass this. Reading the prompt is most of its time (~120 tokens/s on 2 cores); 2,800 is about "
+        "four news passages or all five search snippets (bench/results/dev-suite-llm-30)"))
     local_llm_max_tokens: int = Field(96, ge=1, description=(
         "The local LLM's answer length cap in tokens; its answers are one to three short sentences"))
 

@@ -82,6 +82,19 @@ def test_an_unanswerable_question_is_never_a_cited_invention(llm_rag):
     assert "Argentina" not in answer.answer
 
 
+def test_the_model_reads_leading_passages_within_its_character_budget(llm_rag):
+    from rag import RAG
+    from rag.answer.llm import passage_text
+
+    passages = llm_rag.passages(llm_rag.retrieve(QUESTION, k=5))
+    sizes = [len(passage_text(p)) for p in passages]
+    budget = sizes[0] + sizes[1] + sizes[2] // 2  # room for two passages and half the third
+    tight = RAG(llm_rag.settings, answerer="local-llm", local_llm_context_chars=budget).answerer()
+    assert [p.n for p in tight.fit(passages)] == [passages[0].n, passages[1].n]  # rank order; the third would pass it
+    assert RAG(llm_rag.settings, answerer="local-llm", local_llm_context_chars=1).answerer().fit(passages) == passages[:1]  # never fewer than one
+    assert llm_rag.answerer().fit(passages[:1]) == passages[:1]
+
+
 def test_cli_answerer_local_llm(seeded_rag, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_INDEX_DIR": str(seeded_rag.settings.paths.index_dir)}
     out = subprocess.run([RAG_BIN, "ask", QUESTION, "--answerer", "local-llm", "--json"], env=env,

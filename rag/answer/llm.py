@@ -98,6 +98,7 @@ class OpenAIAnswerer:
             return
         t0 = time.perf_counter()
         pieces: list[str] = []
+        given_all, passages = passages, self.fit(passages)
         markers = Markers({p.n for p in passages})
         try:
             for piece in self.client.generate(self.messages(question, passages, context), stream):
@@ -109,7 +110,7 @@ class OpenAIAnswerer:
         except LLMFailure as e:
             notice = f"LLM unavailable ({e}): {LOCAL}"
             log.info(notice)  # shown to the user via Answer.notice; a warning would print it twice
-            yield from self._fallback(question, passages, context, notice, streamed=bool(pieces), llm_error=str(e))
+            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_error=str(e))
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = "".join(pieces).strip()
@@ -125,16 +126,16 @@ class OpenAIAnswerer:
             yield a
         else:
             notice = "the LLM answer could not be verified against the sources; showing the extractive answer"
-            yield from self._fallback(question, passages, context, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
+            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
+
+    def fit(self, passages: list[Passage]) -> list[Passage]:
+        """The passages the model reads: all of them (a hosted model's context is no constraint here)."""
+        return passages
 
     def messages(self, question: str, passages: list[Passage], context: Context = Context()) -> list[dict]:
         """System rules, then numbered passages (whole sentences, exactly what can be quoted), then the question
         (and the earlier question a follow-up follows)."""
-        blocks = []
-        for p in passages:
-            spans = sentence_spans(p.article, p.hit.start, p.hit.end)
-            text = p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text
-            blocks.append(f"[{p.n}] {p.hit.title} ({p.hit.published_at or 'undated'})\n{text.strip()}")
+        blocks = [f"[{p.n}] {p.hit.title} ({p.hit.published_at or 'undated'})\n{passage_text(p)}" for p in passages]
         follows = f"\n(A follow-up to: {context.follows})" if context.follows else ""
         user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}{follows}"
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
@@ -158,6 +159,12 @@ class OpenAIAnswerer:
             a.timings["llm_ms"] = llm_ms
         a.diagnostics.update({"llm_model": self.model, **diag})
         yield a
+
+def passage_text(p: Passage) -> str:
+    """A passage as the model reads it: the whole sentences its chunk touches (what a citation can quote)."""
+    spans = sentence_spans(p.article, p.hit.start, p.hit.end)
+    return (p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text).strip()
+
 
 def _answer_line(answer: str) -> str:
     """An earlier answer as the rewrite reads it: its first line without citation markers, at most 300 characters."""

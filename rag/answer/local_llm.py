@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from ..errors import RagError
 from ..llm_client import LLMFailure
 from ..models import LLM_INSTALL, LLM_RESIDENT_GB, available_memory_gb, llm_file
-from .base import Answerer, Context
-from .llm import OpenAIAnswerer
+from .base import Answerer, Context, Passage
+from .llm import OpenAIAnswerer, passage_text
 
 # The closing instruction that kept a 1.5B model's citations and abstentions stable across runtimes
 # (shared/notes/packaged-models.md); the system rules alone left its answers without [n]. Asked for whole
@@ -38,6 +38,16 @@ class LocalLLMAnswerer(OpenAIAnswerer):
 
     def runner(self):
         return self.client.runner()
+
+    def fit(self, passages: list[Passage]) -> list[Passage]:
+        """The leading passages whose text fits `local_llm_context_chars` (at least the first)."""
+        budget, out = self.settings.llm.local_llm_context_chars, []
+        for p in passages:
+            budget -= len(passage_text(p))
+            if out and budget < 0:
+                break
+            out.append(p)
+        return out
 
     def messages(self, question: str, passages, context: Context = Context()) -> list[dict]:
         """The OpenAI answerer's messages with the closing instruction a small model needs."""
