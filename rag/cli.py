@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+    p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--k", type=int, help="passages given to the answerer")
     _filters(p)
@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+    p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="the answerer selected when a page opens (the page can switch it)")
     p = sub.add_parser("eval", help="score the system: the seeds, or the whole dev suite, or any JSONL eval set")
     p.add_argument("--suite", choices=["seeds", "dev"],
@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default eval-report/)")
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
     p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
-    p.add_argument("--answerer", choices=["local", "local-llm", "openai"],
+    p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")

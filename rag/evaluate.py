@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
+from .answer import resolve
 from .errors import RagError
 from .types import Answer
 
@@ -161,7 +162,7 @@ def run(dataset: Path, corpus: list[Path] | None = None, out: Path | None = None
     failures: Counter = Counter()
     t0 = time.perf_counter()
     rows = ask_all(rag, questions, answerer=answerer, judger=judger, failures=failures, progress=progress)
-    report = {"dataset": str(dataset), "answerer": answerer or rag.settings.answer.answerer,
+    report = {"dataset": str(dataset), "answerer": resolve(answerer or rag.settings.answer.answerer),
               "seconds": round(time.perf_counter() - t0, 1), "summary": summarize(rows),
               "judge": _judge_report(judger, failures), "questions": rows}
     if out is not None:
@@ -292,10 +293,14 @@ def plot(report: dict, path: Path) -> None:
 
 def run_cli(args) -> int:
     """`rag eval`: one JSONL set with --dataset (or the seed questions with --judge), else the suite (--suite
-    seeds by default); prints the table."""
+    seeds by default); prints the table. The answerer is --answerer, else RAG_ANSWERER when it names one, else
+    the instant `local` (an LLM's whole dev suite takes over an hour: name it to score it)."""
+    from .answer import AUTO
     from .api import RAG
 
     out = Path(args.out or "eval-report")
+    if not args.answerer and RAG().settings.answer.answerer == AUTO:
+        args.answerer = "local"
     if args.judge and not args.dataset:  # the judge scores one set: the seed questions unless another is named
         args.dataset = RAG().settings.paths.eval_dir / "questions.jsonl"
     if args.dataset:

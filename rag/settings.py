@@ -160,9 +160,10 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     """Which answerer runs, and how the local (extractive) one picks its sentences."""
 
-    answerer: Literal["local", "local-llm", "openai"] = Field("local", description=(
+    answerer: Literal["auto", "local", "local-llm", "openai"] = Field("auto", description=(
         "`local` (offline, extractive, instant), `local-llm` (the packaged Qwen2.5 1.5B in process, seconds "
-        "per answer) or `openai` (the `llm_base_url` endpoint)"))
+        "per answer), `openai` (the `llm_base_url` endpoint) or `auto`: `local-llm` when the `llm` extra is "
+        "installed and 3.6 GB of memory are free, else `local`"))
     abstain_threshold: float = Field(0.40, description=(
         "Below this evidence score the answer says it could not find it (calibrated on the eval set)"))
     max_answer_sentences: int = Field(3, ge=1, description=(
@@ -212,7 +213,7 @@ class LLMSettings(_Section):
     local_llm_context_chars: int = Field(2800, ge=1, description=(
         "Characters of passage text the local LLM reads: whole passages in rank order (at least one) until the "
         "next would pass this. Reading the prompt is most of its time (~120 tokens/s on 2 cores); 2,800 is about "
-        "four news passages or all five search snippets (bench/results/dev-suite-llm-30)"))
+        "four news passages or all five search snippets (bench/results/dev-suite-llm-30-budget)"))
     local_llm_max_tokens: int = Field(96, ge=1, description=(
         "The local LLM's answer length cap in tokens; its answers are one to three short sentences"))
 

@@ -24,6 +24,7 @@ import statistics
 import time
 from pathlib import Path
 
+from .answer import resolve
 from .errors import RagError
 from .evaluate import _fmt, answer_phrase, ask_all, contains, load_questions, summarize, type_table
 
@@ -50,7 +51,7 @@ def run_suite(settings, sets=SUITES["dev"], answerer: str | None = None, out: Pa
         raise RagError(f"unknown eval set {unknown[0]!r}; use one of {', '.join(SUITES['dev'])}")
     t0 = time.perf_counter()
     ctx = _Context(settings, answerer, limit, progress, seeds_rag)
-    report = {"answerer": answerer or settings.answer.answerer, "sets": {}, "skipped": {}}
+    report = {"answerer": resolve(answerer or settings.answer.answerer), "sets": {}, "skipped": {}}
     for name in sets:
         reason = ctx.missing(name)
         if reason:

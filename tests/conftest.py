@@ -15,6 +15,9 @@ import pytest
 from rag.settings import offline_environment
 
 offline_environment()  # before a test module imports gradio or the model libraries
+# the instant extractive answerer unless a test names another: the default ("auto") is the local LLM wherever
+# the llm extra is installed, seconds an answer; tests/test_local_llm.py checks that default itself
+os.environ.setdefault("RAG_ANSWERER", "local")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -2,7 +2,8 @@
 from them with a Context), and an LLM answerer's fallback seeing the same context as the local answerer."""
 import pytest
 
-from rag.answer import ANSWERERS, Context, Request, create
+from rag import answer, models
+from rag.answer import ANSWERERS, Context, Request, create, resolve
 from rag.errors import RagError
 from rag.settings import Settings
 
@@ -12,6 +13,18 @@ def test_unknown_answerer_names_the_valid_ones():
         create("gpt", Settings(), local=None)
     assert str(e.value) == "unknown answerer 'gpt'; use one of: 'local', 'openai', 'local-llm'"
     assert set(ANSWERERS) == {"local", "openai", "local-llm"}
+
+
+def test_auto_is_the_local_llm_only_where_it_is_installed_and_fits(monkeypatch):
+    monkeypatch.setattr(models, "llm_installed", lambda: True)
+    monkeypatch.setattr(models, "available_memory_gb", lambda: models.LLM_RESIDENT_GB + 1)
+    assert resolve("auto") == "local-llm" and resolve("openai") == "openai" and resolve("local") == "local"
+    monkeypatch.setattr(models, "available_memory_gb", lambda: models.LLM_RESIDENT_GB - 1)
+    assert resolve("auto") == "local"  # too little memory: the instant answerer rather than a failure
+    monkeypatch.setattr(models, "llm_installed", lambda: False)
+    monkeypatch.setattr(models, "available_memory_gb", lambda: 64.0)
+    assert resolve("auto") == "local"
+    assert answer.AUTO == Settings().answer.answerer == "auto"
 
 
 @pytest.mark.slow

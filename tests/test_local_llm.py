@@ -95,10 +95,10 @@ def test_the_model_reads_leading_passages_within_its_character_budget(llm_rag):
     assert llm_rag.answerer().fit(passages[:1]) == passages[:1]
 
 
-def test_cli_answerer_local_llm(seeded_rag, tmp_path):
+def test_cli_answers_with_the_local_llm_by_default(seeded_rag, tmp_path):
+    """No RAG_ANSWERER, no --answerer: with the llm extra installed, `rag ask` answers with the local LLM."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RAG_INDEX_DIR": str(seeded_rag.settings.paths.index_dir)}
-    out = subprocess.run([RAG_BIN, "ask", QUESTION, "--answerer", "local-llm", "--json"], env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run([RAG_BIN, "ask", QUESTION, "--json"], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-1500:]
     data = json.loads(out.stdout)
     assert "August 12" in data["answer"] and data["answerer"].startswith("local-llm:") and data["notice"] is None

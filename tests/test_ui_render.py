@@ -183,6 +183,7 @@ def test_answerer_label_names_the_llm_model():
     assert render.answerer_label(answer("local"), settings) == "local"
     assert render.answerer_label(answer("openai"), settings) == "openai (gpt-4o-mini)"
     assert render.answerer_label(answer("openai:gpt-4o-mini"), settings) == "openai:gpt-4o-mini"
+    assert render.answerer_label(answer("local-llm:qwen.gguf"), settings) == "local-llm:qwen.gguf"  # its model, once
 
 
 def test_display_source_hides_server_folders():
@@ -282,3 +283,16 @@ def test_chips_say_what_the_date_filter_left_out_unless_a_date_is_bad():
     html = render.render_chips(since="2025-07-01", undated=2)
     assert "2 undated articles were left out by the date filter" in html and 'data-filter="all"' not in html
     assert "undated-note" not in render.render_chips(since="2025-07-01", as_of="someday", undated=2)
+
+
+def test_the_instant_answer_links_its_cards_only_while_they_are_shown():
+    quote = "The truce is set to expire on August 12."
+    c = Citation(n=1, doc_id="a.txt", title="T", source="a.txt", published_at="2025-07-23", quote=quote, start=0,
+                 end=len(quote))
+    quick = Answer(text="August 12 [1]", citations=[c], abstained=False, answer="August 12 [1]",
+                   timings={"total_ms": 120.0})
+    shown = render.render_instant(quick, 3)
+    assert shown.startswith('<span class="instant-label">Instant answer (extractive, 0.12 s)</span>')
+    assert shown.count('href="#src-3-1"') == 2 and "expire on August 12" in shown  # the line and its quote
+    kept = render.render_instant(quick, None)  # the LLM's answer has the turn's cards now
+    assert "href=" not in kept and r"\[1\]" in kept and "expire on August 12" in kept  # Markdown-escaped text

@@ -43,7 +43,8 @@ class AppServer:
                if k not in {"RAG_CONFIG", "RAG_UI_USER", "RAG_UI_PASSWORD", "RAG_CHROMA_URL", "RAG_ANSWERER",
                             "RAG_LLM_BASE_URL", "RAG_OPENAI_API_KEY", "OPENAI_API_KEY"}}
         env.update(RAG_INDEX_DIR=str(self.index_dir), RAG_SEEDS_DIR=str(SEEDS), GRADIO_SERVER_NAME="127.0.0.1",
-                   GRADIO_SERVER_PORT=str(self.port), PYTHONUNBUFFERED="1", **self.extra_env)
+                   GRADIO_SERVER_PORT=str(self.port), PYTHONUNBUFFERED="1", RAG_ANSWERER="local")
+        env.update(self.extra_env)
         self._log = open(self.log_path, "wb")
         # cwd is the temporary folder, so no rag.toml of the developer's is read
         self.proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=self.workdir, env=env,

@@ -5,6 +5,7 @@ pieces then one Answer) and are made by name from `ANSWERERS`; an LLM answerer f
 """
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 
 from ..errors import RagError
@@ -18,9 +19,29 @@ ANSWERERS = {
 }
 
 
+AUTO = "auto"
+
+
+def resolve(name: str) -> str:
+    """The answerer `name` stands for: "auto" is "local-llm" when the `llm` extra is installed and the machine
+    has the memory the model needs (or has it loaded already), else "local"; any other name is itself.
+
+    Measured on the dev suite (README, "Answerers side by side"): the local LLM is right more often than the
+    extractive answerer on RGB dev (0.72 vs 0.48) and RealTime QA dev (0.667 vs 0.369), at a p50 of 6-9 s."""
+    if name != AUTO:
+        return name
+    from ..models import LLM_RESIDENT_GB, available_memory_gb, llm_installed
+
+    running = sys.modules.get(f"{__name__}.local_llm")  # a model this process loaded needs no more memory
+    free = available_memory_gb()
+    roomy = free is None or free >= LLM_RESIDENT_GB or bool(running and running._RUNNERS)
+    return "local-llm" if llm_installed() and roomy else "local"
+
+
 def create(name: str, settings, local: Answerer) -> Answerer:
-    """The answerer called `name`; `local` is the extractive answerer, itself for "local" and the fallback
-    of the others. RagError listing the valid names when `name` is unknown."""
+    """The answerer called `name` ("auto": see `resolve`); `local` is the extractive answerer, itself for
+    "local" and the fallback of the others. RagError listing the valid names when `name` is unknown."""
+    name = resolve(name)
     if name not in ANSWERERS:
         raise RagError(f"unknown answerer {name!r}; use one of: {', '.join(map(repr, ANSWERERS))}")
     if name == "local":
@@ -29,4 +50,4 @@ def create(name: str, settings, local: Answerer) -> Answerer:
     return getattr(import_module(module), cls)(settings, fallback=local)
 
 
-__all__ = ["ANSWERERS", "Answerer", "Context", "Passage", "Request", "abstention", "cite_sentence", "create"]
+__all__ = ["ANSWERERS", "AUTO", "resolve", "Answerer", "Context", "Passage", "Request", "abstention", "cite_sentence", "create"]

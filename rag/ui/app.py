@@ -17,6 +17,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..answer import resolve
 from ..api import RAG
 from ..errors import RagError
 from ..load import SUPPORTED
@@ -25,7 +26,7 @@ from ..settings import Settings, offline_environment
 from ..types import Answer
 from .render import (ARTICLE_EMPTY, DATE_FILTERS, display_line, error_message, filter_problems, filter_values,
                      locate, md_text, message_text, render_answer_text, render_article, render_article_error,
-                     render_articles, render_articles_error, render_chips, render_message, render_sources,
+                     render_articles, render_articles_error, render_chips, render_instant, render_message, render_sources,
                      render_turn_cards, undated_left_out, undated_note)
 from .uploads import add_uploads
 
@@ -38,6 +39,7 @@ EXAMPLES = [
     "How many tons of soybeans did Bessent say China is ready to buy?",
 ]
 ANSWERERS = ("local", "local-llm", "openai")
+WRITING = '<span class="llm-writing">local-llm is writing its answer…</span> ▌'
 QUEUE_MAX_SIZE = 200  # waiting requests beyond this get a "queue full" error instead of unbounded memory
 
 
@@ -110,20 +112,31 @@ def build_demo(rag: RAG) -> gr.Blocks:
             if problems:
                 raise RagError(problems[0])
             history = [{"question": t["question"], "answer": t.get("answer", "")} for t in turns]
-            stream = rag.stream(q, history=history, answerer=answerer if answerer in ANSWERERS else None,
-                                k=int(top_k) if top_k else None, since=values.get("since"), until=values.get("until"),
-                                as_of=values.get("as_of"), source=values.get("source"))
-            for piece in stream:
+            chosen = resolve(answerer if answerer in ANSWERERS else settings.answer.answerer)
+            ask = dict(history=history, k=int(top_k) if top_k else None, since=values.get("since"),
+                       until=values.get("until"), as_of=values.get("as_of"), source=values.get("source"))
+            quick, lead = None, ""
+            if chosen == "local-llm":  # seconds an answer: the extractive one and its evidence first, the LLM's under it
+                quick = rag.ask(q, answerer="local", **ask)
+                lead = render_instant(quick, turn) + "\n\n"
+                chat[-1] = {"role": "assistant", "content": lead + WRITING}
+                shown_cards = {"cards": render_turn_cards(quick, turn, q, cited_articles(quick))}
+                yield gr.skip(), chat, gr.skip(), render_sources([*turns, shown_cards]), gr.skip(), gr.skip()
+            for piece in rag.stream(q, answerer=chosen, **ask):
                 if isinstance(piece, str):
                     text += piece
-                    chat[-1] = {"role": "assistant", "content": render_answer_text(display_line(text), turn) + " ▌"}
+                    # under the instant answer, whose cards the Sources panel shows, the LLM's [n] are not links yet
+                    line = render_answer_text(display_line(text), turn, set() if quick else None)
+                    chat[-1] = {"role": "assistant", "content": lead + line + " ▌"}
                     yield gr.skip(), chat, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 else:
                     answer = piece
             if answer is None:
                 raise RagError("the engine returned no answer")
-            chat[-1] = {"role": "assistant",
-                        "content": render_message(answer, turn, settings, undated_note(undated(values)))}
+            message = render_message(answer, turn, settings, undated_note(undated(values)))
+            if quick is not None and answer.answerer != "local":  # kept above the LLM's (a fallback is the same answer)
+                message = render_instant(quick, None) + "\n\n" + message
+            chat[-1] = {"role": "assistant", "content": message}
             articles = cited_articles(answer)
             turns.append({"question": q, "answer": "" if answer.abstained else answer.answer,
                           "cards": render_turn_cards(answer, turn, q, articles)})
@@ -268,7 +281,7 @@ def build_demo(rag: RAG) -> gr.Blocks:
 
     answerers = ["local", *(["local-llm"] if llm_installed() else []), *(["openai"] if can_llm else [])]
     answerer_info = ("local: extractive, instant" + (" · local-llm: the packaged Qwen2.5 1.5B, offline, seconds per "
-                     "answer" if "local-llm" in answerers else "") + (" · openai: the LLM at RAG_LLM_BASE_URL"
+                     "answer, under the instant one" if "local-llm" in answerers else "") + (" · openai: the LLM at RAG_LLM_BASE_URL"
                      if can_llm else " · an OpenAI-compatible LLM is offered once RAG_LLM_BASE_URL or "
                      "OPENAI_API_KEY is set"))
 
@@ -293,7 +306,8 @@ def build_demo(rag: RAG) -> gr.Blocks:
                 upload_status = gr.Markdown(elem_id="upload-status")
             with gr.Accordion("Settings", open=False, elem_id="settings-accordion"):
                 top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages per answer (top-k)", elem_id="top-k")
-                answerer = gr.Radio(answerers, value=settings.answer.answerer if settings.answer.answerer in answerers else "local",
+                selected = resolve(settings.answer.answerer)
+                answerer = gr.Radio(answerers, value=selected if selected in answerers else "local",
                                     label="Answerer", elem_id="answerer", info=answerer_info)
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3, min_width=300, elem_id="chat-col"):

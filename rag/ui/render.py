@@ -64,9 +64,10 @@ def render_answer_text(text: str, turn: int, cited: set[int] | None = None) -> s
 
 
 def answerer_label(answer: Answer, settings: Settings) -> str:
-    """Who answered: "local", or an LLM answerer with its model ("openai (gpt-4o-mini)")."""
+    """Who answered: "local", or an LLM answerer with its model ("openai (gpt-4o-mini)"); a label that names its
+    model already ("local-llm:qwen….gguf") is left as it is."""
     name = answer.answerer or "local"
-    if name != "local" and settings.llm.llm_model and settings.llm.llm_model not in name:
+    if name != "local" and ":" not in name and settings.llm.llm_model and settings.llm.llm_model not in name:
         name = f"{name} ({settings.llm.llm_model})"
     return name
 
@@ -99,6 +100,22 @@ def render_message(answer: Answer, turn: int, settings: Settings, filter_note: s
         f" · {ms:.0f} ms" if isinstance(ms, (int, float)) else "")
     parts.append(f'<span class="answer-meta">answered by {esc(answerer_label(answer, settings))}{took}</span>'
                  f'<span class="copy-answer" role="button" tabindex="0" title="Copy the answer and its sources">Copy</span>')
+    return "\n\n".join(parts)
+
+
+def render_instant(answer: Answer, turn: int | None) -> str:
+    """The extractive answer the chat shows at once while a local LLM writes its own under it: a label, its line
+    and quotes. Its [n] link to this `turn`'s cards while they are its cards; with `turn` None (the LLM's answer
+    has the cards now) they are plain text and the quotes stay as its evidence."""
+    line = display_line(answer.answer or answer.text)
+    cited = {c.n for c in answer.citations} if turn is not None else set()
+    ms = answer.timings.get("total_ms")
+    took = f", {ms / 1000:.2f} s" if isinstance(ms, (int, float)) else ""
+    parts = [f'<span class="instant-label">Instant answer (extractive{took})</span>',
+             render_answer_text(line, turn or 0, cited)]
+    quotes = [c for c in answer.citations if f"[{c.n}]" in line and c.quote not in line]
+    if quotes and not answer.abstained:
+        parts.append("\n".join(render_answer_text(f"[{c.n}] “{c.quote}”", turn or 0, cited) for c in quotes))
     return "\n\n".join(parts)
 
 
