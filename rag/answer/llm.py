@@ -160,6 +160,7 @@ class OpenAIAnswerer:
         a.diagnostics.update({"llm_model": self.model, **diag})
         yield a
 
+
 def passage_text(p: Passage) -> str:
     """A passage as the model reads it: the whole sentences its chunk touches (what a citation can quote)."""
     spans = sentence_spans(p.article, p.hit.start, p.hit.end)

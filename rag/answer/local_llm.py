@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ..errors import RagError
 from ..llm_client import LLMFailure
-from ..models import LLM_INSTALL, LLM_RESIDENT_GB, available_memory_gb, llm_file
+from ..models import LLM_INSTALL, LLM_RESIDENT_GB, LLM_SHA256, available_memory_gb, llm_file
 from .base import Answerer, Context, Passage
 from .llm import OpenAIAnswerer, passage_text
 
@@ -63,6 +63,8 @@ class MistralClient:
 
     def __init__(self, settings):
         self.path = llm_file(settings)
+        sidecar = self.path.with_suffix(".sha256")  # written by llm_file beside a checked join
+        self.packaged = sidecar.is_file() and sidecar.read_text().strip() == LLM_SHA256
         self.model, self.max_tokens = self.path.name, settings.llm.local_llm_max_tokens
 
     @property
@@ -71,7 +73,8 @@ class MistralClient:
 
     def runner(self):
         """The loaded model, shared by the whole process; RagError when it cannot be loaded here."""
-        key = str(self.path)
+        # the packaged model joined into several index folders is one model: loaded once, not once per folder
+        key = LLM_SHA256 if self.packaged else str(self.path.resolve())
         with _LOCK:
             if key not in _RUNNERS:
                 _RUNNERS[key] = _load(self.path)
