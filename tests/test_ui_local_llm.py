@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag import models
-from ui_helpers import DONE, REPO, AppServer, chromium_browser, open_page, require_chromium, shot
+from ui_helpers import DONE, REPO, browser_fixtures, open_page, shot
 
 pytest.importorskip("playwright.sync_api")
 
@@ -20,18 +20,7 @@ WRITING_JS = """() => { const b = [...document.querySelectorAll('#chat [data-tes
   return !!b && !!b.querySelector('.instant-label') && b.innerText.includes('▌') ? b.innerText : false; }"""
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    app = AppServer(tmp_path_factory.mktemp("ui_local_llm"), env={"RAG_ANSWERER": "auto"}).start()
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium_browser() as b:
-        yield b
+server, browser = browser_fixtures("ui_local_llm", env={"RAG_ANSWERER": "auto"})  # the default answerer
 
 
 def test_the_instant_answer_shows_at_once_and_the_llm_answer_streams_under_it(browser, server):

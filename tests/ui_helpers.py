@@ -182,15 +182,16 @@ def chromium_browser():
             browser.close()
 
 
-def browser_fixtures(name: str):
-    """A module's `server` (the real app, `rag serve`, on a fresh index named `name`) and `browser` (headless
-    Chromium) fixtures, both module-scoped: `server, browser = browser_fixtures("ui_browser")`."""
+def browser_fixtures(name: str, env: dict[str, str] | None = None):
+    """A module's `server` (the real app, `rag serve`, on a fresh index named `name`, with `env` as AppServer
+    takes it) and `browser` (headless Chromium) fixtures, both module-scoped:
+    `server, browser = browser_fixtures("ui_browser")`."""
     import pytest
 
     @pytest.fixture(scope="module")
     def server(tmp_path_factory):
         require_chromium()
-        app = AppServer(tmp_path_factory.mktemp(name)).start()
+        app = AppServer(tmp_path_factory.mktemp(name), env=env).start()
         yield app
         app.stop()
 
