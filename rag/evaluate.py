@@ -299,10 +299,11 @@ def run_cli(args) -> int:
     from .api import RAG
 
     out = Path(args.out or "eval-report")
-    if not args.answerer and RAG().settings.answer.answerer == AUTO:
+    settings = RAG().settings
+    if not args.answerer and settings.answer.answerer == AUTO:
         args.answerer = "local"
     if args.judge and not args.dataset:  # the judge scores one set: the seed questions unless another is named
-        args.dataset = RAG().settings.paths.eval_dir / "questions.jsonl"
+        args.dataset = settings.paths.eval_dir / "questions.jsonl"
     if args.dataset:
         report = run(Path(args.dataset), [Path(args.corpus)] if args.corpus else None, out, args.limit,
                      progress=True, judge=args.judge or None, index_dir=Path(args.index_dir) if args.index_dir else None,
@@ -314,7 +315,7 @@ def run_cli(args) -> int:
         from .suite import SUITES, markdown as suite_markdown, run_suite
 
         sets = [s.strip() for s in args.sets.split(",")] if args.sets else SUITES[args.suite or "seeds"]
-        report = run_suite(RAG().settings, sets, answerer=args.answerer, out=out, limit=args.limit, progress=True)
+        report = run_suite(settings, sets, answerer=args.answerer, out=out, limit=args.limit, progress=True)
         print(suite_markdown(report))
     print(f"report: {out / 'report.md'}")
     return 0

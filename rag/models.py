@@ -32,8 +32,7 @@ def llm_file(settings) -> Path:
             raise RagError(f"RAG_LOCAL_LLM_MODEL: no such GGUF file {path}")
         return path
     target = Path(settings.paths.index_dir) / "models" / LLM_FILE
-    if target.is_file() and target.with_suffix(".sha256").is_file() \
-            and target.with_suffix(".sha256").read_text().strip() == LLM_SHA256:
+    if is_packaged_llm(target):
         return target
     parts = [_part(i) for i in range(1, LLM_PARTS + 1)]
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +52,12 @@ def llm_file(settings) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def is_packaged_llm(path: Path) -> bool:
+    """Whether `path` is the packaged model as `llm_file` joined it: the file, with its checked sha256 beside it."""
+    sidecar = path.with_suffix(".sha256")
+    return path.is_file() and sidecar.is_file() and sidecar.read_text().strip() == LLM_SHA256
 
 
 def _part(i: int) -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ..errors import RagError
 from ..llm_client import LLMFailure
-from ..models import LLM_INSTALL, LLM_RESIDENT_GB, LLM_SHA256, available_memory_gb, llm_file
+from ..models import LLM_INSTALL, LLM_RESIDENT_GB, LLM_SHA256, available_memory_gb, is_packaged_llm, llm_file
 from .base import Answerer, Context, Passage
 from .llm import OpenAIAnswerer, passage_text
 
@@ -63,8 +63,7 @@ class MistralClient:
 
     def __init__(self, settings):
         self.path = llm_file(settings)
-        sidecar = self.path.with_suffix(".sha256")  # written by llm_file beside a checked join
-        self.packaged = sidecar.is_file() and sidecar.read_text().strip() == LLM_SHA256
+        self.packaged = is_packaged_llm(self.path)
         self.model, self.max_tokens = self.path.name, settings.llm.local_llm_max_tokens
 
     @property

@@ -85,9 +85,8 @@ def render_message(answer: Answer, turn: int, settings: Settings, filter_note: s
                      f'<span class="abstained">{body}</span>')
     else:
         parts.append(body)
-        quotes = [c for c in answer.citations if f"[{c.n}]" in line and c.quote not in line]
-        if quotes:
-            parts.append("\n".join(render_answer_text(f"[{c.n}] “{c.quote}”", turn, cited) for c in quotes))
+        if quotes := _quote_lines(answer, line, turn, cited):
+            parts.append(quotes)
     searched = (answer.diagnostics or {}).get("standalone_question")
     if searched:
         parts.append(f'<span class="searched-for">Searched for: {md_text(searched)}</span>')
@@ -103,6 +102,12 @@ def render_message(answer: Answer, turn: int, settings: Settings, filter_note: s
     return "\n\n".join(parts)
 
 
+def _quote_lines(answer: Answer, line: str, turn: int, cited: set[int]) -> str:
+    """"[n] “quote”" for each citation the line marks without holding its quote, one a line ("" for none)."""
+    return "\n".join(render_answer_text(f"[{c.n}] “{c.quote}”", turn, cited)
+                     for c in answer.citations if f"[{c.n}]" in line and c.quote not in line)
+
+
 def render_instant(answer: Answer, turn: int | None) -> str:
     """The extractive answer the chat shows at once while a local LLM writes its own under it: a label, its line
     and quotes. Its [n] link to this `turn`'s cards while they are its cards; with `turn` None (the LLM's answer
@@ -113,9 +118,8 @@ def render_instant(answer: Answer, turn: int | None) -> str:
     took = f", {ms / 1000:.2f} s" if isinstance(ms, (int, float)) else ""
     parts = [f'<span class="instant-label">Instant answer (extractive{took})</span>',
              render_answer_text(line, turn or 0, cited)]
-    quotes = [c for c in answer.citations if f"[{c.n}]" in line and c.quote not in line]
-    if quotes and not answer.abstained:
-        parts.append("\n".join(render_answer_text(f"[{c.n}] “{c.quote}”", turn or 0, cited) for c in quotes))
+    if not answer.abstained and (quotes := _quote_lines(answer, line, turn or 0, cited)):
+        parts.append(quotes)
     return "\n\n".join(parts)
 
 
