@@ -66,7 +66,7 @@ def main() -> None:
     articles = read_corpus()
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
-    sigs = [signature(a["text"]) for a in articles]
+    sigs = [signature(a["text"], a.get("title")) for a in articles]
     t_sign = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -75,7 +75,7 @@ def main() -> None:
     for i, (a, m) in enumerate(zip(articles, sigs)):
         for other in low.lsh.query(m):
             j = int(other)
-            exact = _jaccard(shingles(articles[j]["text"]), shingles(a["text"]))
+            exact = _jaccard(shingles(_indexed(articles[j])), shingles(_indexed(a)))
             pairs.append({"a": articles[j]["id"], "b": a["id"], "estimated": round(m.jaccard(sigs[j]), 3),
                           "exact": round(exact, 3)})
         low.add(str(i), m)
@@ -142,6 +142,11 @@ def main() -> None:
     print(f"wrote {out}")
 
 
+def _indexed(a: dict) -> str:
+    """An article's words as rag.dedup.signature reads them: title, then text."""
+    return f"{a['title']}\n{a['text']}" if a.get("title") else a["text"]
+
+
 def values_folds(articles: list[dict], threshold: float) -> dict:
     """Fold `articles` in order through rag/indexer.py's Folds (MinHash + the value check), no store.
 
@@ -190,7 +195,7 @@ def rgb_folds(threshold: float) -> dict:
     """Folds in the RGB conflicting corpus, MinHash only and with the value check, and how many of them
     join a true snippet with a counterfactual one (positive with positive_wrong)."""
     articles, kinds = _rgb_corpus(_rgb_rows())
-    sigs = [signature(a["text"]) for a in articles]
+    sigs = [signature(a["text"], a.get("title")) for a in articles]
     fold, before = NearDuplicates(threshold), {}
     for a, m in zip(articles, sigs):
         match = fold.match(a["id"], m)

@@ -30,11 +30,16 @@ def shingles(text: str, n: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
 
 
-def signature(text: str):
+def signature(text: str, title: str | None = None):
+    """The MinHash of an article as it is indexed, title and text: scraped pages whose text is the same
+    boilerplate (a newsletter pitch, an ad-feedback form) and whose title alone names the story are not
+    copies of each other, while a long wire copy under another headline still is. A title taken from the
+    text's first line (`rag.load.make_document` without one) is not read twice."""
     from datasketch import MinHash
 
     m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    grams = shingles(text)
+    own_title = title and not text.lstrip().startswith(title.rstrip("…"))
+    grams = shingles(f"{title}\n{text}" if own_title else text)
     if grams:
         m.update_batch(list(grams))
     return m

@@ -293,7 +293,7 @@ class Folds:
         if canon and any(a["doc_id"] == doc.doc_id and a["doc_hash"] == doc.content_hash and a.get("same_values")
                          for a in self.alternates[canon]):
             return True
-        sig = signature(doc.text)
+        sig = signature(doc.text, doc.title)
         matches = self.index.matches(doc.doc_id, sig)
         self._unlist(doc.doc_id)
         self._unlink(doc.doc_id)

@@ -205,3 +205,34 @@ def test_pruning_one_version_unlinks_it_from_the_other(ferry):
     assert (report.removed, report.added, report.folded) == (1, 0, 2)
     state = rag.store.article_state()
     assert json.loads(state["ferry-june.txt"]["versions"]) == []
+
+
+# Scraped pages whose text is one site's boilerplate and whose title alone names the story (RealTime QA dev has
+# 33 such pages under an ad-feedback form); invented here, same shape.
+BOILERPLATE = ("1. How relevant is this ad to you? Video player was slow to load content. Video content never loaded. "
+               "Ad froze or did not finish loading. Audio on ad was too loud. Other issues. Thank you for your feedback.")
+PAGES = {"page-ferry": "Nordlys ferry service to Vest Lind delayed until autumn",
+         "page-bridge": "Hammerby bridge closes for repairs after inspection",
+         "page-tickets": "Riverlight festival tickets go on sale at 35 dollars"}
+
+
+def test_boilerplate_pages_with_different_titles_are_not_copies_but_a_retitled_wire_story_is():
+    ferry, bridge = (signature(BOILERPLATE, PAGES[k]) for k in ("page-ferry", "page-bridge"))
+    assert ferry.jaccard(bridge) < 0.8
+    assert signature(BOILERPLATE).jaccard(signature(BOILERPLATE)) == 1.0
+    assert signature(STORY, "Lakeport desalination plant to open by summer").jaccard(
+        signature(COPY_ONE, "New Lakeport desalination plant to open this summer")) >= 0.8
+
+
+@pytest.mark.slow
+def test_boilerplate_pages_are_each_indexed_and_found_by_their_title(tmp_path):
+    from rag import RAG
+
+    corpus = tmp_path / "pages.jsonl"
+    corpus.write_text("".join(json.dumps({"id": k, "title": t, "text": BOILERPLATE, "published_at": "2025-06-10"}) + "\n"
+                              for k, t in PAGES.items()), encoding="utf-8")
+    rag = RAG(index_dir=tmp_path / "index", seeds_dir=tmp_path, chroma_url=None, answerer="local")
+    report = rag.index([corpus])
+    assert (report.added, report.folded) == (3, 0)
+    assert rag.retrieve("Why is the Hammerby bridge closed?", k=1)[0].doc_id == "page-bridge"
+    assert rag.retrieve("When do Riverlight festival tickets go on sale?", k=1)[0].doc_id == "page-tickets"
