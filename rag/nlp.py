@@ -126,6 +126,12 @@ def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
     return [(s, e, label) for s, e, label in _entities(text) if label in wanted]
 
 
+def label_at(text: str, start: int, end: int) -> str | None:
+    """The NER label of the first entity of `text` overlapping [start, end) ("Jamieson Greer" in a sentence:
+    "PERSON"), or None when the words there are no entity."""
+    return next((label for s, e, label in _entities(text) if s < end and e > start), None)
+
+
 @lru_cache(maxsize=512)
 def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
     """The NER's entities of a text, read once: the answerer asks about its leading sentence up to three

@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_openai import FakeOpenAI, server_fixtures  # noqa: E402
 
 from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
-from rag.answer.llm import SYSTEM, OpenAIAnswerer, verify  # noqa: E402
+from rag.answer.llm import SYSTEM, OpenAIAnswerer  # noqa: E402
+from rag.answer.verify import verify  # noqa: E402
 from rag.cite import is_instruction  # noqa: E402
 from rag.answer.local import LocalAnswerer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -152,6 +153,31 @@ def test_a_disagreement_keeps_both_sides_cited(fake, local):
     assert "(2025-09-14)" in fake.requests[0]["messages"][1]["content"]
     assert answer.notice is None and "Daniel Reyes [1]" in answer.text and "Maria Lopez [2]" in answer.text
     assert [c.doc_id for c in answer.citations] == ["port-sep", "port-mar"]
+
+
+def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake, local):
+    """The sources name two harbour masters and the model names one: the answer is the extractive one citing
+    each report, newest first (the NER reads both values as people), with a notice; a model answer that
+    gives neither value, or where the reports agree, stays the model's."""
+    new = passage(1, "port-sep", "Port news\nDaniel Reyes, the harbour master, said dredging starts soon.",
+                  "Daniel Reyes", "soon.", date="2025-09-14")
+    old = passage(2, "port-mar", "Port chief\nMaria Lopez was appointed harbour master on Monday.",
+                  "Maria Lopez", "Monday.", date="2025-03-02")
+    fake.script("The harbour master is Maria Lopez [2].")
+    pieces, answer = run(make(fake, local), [new, old], question="Who is the harbour master?")
+    assert "".join(pieces) == "The harbour master is Maria Lopez [1]."  # streamed as the model wrote it
+    assert answer.answer == ("Reports differ: Daniel Reyes [1] (reported 2025-09-14); "
+                             "Maria Lopez [2] (reported 2025-03-02)")
+    assert answer.answerer == "local" and answer.notice == "the sources disagree: each report is shown, newest first"
+    assert answer.diagnostics["llm_answer"] == "The harbour master is Maria Lopez [1]." and "llm_ms" in answer.timings
+    assert [c.doc_id for c in answer.citations] == ["port-sep", "port-mar"]
+    fake.script("The harbour master said dredging starts soon [1].")
+    _, answer = run(make(fake, local), [new, old], question="What did the harbour master say?")
+    assert answer.answerer != "local" and answer.notice is None
+    fake.script("The 90-day truce expires on August 12 [1].")
+    _, answer = run(make(fake, local), [new, old, passage(3, TRUCE_DOC, (SEEDS / TRUCE_DOC).read_text(
+        encoding="utf-8"), "Heading into trade talks", "set to expire on August 12.")])
+    assert answer.answerer != "local" and "August 12 [1]" in answer.answer
 
 
 def test_verify_handles_marker_placement(truce):

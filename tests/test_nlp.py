@@ -3,7 +3,7 @@ amount, names lower-cased, a capitalised common word not taken for a name; entit
 offsets; `normalise`."""
 from __future__ import annotations
 
-from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, model_path, normalise, values
+from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, label_at, model_path, normalise, values
 
 
 def test_the_model_is_loaded_from_its_installed_package_folder():
@@ -39,3 +39,11 @@ def test_entities_are_exact_spans_in_text_order_of_the_labels_asked_for():
 def test_normalise_lowercases_squashes_spaces_and_drops_a_leading_the():
     assert normalise("The  Marren   Reservoir") == "marren reservoir"
     assert normalise("The") == "the" and normalise("the end") == "end"
+
+
+def test_label_at_names_the_type_of_the_words_there():
+    """What the extractive answer's typed conflict check reads: two reports' values are one type or not."""
+    text = "Tesla's chief executive Elon Musk said Panasonic would supply cells from July 4."
+    at = lambda words: label_at(text, text.index(words), text.index(words) + len(words))  # noqa: E731
+    assert (at("Elon Musk"), at("Panasonic"), at("July 4")) == ("PERSON", "ORG", "DATE")
+    assert at("supply") is None

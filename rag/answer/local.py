@@ -9,6 +9,7 @@ import numpy as np
 
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, knows_year
+from ..nlp import label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
@@ -273,12 +274,16 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         held_back = asks_hedged(question)
+        shown, labels = [], []
         for side in sides:
             x = side.item
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, side.value or question))
             if c is None:
                 continue
             citations.append(c)
+            at = x.text.find(side.value) if side.value else -1
+            shown.append(side.value)
+            labels.append(label_at(x.text, at, at + len(side.value)) if at >= 0 else None)
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
             if side.value and (held := hedge(x.text, side.value)) and not held_back:
                 said += f" ({held})"
@@ -290,8 +295,11 @@ class LocalAnswerer:
         quotes = _quotes(citations)
         line = f"Reports differ: {'; '.join(heads)}"
         text = f"{line}\n\n{quotes}" if kind else line
+        # the values each report gives, when the NER reads them all as one type (two people, two amounts):
+        # what an LLM answerer checks its single answer against (rag/answer/llm.py)
+        typed = shown if None not in labels and len(set(labels)) == 1 else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
-                      diagnostics={**diag, "conflict": len(citations)})
+                      diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
 
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
