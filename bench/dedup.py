@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DATA, git_commit, machine, now, read_corpus, read_dev, require_data, save, table  # noqa: E402
 
-from rag.dedup import NearDuplicates, shingles, signature  # noqa: E402
+from rag.dedup import NearDuplicates, shingles, signature, signed_text  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 FLOOR = 0.5
@@ -75,7 +75,8 @@ def main() -> None:
     for i, (a, m) in enumerate(zip(articles, sigs)):
         for other in low.lsh.query(m):
             j = int(other)
-            exact = _jaccard(shingles(_indexed(articles[j])), shingles(_indexed(a)))
+            exact = _jaccard(shingles(signed_text(articles[j]["text"], articles[j].get("title"))),
+                             shingles(signed_text(a["text"], a.get("title"))))
             pairs.append({"a": articles[j]["id"], "b": a["id"], "estimated": round(m.jaccard(sigs[j]), 3),
                           "exact": round(exact, 3)})
         low.add(str(i), m)
@@ -140,11 +141,6 @@ def main() -> None:
         "seconds": {"read": round(t_read, 2), "sign": round(t_sign, 2), "pairs": round(t_pairs, 2),
                     "fold": round(t_fold, 2), "fold_with_values": round(t_values, 2)}})
     print(f"wrote {out}")
-
-
-def _indexed(a: dict) -> str:
-    """An article's words as rag.dedup.signature reads them: title, then text."""
-    return f"{a['title']}\n{a['text']}" if a.get("title") else a["text"]
 
 
 def values_folds(articles: list[dict], threshold: float) -> dict:

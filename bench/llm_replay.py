@@ -50,7 +50,7 @@ def main() -> int:
     else:
         for path in paths:
             with open(path, encoding="utf-8") as fh:
-                logged.update((r["prompt_sha256"], r["text"]) for r in map(json.loads, fh) if r)
+                logged.update((r["prompt_sha256"], r["text"]) for r in map(json.loads, filter(str.strip, fh)))
 
         def generate(self, messages, stream):
             key = _key(messages)

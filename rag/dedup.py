@@ -30,16 +30,21 @@ def shingles(text: str, n: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
 
 
+def signed_text(text: str, title: str | None = None) -> str:
+    """An article's words as `signature` reads them, as the article is indexed: title, then text. Scraped pages
+    whose text is the same boilerplate (a newsletter pitch, an ad-feedback form) and whose title alone names
+    the story are not copies of each other, while a long wire copy under another headline still is. A title
+    taken from the text's first line (`rag.load.make_document` without one) is not read twice."""
+    own_title = title and not text.lstrip().startswith(title.rstrip("…"))
+    return f"{title}\n{text}" if own_title else text
+
+
 def signature(text: str, title: str | None = None):
-    """The MinHash of an article as it is indexed, title and text: scraped pages whose text is the same
-    boilerplate (a newsletter pitch, an ad-feedback form) and whose title alone names the story are not
-    copies of each other, while a long wire copy under another headline still is. A title taken from the
-    text's first line (`rag.load.make_document` without one) is not read twice."""
+    """The MinHash of `signed_text(text, title)`."""
     from datasketch import MinHash
 
     m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    own_title = title and not text.lstrip().startswith(title.rstrip("…"))
-    grams = shingles(f"{title}\n{text}" if own_title else text)
+    grams = shingles(signed_text(text, title))
     if grams:
         m.update_batch(list(grams))
     return m

@@ -26,9 +26,9 @@ def resolve(name: str) -> str:
     """The answerer `name` stands for: "auto" is "local-llm" when the `llm` extra is installed and the machine
     has the memory the model needs (or has it loaded already), else "local"; any other name is itself.
 
-    Measured on the dev suite (README, "The default answerer"): the local LLM is right more often than the
-    extractive answerer on RGB dev (0.72 vs 0.48, all 50) and RealTime QA dev (0.667 vs 0.467, first 30), at
-    a p50 of 5-9 s a question on 2 cores."""
+    Measured on every dev-suite question (README, "The default, by measurement"): the local LLM is right more
+    often than the extractive answerer on RGB dev (0.72 vs 0.48) and RealTime QA dev (0.641 vs 0.369), at a
+    p50 of 4.4-9.3 s a question on 2 cores."""
     if name != AUTO:
         return name
     from ..models import LLM_RESIDENT_GB, available_memory_gb, llm_installed
