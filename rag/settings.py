@@ -177,6 +177,12 @@ class AnswerSettings(_Section):
         "when the best sentence holds none"))
     typed_margin: float = Field(0.15, ge=0, description=(
         "How far below the best sentence's score such a typed runner-up may score and still be taken"))
+    thing_similarity: float = Field(0.3, ge=-1, le=1, description=(
+        "How near (cosine, the embedding model) a name must be to the noun a \"which <noun>\" question asks for "
+        "to count as one"))
+    thing_gain: float = Field(0.15, ge=0, le=2, description=(
+        "How much nearer the asked noun a close runner-up's name must be than the best sentence's for the "
+        "runner-up to answer a \"which <noun>\" question"))
     list_rescore: int = Field(12, ge=1, description=(
         "Sentences embedded on their own for a list or stance question (a list draws on several sentences, "
         "a stance is weighed against the other side's best), and how far down a list answer looks"))

@@ -27,6 +27,9 @@ ARTICLES = {
                 "Saturday. Anna Varga won the women's singles title at the Lakeside Open after three sets.\n",
     "ferry.txt": "Nordhavn ferry\n\nThe new Nordhavn ferry goes into service on September 20th, the operator "
                  "said. It carries 300 passengers.\n",
+    "floods.txt": "Floods close park roads\n\nSevere flooding washed out roads and bridges around the park and in "
+                  "several northern counties on Monday, officials said. All five entrances to Glacier Ridge National "
+                  "Park will stay closed through the weekend after the severe flooding, the rangers said.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -67,3 +70,22 @@ def test_a_date_without_its_year_gives_way_to_the_same_date_with_it(rag):
     answer = rag.ask("When does the new Nordhavn ferry go into service?")
     assert answer.answer.startswith("September 20, 2026"), answer.answer
     assert rag.ask("When does the new Nordhavn ferry go into service?", k=1).answer.startswith("September 20th")
+
+
+@pytest.mark.parametrize("question,head", [
+    ("Which automaker recalled 2.9 million vehicles this week?", "automaker"),
+    ("Broadway's biggest stars were recognized this week at which prestigious awards show?", "prestigious awards"),
+    ("Which type of extreme weather swept through Spain?", "type of extreme weather"),
+    ("A new mission will go beyond the moon. What is the mission called?", None),
+])
+def test_the_noun_a_which_question_asks_for(question, head):
+    """Read from spaCy's part-of-speech tags ("show" above is tagged a verb, so the phrase ends before it)."""
+    from rag.answer.phrases import asked_head
+    assert asked_head(question) == head
+
+
+def test_a_which_question_takes_the_close_runner_up_that_names_the_asked_thing(rag):
+    """The sentence repeating the question's words names no park; the runner-up names one, and a name near
+    "national park" in the embedding is what the question asks for."""
+    answer = rag.ask("Which national park was hit by severe flooding that washed out roads and bridges?")
+    assert "Glacier Ridge" in answer.answer, answer.answer

@@ -14,8 +14,9 @@ from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
-from .phrases import (ANSWER_LABELS, asks_price, asks_type, best_phrase, candidates, holds_asked_type, month_days,
-                      month_mentions, question_kind, question_parts, wants_list)
+from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asks_price, asks_type, best_phrase,
+                      candidates, holds_asked_type, month_days, month_mentions, question_kind, question_parts,
+                      typed_spans_of, wants_list)
 
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
@@ -191,14 +192,21 @@ class LocalAnswerer:
 
     def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
-        "who", a date for "when"), the first close runner-up that does (`typed_depth`, `typed_margin`):
-        search snippets and leads often put the sentence that repeats the question's words above the one
-        that answers it."""
+        "who", a date for "when", a name near the asked noun for "which <noun>": `_things`), the first close
+        runner-up that does (`typed_depth`, `typed_margin`): search snippets and leads often put the sentence
+        that repeats the question's words above the one that answers it."""
         best = ranked[0]
-        if not kind or holds_asked_type(kind, question, best.text):
+        depth, margin = self.settings.answer.typed_depth, self.settings.answer.typed_margin
+        if not kind:
+            # a runner-up naming a thing clearly nearer the asked noun ("Yellowstone" for "national park")
+            fits = self._things(question, [x.text for x in ranked[:depth]])
+            fit = lambda x: fits.get(x.text, (0.0, ""))[0]  # noqa: E731
+            gain = self.settings.answer.thing_gain
+            return next((x for x in ranked[1:depth] if x.score >= best.score - margin and fit(x) >= fit(best) + gain),
+                        best)
+        if holds_asked_type(kind, question, best.text):
             return best
-        margin = self.settings.answer.typed_margin
-        return next((x for x in ranked[1:self.settings.answer.typed_depth]
+        return next((x for x in ranked[1:depth]
                      if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
 
     def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
@@ -251,7 +259,7 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            found = best_phrase(kind, question, x.text, known)
+            found = best_phrase(kind, question, x.text, known) if kind else None
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
@@ -268,6 +276,29 @@ class LocalAnswerer:
             head += f" ({_as_of(dated[0])})"
         text = head if not heads else f"{head}\n\n{quotes}"
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
+
+    def _things(self, question: str, sentences: list[str]) -> dict[str, tuple[float, str]]:
+        """For a "which/what <noun>" question of no kind above, each sentence's name (spaCy's NER, any label
+        in THING_LABELS, not already in the question) whose embedding is nearest the asked noun phrase's
+        ("automaker" -> "Ford", not "NHTSA"), for the sentences that hold one at least `thing_similarity`
+        near, with that cosine; {} when the question asks for no noun."""
+        head = asked_head(question)
+        if not head:
+            return {}
+        # a name is compared by its words the question lacks: "Chinese Foreign Ministry" is not nearer
+        # "Chinese vice commerce minister" than "Li Chenggang" for sharing two of its words
+        asked = {prefix(w) for w in re.findall(r"\w+", question.lower())}
+        found = [(text, text[s:e], own) for text in dict.fromkeys(sentences)
+                 for s, e in typed_spans_of(THING_LABELS, question, text[:TYPED_CHARS], tiered=False)
+                 if (own := " ".join(w for w in re.findall(r"[\w’'.-]+", text[s:e]) if prefix(w.lower()) not in asked))]
+        if not found:
+            return {}
+        sims = self.embedder.embed([own for _, _, own in found]) @ self.embedder.embed_query(head)
+        best: dict[str, tuple[float, str]] = {}
+        for (text, name, _), sim in zip(found, sims):
+            if sim >= self.settings.answer.thing_similarity and sim > best.get(text, (-2.0, ""))[0]:
+                best[text] = (float(sim), name)
+        return best
 
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
         """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""

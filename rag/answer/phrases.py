@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from ..nlp import entities
+from ..nlp import entities, nlp
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS
 
 _DATE = re.compile(
@@ -166,14 +167,20 @@ def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
     """Entities in `sentence` of the type `kind` asks for that the question does not already name, of the
     most fitting label present (spaCy's NER); [] when there is none."""
-    labels = asked_labels(kind, question)
+    return typed_spans_of(asked_labels(kind, question), question, sentence)
+
+
+def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
+                   tiered: bool = True) -> list[tuple[int, int]]:
+    """Entities in `sentence` with one of `labels` that the question does not already name, when `tiered`
+    only those of the first label in `labels` present; [] when there is none."""
     if not labels:
         return []
     qwords = _words(question)
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not _words(sentence[s:e]) <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
-    return [_whole_words(sentence, s, e) for s, e, label in found if labels.index(label) == tier]
+    return [_whole_words(sentence, s, e) for s, e, label in found if not tiered or labels.index(label) == tier]
 
 
 def _words(text: str) -> set[str]:
@@ -249,3 +256,41 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     s, e = min(spans, key=cost)
     return sentence[s:e].strip(" ,;:")
+
+
+# The entity labels a "which/what <noun>" question can ask for when its noun names no kind above: any name.
+THING_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW")
+
+
+@lru_cache(maxsize=256)
+def asked_head(question: str) -> str | None:
+    """The noun phrase a "which/what <noun>" question asks for, read from spaCy's part-of-speech tags in the
+    question's last sentence: "Which automaker recalled 2.9 million vehicles?" -> "automaker", "Which type of
+    extreme weather ...?" -> "type of extreme weather"; None when the wh-word stands alone ("What is it
+    called?"). The tags, not the parse: the small parser often attaches "Which" to the verb when its noun has
+    modifiers. The small tagger's slips show ("at which prestigious awards show?" -> "prestigious awards":
+    "show" read as a verb)."""
+    last = _LAST_SENTENCE.split(question.strip())[-1]
+    doc = nlp()(last)
+    for t in doc:
+        if t.lower_ in ("which", "what"):
+            start = t.i + 1
+            if start < len(doc) and doc[start].lower_ == "of":  # "Which of the following US cities"
+                start += 1 + (start + 1 < len(doc) and doc[start + 1].pos_ == "DET")
+            words = _noun_run(doc, start)
+            if words and words[-1].i + 2 < len(doc) and doc[words[-1].i + 1].lower_ == "of":
+                words += [doc[words[-1].i + 1], *_noun_run(doc, words[-1].i + 2)]
+            return " ".join(w.text for w in words) or None
+    return None
+
+
+def _noun_run(doc, start: int) -> list:
+    """The tokens from `start` that modify or are a noun, up to the last noun ("wildly popular show")."""
+    run = []
+    for w in doc[start:]:
+        if w.pos_ not in ("ADV", "ADJ", "NOUN", "PROPN", "NUM") and w.text != "-":
+            break
+        run.append(w)
+    while run and run[-1].pos_ not in ("NOUN", "PROPN"):
+        run.pop()
+    return run
