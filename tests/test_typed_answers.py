@@ -89,3 +89,13 @@ def test_a_which_question_takes_the_close_runner_up_that_names_the_asked_thing(r
     "national park" in the embedding is what the question asks for."""
     answer = rag.ask("Which national park was hit by severe flooding that washed out roads and bridges?")
     assert "Glacier Ridge" in answer.answer, answer.answer
+
+
+def test_a_name_clearly_nearer_the_asked_noun_replaces_the_nearest_anchored_one(rag):
+    """"What country ...?": of the sentence's places, the one whose embedding is nearest "country" answers
+    when the nearest-anchor rule took a city; a phrase no name beats is kept."""
+    answerer = rag.answerer("local")
+    sentence = "Authorities in Riyadh, the capital of Saudi Arabia, seized rainbow-coloured toys on Sunday."
+    question = "What country announced a crackdown on rainbow-colored toys?"
+    assert answerer._nearest_named(question, sentence, "Riyadh") == "Saudi Arabia"
+    assert answerer._nearest_named("Who announced a crackdown?", sentence, "Riyadh") == "Riyadh"

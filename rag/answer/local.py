@@ -259,7 +259,7 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            found = best_phrase(kind, question, x.text, known) if kind else None
+            found = self._nearest_named(question, x.text, best_phrase(kind, question, x.text, known)) if kind else None
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
@@ -276,6 +276,19 @@ class LocalAnswerer:
             head += f" ({_as_of(dated[0])})"
         text = head if not heads else f"{head}\n\n{quotes}"
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
+
+    def _nearest_named(self, question: str, sentence: str, found: str | None) -> str | None:
+        """The phrase found by the nearest-anchor rule (`best_phrase`), or the sentence's name (`_things`)
+        that is clearly nearer the noun a "which <noun>" question asks for (`thing_gain`): "Saudi Arabia",
+        not "Riyadh", for "What country ...?"."""
+        head = asked_head(question) if found else None
+        if not head:
+            return found
+        named = self._things(question, [sentence]).get(sentence)
+        if named is None or named[1] == found:
+            return found
+        own = self.embedder.embed([found]) @ self.embedder.embed_query(head)
+        return named[1] if named[0] >= float(own[0]) + self.settings.answer.thing_gain else found
 
     def _things(self, question: str, sentences: list[str]) -> dict[str, tuple[float, str]]:
         """For a "which/what <noun>" question of no kind above, each sentence's name (spaCy's NER, any label
