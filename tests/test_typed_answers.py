@@ -30,6 +30,8 @@ ARTICLES = {
     "floods.txt": "Floods close park roads\n\nSevere flooding washed out roads and bridges around the park and in "
                   "several northern counties on Monday, officials said. All five entrances to Glacier Ridge National "
                   "Park will stay closed through the weekend after the severe flooding, the rangers said.\n",
+    "game.txt": "Starfall Saga news\n\nStarfall Saga release date reveal trailer and everything we know. "
+                "After some delays, Starfall Saga was released on June 19, 2020, to strong reviews.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -76,7 +78,10 @@ def test_a_date_without_its_year_gives_way_to_the_same_date_with_it(rag):
     ("Which automaker recalled 2.9 million vehicles this week?", "automaker"),
     ("Broadway's biggest stars were recognized this week at which prestigious awards show?", "prestigious awards"),
     ("Which type of extreme weather swept through Spain?", "type of extreme weather"),
-    ("A new mission will go beyond the moon. What is the mission called?", None),
+    ("A new mission will go beyond the moon. What is the mission called?", "mission"),
+    ("A new mission will go beyond the moon. What is it called?", None),
+    ("What is the release date of The Last of Us Part II?", "release date"),  # after "is the"
+    ("What was Tesla's revenue in Q1 2021?", "revenue"),  # after a possessive
 ])
 def test_the_noun_a_which_question_asks_for(question, head):
     """Read from spaCy's part-of-speech tags ("show" above is tagged a verb, so the phrase ends before it)."""
@@ -89,6 +94,12 @@ def test_a_which_question_takes_the_close_runner_up_that_names_the_asked_thing(r
     "national park" in the embedding is what the question asks for."""
     answer = rag.ask("Which national park was hit by severe flooding that washed out roads and bridges?")
     assert "Glacier Ridge" in answer.answer, answer.answer
+
+
+def test_the_asked_noun_may_ask_for_a_value(rag):
+    """"What is the release date ...?": the runner-up holding a date answers, not the headline-like line."""
+    answer = rag.ask("What is the release date of Starfall Saga?")
+    assert "June 19, 2020" in answer.answer, answer.answer
 
 
 def test_a_name_clearly_nearer_the_asked_noun_replaces_the_nearest_anchored_one(rag):

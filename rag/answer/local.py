@@ -259,7 +259,9 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            found = self._nearest_named(question, x.text, best_phrase(kind, question, x.text, known)) if kind else None
+            found = best_phrase(kind, question, x.text, known) if kind else None
+            if kind in ("person", "place"):
+                found = self._nearest_named(question, x.text, found)
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
@@ -291,9 +293,9 @@ class LocalAnswerer:
         return named[1] if named[0] >= float(own[0]) + self.settings.answer.thing_gain else found
 
     def _things(self, question: str, sentences: list[str]) -> dict[str, tuple[float, str]]:
-        """For a "which/what <noun>" question of no kind above, each sentence's name (spaCy's NER, any label
-        in THING_LABELS, not already in the question) whose embedding is nearest the asked noun phrase's
-        ("automaker" -> "Ford", not "NHTSA"), for the sentences that hold one at least `thing_similarity`
+        """For a "which/what <noun>" question of no kind above, each sentence's name or value (spaCy's NER,
+        any label in THING_LABELS, not already in the question) whose embedding is nearest the asked noun
+        phrase's ("automaker" -> "Ford", not "NHTSA"; "release date" -> "June 19, 2020"), for the sentences that hold one at least `thing_similarity`
         near, with that cosine; {} when the question asks for no noun."""
         head = asked_head(question)
         if not head:

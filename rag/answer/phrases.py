@@ -258,8 +258,10 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     return sentence[s:e].strip(" ,;:")
 
 
-# The entity labels a "which/what <noun>" question can ask for when its noun names no kind above: any name.
-THING_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW")
+# The entity labels a "which/what <noun>" question can ask for when its noun names no kind above: any name
+# or value; which one is for the noun's embedding to say ("release date": a DATE, "automaker": an ORG).
+THING_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+                "DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL")
 
 
 @lru_cache(maxsize=256)
@@ -280,6 +282,14 @@ def asked_head(question: str) -> str | None:
             words = _noun_run(doc, start)
             if words and words[-1].i + 2 < len(doc) and doc[words[-1].i + 1].lower_ == "of":
                 words += [doc[words[-1].i + 1], *_noun_run(doc, words[-1].i + 2)]
+            if not words and start < len(doc) and doc[start].pos_ == "AUX":
+                # "What is the release date of ...?", "What was Tesla's revenue ...?": the noun after the
+                # verb's determiner or possessive
+                at = start + 1
+                while at < len(doc) and (doc[at].pos_ == "DET" or doc[at].tag_ == "POS"
+                                         or (doc[at].pos_ == "PROPN" and at + 1 < len(doc) and doc[at + 1].tag_ == "POS")):
+                    at += 1
+                words = _noun_run(doc, at) if at > start + 1 else []
             return " ".join(w.text for w in words) or None
     return None
 
