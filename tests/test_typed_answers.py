@@ -32,6 +32,8 @@ ARTICLES = {
                   "Park will stay closed through the weekend after the severe flooding, the rangers said.\n",
     "game.txt": "Starfall Saga news\n\nStarfall Saga release date reveal trailer and everything we know. "
                 "After some delays, Starfall Saga was released on June 19, 2020, to strong reviews.\n",
+    "contest.txt": "Dumpling contest\n\nAfter eating 41 dumplings in ten minutes, Marta Kowal won her 15th title "
+                   "at the riverside contest on Friday.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -110,3 +112,9 @@ def test_a_name_clearly_nearer_the_asked_noun_replaces_the_nearest_anchored_one(
     question = "What country announced a crackdown on rainbow-colored toys?"
     assert answerer._nearest_named(question, sentence, "Riyadh") == "Saudi Arabia"
     assert answerer._nearest_named("Who announced a crackdown?", sentence, "Riyadh") == "Riyadh"
+
+
+def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):
+    """The parse ties "41" to "dumplings" (nummod); the ordinal nearer the question's words counts a title."""
+    answer = rag.ask("How many dumplings did Marta Kowal eat to win her title?")
+    assert answer.answer.startswith("41 dumplings"), answer.answer

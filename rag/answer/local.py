@@ -15,8 +15,8 @@ from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asks_price, asks_type, best_phrase,
-                      candidates, holds_asked_type, month_days, month_mentions, question_kind, question_parts,
-                      typed_spans_of, wants_list)
+                      candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
+                      question_parts, typed_spans_of, wants_list)
 
 NAME = "local"
 _WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
@@ -259,7 +259,7 @@ class LocalAnswerer:
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
-            found = best_phrase(kind, question, x.text, known) if kind else None
+            found = (counted(question, x.text) or best_phrase(kind, question, x.text, known)) if kind else None
             if kind in ("person", "place"):
                 found = self._nearest_named(question, x.text, found)
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))

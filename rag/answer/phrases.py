@@ -304,3 +304,29 @@ def _noun_run(doc, start: int) -> list:
     while run and run[-1].pos_ not in ("NOUN", "PROPN"):
         run.pop()
     return run
+
+
+@lru_cache(maxsize=256)
+def _counted_noun(question: str) -> str | None:
+    """The lemma of the noun a "how many <noun>" question counts ("How many hot dogs ...?" -> "dog")."""
+    doc = nlp()(_LAST_SENTENCE.split(question.strip())[-1])
+    for t in doc[:-2]:
+        if t.lower_ == "how" and doc[t.i + 1].lower_ == "many":
+            run = _noun_run(doc, t.i + 2)
+            return run[-1].lemma_.lower() if run else None
+    return None
+
+
+def counted(question: str, sentence: str) -> str | None:
+    """For a "how many <noun>" question, the number the sentence's parse attaches to that noun with the noun
+    ("Chestnut ate 63 hot dogs in his 15th win" -> "63 hot dogs", "extended six months" -> "six months");
+    None when the question counts nothing or the sentence counts no such noun."""
+    noun = _counted_noun(question)
+    if not noun:
+        return None
+    doc = nlp()(sentence[:TYPED_CHARS])
+    for t in doc:
+        if t.dep_ == "nummod" and t.head.lemma_.lower() == noun:
+            start = min(w.i for w in t.subtree)
+            return doc[start:t.head.i + 1].text
+    return None
