@@ -34,6 +34,8 @@ ARTICLES = {
                 "After some delays, Starfall Saga was released on June 19, 2020, to strong reviews.\n",
     "contest.txt": "Dumpling contest\n\nAfter eating 41 dumplings in ten minutes, Marta Kowal won her 15th title "
                    "at the riverside contest on Friday.\n",
+    "earnings.txt": "Harbor Mills results\n\nHarbor Mills Q3 2019 earnings call, October 23, 2019. Harbor Mills "
+                    "reported third-quarter revenue of $6.3 million, up from a year earlier.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -118,3 +120,16 @@ def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):
     """The parse ties "41" to "dumplings" (nummod); the ordinal nearer the question's words counts a title."""
     answer = rag.ask("How many dumplings did Marta Kowal eat to win her title?")
     assert answer.answer.startswith("41 dumplings"), answer.answer
+
+
+def test_a_sentence_without_the_questions_year_may_still_answer(rag):
+    """The sentence naming "Q3 2019" holds no revenue; its neighbour does without the year. A missing year
+    no longer costs a sentence its rank (RGB accuracy and the seeds gained by it)."""
+    answer = rag.ask("What was Harbor Mills' revenue in Q3 2019?")
+    assert "$6.3 million" in answer.text.split("\n")[0], answer.text
+
+
+def test_a_year_no_passage_names_is_no_answer(rag):
+    """Every passage lacks the question's year: the evidence is about another year, so nothing is answered."""
+    answer = rag.ask("What was Harbor Mills' revenue in Q3 2016?")
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "no passage names the question's numbers"

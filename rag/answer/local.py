@@ -14,8 +14,8 @@ from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
 from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
-from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asks_price, asks_type, best_phrase,
-                      candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
+from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
+                      best_phrase, candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
                       question_parts, typed_spans_of, wants_list)
 
 NAME = "local"
@@ -33,7 +33,8 @@ class Scored:
     dense: float = 0.0
     score: float = 0.0
     other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
-    mismatch: float = 0.0  # names another number, year or month than the question, or excludes what it asks about
+    mismatch: float = 0.0  # names other months than the question, or excludes what it asks about
+    lacks_number: bool = False  # lacks a number or year the question names: another fact, not another side
 
     @property
     def text(self) -> str:
@@ -84,7 +85,8 @@ class LocalAnswerer:
         weights = weights * np.array([1.0 if t in own else self.settings.answer.follow_up_weight for t in terms])
         total = float(weights.sum()) or 1.0
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.words.doc_freq(terms)) if d == 0) / total)
-        numbers, months = set(NUMBER.findall(question)), set(month_days(question))
+        numbers = set(NUMBER.findall(asked_sentence(question)))  # a quiz's preamble is context
+        months = set(month_days(question))
         # "The 10 per cent rate is to rise, although not for China" gives no rate for China
         denial_counts = bool(kind) and not asks_stance(question)
         seen, pool = set(), []
@@ -99,10 +101,9 @@ class LocalAnswerer:
                 have = content_terms(text)
                 stems = {prefix(t) for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or prefix(t) in stems) / total
-                mismatch = _missing_numbers(numbers, months, text)
-                if denial_counts and not mismatch and excludes(text, question):
-                    mismatch = 1.0
-                pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch))
+                mismatch = float(_other_month(months, text) or (denial_counts and excludes(text, question)))
+                pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch,
+                                   lacks_number=bool(numbers - set(NUMBER.findall(text)))))
         # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
         # then only the leaders are embedded on their own, since encoding is most of an answer's time.
         for x in pool:
@@ -153,6 +154,8 @@ class LocalAnswerer:
                 "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
+        if all(x.lacks_number for x in ranked):  # "How many tons ... in 2024?" where no passage says 2024
+            return abstention(NAME, "no passage names the question's numbers", **diag)
         parts = question_parts(question)
         if len(parts) > 1:
             answer = self._answer_parts(parts, [*passages, *others], diag)
@@ -173,7 +176,7 @@ class LocalAnswerer:
         # The top-k passages are searched for the other side first; the passages beyond them only after.
         # A report of another year, number or month than the question names is another fact, not another side.
         reports = [x for x in [*ranked, *(x for x in everything if x.other)]
-                   if x is best or not x.mismatch]
+                   if x is best or not (x.mismatch or x.lacks_number)]
         sides = (disagreement(question, kind, reports, self.threshold, self.max_sentences)
                  or rescheduled(question, kind, best, everything))
         sides = revised(question, kind, best, everything, sides) or sides
@@ -293,10 +296,10 @@ class LocalAnswerer:
         return named[1] if named[0] >= float(own[0]) + self.settings.answer.thing_gain else found
 
     def _things(self, question: str, sentences: list[str]) -> dict[str, tuple[float, str]]:
-        """For a "which/what <noun>" question of no kind above, each sentence's name or value (spaCy's NER,
-        any label in THING_LABELS, not already in the question) whose embedding is nearest the asked noun
-        phrase's ("automaker" -> "Ford", not "NHTSA"; "release date" -> "June 19, 2020"), for the sentences that hold one at least `thing_similarity`
-        near, with that cosine; {} when the question asks for no noun."""
+        """For a "which/what <noun>" question, each sentence's name or value (spaCy's NER, any label in
+        THING_LABELS, not already in the question) whose embedding is nearest the asked noun phrase's
+        ("automaker" -> "Ford", not "NHTSA"; "release date" -> "June 19, 2020"), with that cosine, for the
+        sentences that hold one at least `thing_similarity` near; {} when the question asks for no noun."""
         head = asked_head(question)
         if not head:
             return {}
@@ -392,13 +395,12 @@ def _named(question: str, sentence: str) -> str:
     return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
-def _missing_numbers(numbers: set[str], months: set[str], sentence: str) -> float:
-    """A number or year the question names (`numbers`) but the evidence lacks ("in 2024") means a different
-    fact, as does evidence that names months but none the question names ("in April" against "in January").
-    The question's numbers and months are read once per question, not once per sentence."""
+
+def _other_month(months: set[str], sentence: str) -> bool:
+    """Evidence naming months, none of which the question names ("in January" against "in April?"): another
+    month's fact."""
     named = set(month_days(sentence)) if months else set()
-    other_month = bool(named) and not months & named
-    return float(bool(numbers - set(NUMBER.findall(sentence))) or other_month)
+    return bool(named) and not months & named
 
 
 def _as_of(c: Citation) -> str:

@@ -30,17 +30,9 @@ _NOT_NAME = {w.capitalize() for w in WEEKDAYS + MONTHS} | set(("The A An In On A
 _ROLE = set("President Vice Premier Minister Secretary Treasury Commerce Foreign Trade Representative "
             "Spokesperson Deputy Prime Chief Chairman Mr Mrs Ms Dr Gen Gov Sen Rep US U.S U.S. Chinese Senior".split())
 _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,2}})")
-_POSSESSIVE = re.compile(r"[A-Z][\w.]*[’']s")  # "China’s Vice Commerce Minister Li Chenggang" -> "Li Chenggang"
-# a name right after a news attribution is the outlet, not a person ("as reported by Macau Business")
-_OUTLET_CUE = re.compile(r"\b(?:reported by|according to|quoted by|published by)\s+$", re.I)
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
                       r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
-
-
-_SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
-_ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
-                          re.I)
 
 
 def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
@@ -63,11 +55,17 @@ def month_days(text: str) -> dict[str, set[str]]:
 _LAST_SENTENCE = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[A-Z])")  # not after "U.S."
 
 
+def asked_sentence(question: str) -> str:
+    """The question's last sentence: what a quiz question's preamble ("Police arrested 31 men ... who
+    allegedly planned ...") leads up to ("Where was it?")."""
+    return _LAST_SENTENCE.split(question.strip())[-1]
+
+
 def question_kind(question: str, earlier: str | None = None) -> str | None:
     """The kind of value asked for, read from the question's last sentence: a quiz question's preamble
     ("Police arrested 31 men ... who allegedly planned ...") does not say what is asked ("Where was it?").
     `earlier` is the question a follow-up follows (rag/followup.py)."""
-    last = _LAST_SENTENCE.split(question.strip())[-1]
+    last = asked_sentence(question)
     # a follow-up that names no kind ("And what did Beijing retaliate with?") asks what the question it follows did
     return _kind(last.lower()) or _kind(f"{question} {earlier or ''}".lower())
 
@@ -122,7 +120,7 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
         return [m.span() for m in _NUMBER.finditer(sentence) if re.search(r"\d|[a-z]", m.group())]
     if kind == "person":
         return [span for m in _NAME.finditer(sentence)
-                if (span := _trim_name(sentence, m.span())) and not _OUTLET_CUE.search(sentence[:span[0]])]
+                if (span := _trim_name(sentence, m.span()))]
     if kind == "place":
         return [m.span(1) for m in _PLACE_PREP.finditer(sentence)
                 if not set(m.group(1).split()) <= _NOT_PLACE and not _DATE.fullmatch(m.group(1))]
@@ -134,8 +132,7 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
 def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
     """Drop leading titles ("Treasury Secretary Scott Bessent" -> "Scott Bessent"); names have 2+ words."""
     words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\S+", sentence[span[0]:span[1]])]
-    while words and (sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}
-                     or _POSSESSIVE.fullmatch(sentence[words[0][0]:words[0][1]])):
+    while words and sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}:
         words.pop(0)
     if len(words) < 2 or all(sentence[a:b].strip(".,’'") in _NOT_NAME for a, b in words):
         return None
@@ -248,8 +245,6 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
-        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]) and not _ASKS_SAYING.search(question):
-            specific += 3  # "said on Tuesday" dates the report, not the event asked about
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
         return min((gap(sp, a) for a in anchors), default=0) + specific
@@ -272,8 +267,7 @@ def asked_head(question: str) -> str | None:
     called?"). The tags, not the parse: the small parser often attaches "Which" to the verb when its noun has
     modifiers. The small tagger's slips show ("at which prestigious awards show?" -> "prestigious awards":
     "show" read as a verb)."""
-    last = _LAST_SENTENCE.split(question.strip())[-1]
-    doc = nlp()(last)
+    doc = nlp()(asked_sentence(question))
     for t in doc:
         if t.lower_ in ("which", "what"):
             start = t.i + 1
@@ -286,8 +280,8 @@ def asked_head(question: str) -> str | None:
                 # "What is the release date of ...?", "What was Tesla's revenue ...?": the noun after the
                 # verb's determiner or possessive
                 at = start + 1
-                while at < len(doc) and (doc[at].pos_ == "DET" or doc[at].tag_ == "POS"
-                                         or (doc[at].pos_ == "PROPN" and at + 1 < len(doc) and doc[at + 1].tag_ == "POS")):
+                while at < len(doc) and (doc[at].pos_ == "DET" or doc[at].tag_ == "POS" or (
+                        doc[at].pos_ == "PROPN" and at + 1 < len(doc) and doc[at + 1].tag_ == "POS")):
                     at += 1
                 words = _noun_run(doc, at) if at > start + 1 else []
             return " ".join(w.text for w in words) or None
@@ -309,7 +303,7 @@ def _noun_run(doc, start: int) -> list:
 @lru_cache(maxsize=256)
 def _counted_noun(question: str) -> str | None:
     """The lemma of the noun a "how many <noun>" question counts ("How many hot dogs ...?" -> "dog")."""
-    doc = nlp()(_LAST_SENTENCE.split(question.strip())[-1])
+    doc = nlp()(asked_sentence(question))
     for t in doc[:-2]:
         if t.lower_ == "how" and doc[t.i + 1].lower_ == "many":
             run = _noun_run(doc, t.i + 2)
