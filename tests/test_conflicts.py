@@ -13,6 +13,10 @@ from rag.answer.conflicts import _changed, _moved, _terms, denied, excludes, hed
 from rag.answer.countries import mentions
 
 ARTICLES = {
+    "chess-first.txt": "date 2025-03-02\nChess final report\n\nMagda Orr, a student from the northern coast, won "
+                       "the regional chess final on Sunday.\n",
+    "chess-second.txt": "date 2025-03-03\nChess final result corrected\n\nTomas Ek, a club player from the valley, "
+                        "won the regional chess final on Sunday.\n",
     "port-march.txt": "date 2025-03-02\nNorthwind harbour gets a new chief.\n"
                       "Maria Lopez was appointed harbour master of the Northwind port on Monday. "
                       "Lopez previously ran the ferry terminal in Eastbay. "
@@ -96,6 +100,14 @@ def test_different_names_are_both_cited_newest_first(rag):
     assert [c.doc_id for c in a.citations] == ["port-september.txt", "port-march.txt"]
     assert "(reported 2025-09-14)" in head and "(reported 2025-03-02)" in head
     assert a.diagnostics["conflict"] == 2
+
+
+@pytest.mark.slow
+def test_two_winners_worded_apart_are_two_reports(rag):
+    """Each report names its winner seven words before "won": what a value is a value of is read up to 8
+    words from it (4 missed it, and half of RGB's conflicting reports with it)."""
+    head = rag.ask("Who won the regional chess final?").text.splitlines()[0]
+    assert head.startswith("Reports differ: Tomas Ek [1]") and "Magda Orr [2]" in head, head
 
 
 @pytest.mark.slow

@@ -78,8 +78,7 @@ def _kind(q: str) -> str | None:
                  r"which (rate|level|percentage)|"
                  r"what(?:'s| is| was| are| were) (?:the )?(?:[\w’'-]+ ){0,3}(rate|percentage|level|price|amount))\b", q):
         return "number"
-    if re.search(r"\b(who|whom|whose|which (official|spokes\w*|minister|secretary|negotiator|person|leader|president|"
-                 r"premier|representative|member|analyst)|name of|what is the name)\b", q):
+    if re.search(r"\b(who|whom|whose|name of|what is the name)\b", q):
         return "person"
     if re.search(r"\b(where|which (city|cities|country|countries|capital|place|venue|location|nation)|"
                  r"what (city|cities|country|countries|capital|place))\b", q):
@@ -130,9 +129,9 @@ def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
 
 
 def _trim_name(sentence: str, span: tuple[int, int]) -> tuple[int, int] | None:
-    """Drop leading titles ("Treasury Secretary Scott Bessent" -> "Scott Bessent"); names have 2+ words."""
+    """Drop a leading article ("The"); names have 2+ words."""
     words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\S+", sentence[span[0]:span[1]])]
-    while words and sentence[words[0][0]:words[0][1]].rstrip(".") in _ROLE | {"The", "A", "An"}:
+    while words and sentence[words[0][0]:words[0][1]].rstrip(".") in {"The", "A", "An"}:
         words.pop(0)
     if len(words) < 2 or all(sentence[a:b].strip(".,’'") in _NOT_NAME for a, b in words):
         return None
