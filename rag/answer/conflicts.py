@@ -376,14 +376,22 @@ def _asked(question: str, sentence: str) -> set[str]:
     return _question_terms(question) & _terms(sentence)
 
 
-def _slot(question: str, sentence: str, value: str | None) -> set[str]:
-    """The question's words within a few words of the value: what the value is a value of."""
+def _slot(question: str, sentence: str, value: str | None, window: int = _SLOT_WINDOW) -> set[str]:
+    """The question's words within `window` words of the value: what the value is a value of."""
     if not value or value not in sentence:
         return set()
     at = sentence.index(value)
-    before = _words(sentence[:at])[-_SLOT_WINDOW:]
-    after = _words(sentence[at + len(value):])[:_SLOT_WINDOW]
+    before = _words(sentence[:at])[-window:]
+    after = _words(sentence[at + len(value):])[:window]
     return _terms(" ".join(before + after)) & _question_terms(question)
+
+
+def close_sides(question: str, sides: list[Side]) -> bool:
+    """Whether one question word sits within 4 words of every side's value: the disagreement read strictly,
+    which a verified LLM answer gives way to (rag/answer/llm.py). At 8 words, the extractive answerer's own
+    reading, a filming date was set against a premiere date and a right model answer was lost (RGB dev)."""
+    slots = [_slot(question, side.item.text, side.value, _WINDOW) for side in sides if side.value]
+    return len(slots) == len(sides) and bool(set.intersection(*slots)) if slots else False
 
 
 def _same_slot(a: set[str], b: set[str]) -> bool:

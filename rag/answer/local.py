@@ -13,7 +13,8 @@ from ..nlp import label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
-from .conflicts import Side, asks_stance, asks_hedged, disagreement, excludes, hedge, rescheduled, revised
+from .conflicts import (Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled,
+                        revised)
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
                       best_phrase, candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
                       question_parts, typed_spans_of, wants_list)
@@ -344,9 +345,9 @@ class LocalAnswerer:
         quotes = _quotes(citations)
         line = f"Reports differ: {'; '.join(heads)}"
         text = f"{line}\n\n{quotes}" if kind else line
-        # the values each report gives, when the NER reads them all as one type (two people, two amounts):
-        # what an LLM answerer checks its single answer against (rag/answer/llm.py)
-        typed = shown if None not in labels and len(set(labels)) == 1 else []
+        # the values each report gives, when the NER reads them all as one type (two people, two amounts) and
+        # the question's words sit close to each: what an LLM answerer checks its single answer against
+        typed = shown if None not in labels and len(set(labels)) == 1 and close_sides(question, sides) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
 
