@@ -136,9 +136,10 @@ def label_at(text: str, start: int, end: int) -> str | None:
 def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
     """The NER's entities of a text, read once: the answerer asks about its leading sentence up to three
     times a question (choosing it, checking it holds the asked type, and taking the phrase). Only the
-    tokenizer, tok2vec and NER run (~3x faster than the whole pipeline)."""
+    tokenizer, tok2vec and NER run (~3x faster than the whole pipeline), switched off for this call only:
+    `select_pipes` would switch the parser off for every thread, and the answerer parses questions
+    (`asked_head`, `counted`) while a chat's other questions are answered."""
     pipeline = nlp()
-    with pipeline.select_pipes(enable=["tok2vec", "ner"]):
-        doc = pipeline(text)
+    doc = pipeline(text, disable=[name for name in pipeline.pipe_names if name not in ("tok2vec", "ner")])
     return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents
                  if e.label_ not in _PROPER or e.text[:1].isupper())

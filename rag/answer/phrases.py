@@ -33,6 +33,11 @@ _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
                       r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
+# "said on Tuesday" dates the report, not the event asked about; spaCy's small parser attaches that date to the
+# reported verb ("meet"), so the words decide. No dev question turns on it; tests/test_dates.py does.
+_SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
+_ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
+                          re.I)
 
 
 def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
@@ -244,6 +249,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]) and not _ASKS_SAYING.search(question):
+            specific += 3
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
         return min((gap(sp, a) for a in anchors), default=0) + specific
