@@ -36,6 +36,9 @@ ARTICLES = {
                    "at the riverside contest on Friday.\n",
     "earnings.txt": "Harbor Mills results\n\nHarbor Mills Q3 2019 earnings call, October 23, 2019. Harbor Mills "
                     "reported third-quarter revenue of $6.3 million, up from a year earlier.\n",
+    "orbital.txt": "Orbital Labs founding\n\nOrbital Labs was founded in 2015 by three engineers.\n",
+    "orbital-history.txt": "Company history\n\nOrbital Labs Inc was founded in December 2015 as a non-profit "
+                           "research lab in Tromsø, with money from several investors and a board of five.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -133,3 +136,8 @@ def test_a_year_no_passage_names_is_no_answer(rag):
     """Every passage lacks the question's year: the evidence is about another year, so nothing is answered."""
     answer = rag.ask("What was Harbor Mills' revenue in Q3 2016?")
     assert answer.abstained and answer.diagnostics["abstain_reason"] == "no passage names the question's numbers"
+
+
+def test_a_year_alone_gives_way_to_the_same_year_with_its_month(rag):
+    answer = rag.ask("When was Orbital Labs founded?")
+    assert answer.answer.startswith("December 2015"), answer.answer

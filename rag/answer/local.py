@@ -215,19 +215,24 @@ class LocalAnswerer:
 
     def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
         """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that dates the same month and day
-        with its year when the leader's date has none ("September 20th" -> "September 20, 2019"): the fuller
-        report of the same fact."""
-        phrase = best_phrase("date", question, best.text, known)
-        said = month_mentions(phrase or "")
-        if not said or knows_year(phrase, None):
+        with its year when the leader's date has none ("September 20th" -> "September 20, 2019"), or the same
+        year with its month when the leader gives a year alone ("2015" -> "December 2015"): the fuller report
+        of the same fact."""
+        phrase = best_phrase("date", question, best.text, known) or ""
+        said = month_mentions(phrase)
+        year_only = phrase.strip().isdigit() and knows_year(phrase, None)  # "2015" -> "December 2015"
+        if not year_only and (not said or knows_year(phrase, None)):
             return best
-        month, day = said[0][:2]
+        month, day = said[0][:2] if said else (None, None)
         margin = self.settings.answer.typed_margin
 
         def fuller(x: Scored) -> bool:
             other = best_phrase("date", question, x.text, known)
+            mentions = month_mentions(other or "")
+            if year_only:
+                return bool(mentions) and phrase.strip() in other
             return bool(other) and knows_year(other, None) and any(
-                m == month and day in (None, d) for m, d, _, _ in month_mentions(other))
+                m == month and day in (None, d) for m, d, _, _ in mentions)
 
         return next((x for x in ranked[:self.settings.answer.typed_depth]
                      if x is not best and x.score >= best.score - margin and fuller(x)), best)
