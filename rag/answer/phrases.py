@@ -266,6 +266,12 @@ THING_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT"
 
 
 @lru_cache(maxsize=256)
+def _asked_doc(question: str):
+    """The question's last sentence as spaCy reads it, parsed once for `asked_head` and `_counted_noun`."""
+    return nlp()(asked_sentence(question))
+
+
+@lru_cache(maxsize=256)
 def asked_head(question: str) -> str | None:
     """The noun phrase a "which/what <noun>" question asks for, read from spaCy's part-of-speech tags in the
     question's last sentence: "Which automaker recalled 2.9 million vehicles?" -> "automaker", "Which type of
@@ -273,7 +279,7 @@ def asked_head(question: str) -> str | None:
     called?"). The tags, not the parse: the small parser often attaches "Which" to the verb when its noun has
     modifiers. The small tagger's slips show ("at which prestigious awards show?" -> "prestigious awards":
     "show" read as a verb)."""
-    doc = nlp()(asked_sentence(question))
+    doc = _asked_doc(question)
     for t in doc:
         if t.lower_ in ("which", "what"):
             start = t.i + 1
@@ -309,7 +315,7 @@ def _noun_run(doc, start: int) -> list:
 @lru_cache(maxsize=256)
 def _counted_noun(question: str) -> str | None:
     """The lemma of the noun a "how many <noun>" question counts ("How many hot dogs ...?" -> "dog")."""
-    doc = nlp()(asked_sentence(question))
+    doc = _asked_doc(question)
     for t in doc[:-2]:
         if t.lower_ == "how" and doc[t.i + 1].lower_ == "many":
             run = _noun_run(doc, t.i + 2)
