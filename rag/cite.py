@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .text import FILLER, MONTHS, stem
+from .text import FILLER, MONTHS, WEEKDAYS, stem
 from .types import Citation
 
 _WORD = re.compile(r"[^\W\d_][\w’'\-]+|\d[\d,.]*")  # words of any script ("Pogačar"), and numbers
@@ -12,7 +12,10 @@ _BETWEEN_SOURCES = set("report reports reported differ differs disagree disagree
                        "article articles source sources".split()
                        # how a model points at its passages ("as stated in passage [2]"): no claim either
                        + "passage passages stated according mentioned supported shown".split())
-_MONTHS = {m[:3]: m for m in MONTHS}
+# a month as news copy writes it ("Aug", "Sept", "August"), spelled one way; not any word that starts like one
+_MONTHS = {**{m[:3]: m for m in MONTHS}, "sept": "september", **{m: m for m in MONTHS}}
+# a claim's months and weekdays are facts, checked as its numbers are; "may" is more often the verb
+_DATE_WORDS = (frozenset(MONTHS) | frozenset(WEEKDAYS)) - {"may"}
 
 
 # Text addressed to an AI rather than written for readers: such a sentence never backs a claim or an answer.
@@ -42,7 +45,7 @@ def content_terms(text: str) -> set[str]:
         w = w.strip(".,’'-")
         if not w or w in FILLER or (len(w) < 3 and not w[0].isdigit()):
             continue
-        out.add(_MONTHS.get(w[:3], w) if w[:3] in _MONTHS and len(w) <= 9 else w.replace(",", ""))
+        out.add(_MONTHS.get(w, w.replace(",", "")))
     return out
 
 
@@ -60,7 +63,7 @@ def support(claim: str, quotes: list[str], terms: set[str] | None = None) -> flo
         return 1.0
     quote_terms = set().union(*(content_terms(q) for q in quotes)) if quotes else set()
     quote_stems = {stem(t) for t in quote_terms}
-    numbers = {t for t in asserted if t[0].isdigit()}
+    numbers = {t for t in asserted if t[0].isdigit() or t in _DATE_WORDS}
     if numbers - quote_terms:
         return 0.0
     found = sum(1 for t in asserted if t in quote_terms or stem(t) in quote_stems)

@@ -157,8 +157,9 @@ def test_a_disagreement_keeps_both_sides_cited(fake, local):
 
 def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake, local):
     """The sources name two harbour masters and the model names one: the answer is the extractive one citing
-    each report, newest first (the NER reads both values as people), with a notice; a model answer that
-    gives neither value, or where the reports agree, stays the model's."""
+    each report, newest first (the NER reads both values as people), with a notice, and so does a verified
+    answer that names neither of them (RGB dev: a release date neither report gives); where the question asks
+    for no such value, or the reports agree, the answer stays the model's."""
     new = passage(1, "port-sep", "Port news\nDaniel Reyes, the harbour master, said dredging starts soon.",
                   "Daniel Reyes", "soon.", date="2025-09-14")
     old = passage(2, "port-mar", "Port chief\nMaria Lopez was appointed harbour master on Monday.",
@@ -171,6 +172,10 @@ def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake,
     assert answer.answerer == "local" and answer.notice == "the sources disagree: each report is shown, newest first"
     assert answer.diagnostics["llm_answer"] == "The harbour master is Maria Lopez [1]." and "llm_ms" in answer.timings
     assert [c.doc_id for c in answer.citations] == ["port-sep", "port-mar"]
+    fake.script("The harbour master was appointed on Monday [2].")
+    _, answer = run(make(fake, local), [new, old], question="Who is the harbour master?")
+    assert answer.answerer == "local" and answer.answer.startswith("Reports differ: Daniel Reyes [1]")
+    assert answer.diagnostics["llm_answer"] == "The harbour master was appointed on Monday [1]."
     fake.script("The harbour master said dredging starts soon [1].")
     _, answer = run(make(fake, local), [new, old], question="What did the harbour master say?")
     assert answer.answerer != "local" and answer.notice is None
@@ -409,3 +414,18 @@ def test_condense_gives_way_to_the_rules_when_the_reply_is_no_rewrite(fake, loca
     fake.script(reply)
     follow = standalone("And who was his rival?", turns(ELMSTAD), answerer.condense)
     assert follow == FollowUp("Who was Jonas Berg’s rival?", referent="Jonas Berg") and len(fake.requests) == 1
+
+
+def test_verify_checks_the_months_and_weekdays_a_claim_names():
+    """A month or weekday is a date: like a number it must be in the quote (the 1.5B model wrote "In July" for
+    an April report); and a clause cut from a claim must name something asked about, or a bare "In July" would
+    be backed by any sentence of July."""
+    tariffs = passage(1, "tariffs", "Tariff war\nIn April, in a tit-for-tat escalation, Trump slapped additional "
+                      "tariffs of 145 per cent on China.", "In April", "China.")
+    talks = passage(2, "talks", "Talks\nChina said on Wednesday (Jul 23) it will seek cooperation.", "China", "cooperation.")
+    q = "In which month did Trump slap the additional 145% tariffs on China?"
+    both = [tariffs, talks]
+    assert verify("In July, Trump slapped additional 145% tariffs on China. [1]", both, MIN_SUPPORT, q)[1:] == ([], 1, 1)
+    text, cites, _, _ = verify("In April, Trump slapped additional 145% tariffs on China. [1]", both, MIN_SUPPORT, q)
+    assert text == "In April, Trump slapped additional 145% tariffs on China. [1]" and [c.doc_id for c in cites] == ["tariffs"]
+    assert verify("Trump slapped the 145% tariffs on China on a Monday. [1]", both, MIN_SUPPORT, q)[1] == []

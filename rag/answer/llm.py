@@ -127,14 +127,15 @@ class OpenAIAnswerer:
     def _settled(self, question: str, passages: list[Passage], context: Context, answer: Answer) -> Answer:
         """The extractive answer instead of the model's when the sources disagree: its conflict check found
         reports giving values of one type (two people, two amounts: `typed_sides`) and the model's answer gives
-        some of them, not all. A small model picks one report and never says they differ (RGB dev: 0 of 50); the
-        extractive answer cites each, newest first."""
+        some of them, not all, or none (then it answered with something neither report gives). A small model
+        picks one report and never says they differ (RGB dev: 0 of 50); the extractive answer cites each,
+        newest first."""
         if self.fallback is None:
             return answer
         local = final(self.fallback.stream(question, passages, context))
         said, values = content_terms(answer.answer), local.diagnostics.get("typed_sides") or []
         held = [v for v in values if (terms := content_terms(v)) and terms <= said]
-        if not 0 < len(held) < len(values):  # the model gave none of the values, or said the reports differ
+        if not values or len(held) == len(values):  # no disagreement, or the model said the reports differ
             return answer
         local.notice = "the sources disagree: each report is shown, newest first"
         local.timings.update(answer.timings)

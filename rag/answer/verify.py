@@ -94,9 +94,10 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
             continue
         total += 1
         rewritten = None
-        for reading in _readings(claim):
-            # a reading that only restates the question ("The spokesperson demanded that ...") answers nothing
-            if given and not claim_terms(reading) - given:
+        for i, reading in enumerate(_readings(claim)):
+            # a reading that only restates the question ("The spokesperson demanded that ...") answers nothing,
+            # and a clause cut from the claim that names nothing asked about ("In July") is no answer to it
+            if given and (not claim_terms(reading) - given or (i and not claim_terms(reading) & given)):
                 break
             if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given)) is not None:
                 break
