@@ -240,10 +240,19 @@ def test_verify_keeps_the_clause_a_passage_backs():
 
 
 def test_model_abstention(fake, local, truce):
+    """The model's abstention stands when the extractive answerer abstains too; where that one finds the answer
+    in the same passages, its quoted answer is shown with a notice (a 1.5B model abstains where a passage
+    states the answer)."""
     fake.script(NOT_FOUND)
     pieces, answer = run(make(fake, local), [truce], "Who won the 1998 World Cup?")
     assert answer.abstained and answer.text == NOT_FOUND and answer.answerer == "openai:fake-model"
     assert answer.citations == [] and answer.notice is None
+    fake.script(NOT_FOUND)
+    pieces, answer = run(make(fake, local), [truce], "When does the tariff truce expire?")
+    assert "".join(pieces) == NOT_FOUND  # streamed as the model wrote it
+    assert not answer.abstained and answer.answerer == "local" and answer.answer.startswith("August 12 [1]")
+    assert answer.notice == "the model found no answer in the passages; showing the extractive answer"
+    assert answer.diagnostics["model_abstained"] and "set to expire on August 12" in answer.citations[0].quote
 
 
 def test_no_passages_means_no_request(fake, local):

@@ -22,6 +22,7 @@ from .verify import ABSTAINED, MARKS, Markers, verify
 log = logging.getLogger(__name__)
 
 LOCAL = "showing the local extractive answer"
+MODEL_FOUND_NONE = "the model found no answer in the passages; showing the extractive answer"
 
 SYSTEM = f"""You answer questions about news articles using only the numbered passages in the user's message.
 Rules:
@@ -117,12 +118,22 @@ class OpenAIAnswerer:
                 text=checked, citations=citations, abstained=False, answer=checked, timings={"llm_ms": llm_ms},
                 answerer=self.label, diagnostics=diag))
         elif dropped == 0 and ABSTAINED.search(text):
-            a = abstention(self.label, "model abstained", **diag)
-            a.timings["llm_ms"] = llm_ms
-            yield a
+            yield self._abstained(question, given_all, context, llm_ms, diag)
         else:
             notice = "the LLM answer could not be verified against the sources; showing the extractive answer"
             yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
+
+    def _abstained(self, question: str, passages: list[Passage], context: Context, llm_ms: float, diag: dict) -> Answer:
+        """The model found no answer: the extractive answer from the same passages, with a notice, unless it
+        abstains too. A 1.5B model abstains where a passage states the answer (seeds: "Fox Business", named in
+        the sentence that repeats the question's words), and the extractive answer is checked by its quotes."""
+        a = abstention(self.label, "model abstained", **diag)
+        a.timings["llm_ms"] = llm_ms
+        if self.fallback is None:
+            return a
+        local = final(self._fallback(question, passages, context, MODEL_FOUND_NONE, streamed=True, llm_ms=llm_ms,
+                                     model_abstained=True, **diag))
+        return a if local.abstained else local
 
     def _settled(self, question: str, passages: list[Passage], context: Context, answer: Answer) -> Answer:
         """The extractive answer instead of the model's when the sources disagree: its conflict check found
