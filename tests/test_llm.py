@@ -239,6 +239,29 @@ def test_verify_keeps_the_clause_a_passage_backs():
     assert verify("The director of Pretty Woman, who was born in 1928, [1].", [film], MIN_SUPPORT, q)[1] == []
 
 
+def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
+    """Asked "when", the model copied the date next to the one asked for; its claim is verified (the date is in
+    the passage), but no day it names can be the day the extractive answer reads, so that answer is shown, with
+    a notice. Where the two dates can be one, the model's answer stays."""
+    game = passage(1, "game", "Game news\nThe Zelda game was announced on January 23, 2013. The Zelda game was "
+                   "released on March 3, 2017.", "The Zelda", "2017.")
+    q = "When was the Zelda game released?"
+    fake.script("The Zelda game was released on January 23, 2013 [1].")
+    _, answer = run(make(fake, local), [game], question=q)
+    assert answer.answerer == "local" and answer.answer.startswith("March 3, 2017 [1]")
+    assert answer.notice == "the model's date is not the one the extractive answer reads; showing the extractive answer"
+    assert answer.diagnostics["llm_answer"] == "The Zelda game was released on January 23, 2013 [1]."
+    fake.script("The Zelda game came out in March 2017 [1].")
+    _, answer = run(make(fake, local), [game], question=q)
+    assert answer.answerer == "openai:fake-model" and answer.notice is None
+    # the extractive answer read the day Orbis spoke, which dates no joining: the model's year stays
+    orbis = passage(1, "orbis", "Orbis news\nOrbis said on Thursday that Maria Lind is its chief executive. She "
+                    "joined Orbis in 2019.", "Orbis said", "2019.", date="2025-09-04")
+    fake.script("Maria Lind joined Orbis in 2019 [1].")
+    _, answer = run(make(fake, local), [orbis], question="When did Maria Lind join Orbis?")
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
+
+
 def test_model_abstention(fake, local, truce):
     """The model's abstention stands when the extractive answerer abstains too; where that one finds the answer
     in the same passages, its quoted answer is shown with a notice (a 1.5B model abstains where a passage

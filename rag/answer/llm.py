@@ -13,10 +13,13 @@ import time
 from collections.abc import Iterator
 
 from ..cite import content_terms
+from ..dates import span
 from ..llm_client import LLMClient, LLMFailure
+from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Answer, Turn
 from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final
+from .phrases import question_kind, said_on
 from .verify import ABSTAINED, MARKS, Markers, verify
 
 log = logging.getLogger(__name__)
@@ -140,15 +143,20 @@ class OpenAIAnswerer:
         reports giving values of one type (two people, two amounts: `typed_sides`) and the model's answer gives
         some of them, not all, or none (then it answered with something neither report gives). A small model
         picks one report and never says they differ (RGB dev: 0 of 50); the extractive answer cites each,
-        newest first."""
+        newest first. Also when a "when" question's two answers give days that cannot be the same
+        (`_other_date`): the 1.5B model copies a nearby date ("announced … on January 23, 2013" for a release
+        date), and the extractive date was right on each such dev question."""
         if self.fallback is None:
             return answer
         local = final(self.fallback.stream(question, passages, context))
         said, values = content_terms(answer.answer), local.diagnostics.get("typed_sides") or []
         held = [v for v in values if (terms := content_terms(v)) and terms <= said]
-        if not values or len(held) == len(values):  # no disagreement, or the model said the reports differ
+        if values and len(held) < len(values):  # the model gave some of the values, or none
+            local.notice = "the sources disagree: each report is shown, newest first"
+        elif _other_date(question, answer, local):
+            local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"
+        else:
             return answer
-        local.notice = "the sources disagree: each report is shown, newest first"
         local.timings.update(answer.timings)
         local.diagnostics.update(answer.diagnostics, llm_answer=answer.answer)
         return local
@@ -206,3 +214,20 @@ def _question(reply: str, asked: str) -> str | None:
     if not line.endswith("?") or MARKS.search(line) or len(line) > max(200, 3 * len(asked)):
         return None
     return None if line.casefold() == asked.strip().casefold() else line
+
+
+def _other_date(question: str, model: Answer, local: Answer) -> bool:
+    """Whether a "when" question's two answers name days that cannot be the same: the extractive answer's date
+    (its phrase, placed by its article's date) overlaps none of the dates the NER finds in the model's answer,
+    each placed by the date of the article it cites. Not when the extractive date is the day a report was made
+    ("Orbis said on Thursday that ..."): that is no answer to when a thing happened."""
+    if question_kind(question) != "date" or local.abstained or not local.citations or not model.citations:
+        return False
+    phrase, quote = local.answer.split(" [", 1)[0], local.citations[0].quote
+    written = phrase.split(" (", 1)[0]  # "Thursday (September 4, 2025)": the quote's word, then its reading
+    if written in quote and said_on(question, quote, quote.index(written)):
+        return False
+    ours = None if phrase.startswith("Reports differ") else span(phrase, local.citations[0].published_at)
+    theirs = [span(model.answer[s:e], model.citations[0].published_at) for s, e, _ in entities(model.answer, ("DATE",))]
+    theirs = [t for t in theirs if t]
+    return bool(ours and theirs) and not any(a <= ours[1] and ours[0] <= b for a, b in theirs)

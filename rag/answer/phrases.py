@@ -40,6 +40,12 @@ _ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]
                           re.I)
 
 
+def said_on(question: str, sentence: str, at: int) -> bool:
+    """Whether the date at offset `at` of `sentence` is the day a report was made ("said on Thursday") and the
+    question does not ask when something was said: then that date answers no "when"."""
+    return bool(_SAID_ON.search(sentence[:at])) and not _ASKS_SAYING.search(question)
+
+
 def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
     """Each month a text names ("jan".."dec"), with the day named with it and where the mention sits."""
     out = []
@@ -249,7 +255,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
-        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]) and not _ASKS_SAYING.search(question):
+        if kind == "date" and said_on(question, sentence, sp[0]):
             specific += 3
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
