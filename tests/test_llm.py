@@ -176,6 +176,15 @@ def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake,
     _, answer = run(make(fake, local), [new, old], question="Who is the harbour master?")
     assert answer.answerer == "local" and answer.answer.startswith("Reports differ: Daniel Reyes [1]")
     assert answer.diagnostics["llm_answer"] == "The harbour master was appointed on Monday [1]."
+    # two names stand as the reports' values however far from the question's words (RGB dev: two winners of
+    # one race in two snippets), and the model naming one of them gives way to both
+    won = passage(1, "race-sep", "Race\nThe Elmstad marathon went, after a long late sprint, to Anna Berg.",
+                  "The Elmstad", "Berg.", date="2025-09-14")
+    lost = passage(2, "race-mar", "Race\nThe Elmstad marathon went, after a long late sprint, to Clara Holm.",
+                   "The Elmstad", "Holm.", date="2025-03-02")
+    fake.script("Clara Holm won the Elmstad marathon [2].")
+    _, answer = run(make(fake, local), [won, lost], question="Who won the Elmstad marathon?")
+    assert answer.answerer == "local" and answer.answer.startswith("Reports differ: Anna Berg [1]"), answer.answer
     fake.script("The harbour master said dredging starts soon [1].")
     _, answer = run(make(fake, local), [new, old], question="What did the harbour master say?")
     assert answer.answerer != "local" and answer.notice is None

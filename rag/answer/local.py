@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, knows_year
-from ..nlp import label_at
+from ..nlp import NAME_LABELS, label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence
@@ -350,9 +350,11 @@ class LocalAnswerer:
         quotes = _quotes(citations)
         line = f"Reports differ: {'; '.join(heads)}"
         text = f"{line}\n\n{quotes}" if kind else line
-        # the values each report gives, when the NER reads them all as one type (two people, two amounts) and
-        # the question's words sit close to each: what an LLM answerer checks its single answer against
-        typed = shown if None not in labels and len(set(labels)) == 1 and close_sides(question, sides) else []
+        # the values each report gives, when the NER reads them all as one type (two people, two amounts): what
+        # an LLM answerer checks its single answer against. Names stand as they are; a date or an amount must
+        # also sit close to the question's words, since one article holds many (a filming date is no premiere)
+        typed = shown if None not in labels and len(set(labels)) == 1 and (
+            labels[0] in NAME_LABELS or close_sides(question, sides)) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
 

@@ -97,7 +97,8 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
         for i, reading in enumerate(_readings(claim)):
             # a reading that only restates the question ("The spokesperson demanded that ...") answers nothing,
             # and a clause cut from the claim that names nothing asked about ("In July") is no answer to it
-            if given and (not claim_terms(reading) - given or (i and not claim_terms(reading) & given)):
+            said = claim_terms(reading)
+            if given and (not said - given or (i and not said & given)):
                 break
             if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given)) is not None:
                 break
