@@ -39,6 +39,9 @@ ARTICLES = {
     "orbital.txt": "Orbital Labs founding\n\nOrbital Labs was founded in 2015 by three engineers.\n",
     "orbital-history.txt": "Company history\n\nOrbital Labs Inc was founded in December 2015 as a non-profit "
                            "research lab in Tromsø, with money from several investors and a board of five.\n",
+    "quake.txt": "Strong quake in the north\n\nThe powerful quake hit northern Luzon, the country's most "
+                 "populous island, on Wednesday. Five people died after the earthquake struck the northern "
+                 "Philippines.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -117,6 +120,13 @@ def test_a_name_clearly_nearer_the_asked_noun_replaces_the_nearest_anchored_one(
     question = "What country announced a crackdown on rainbow-colored toys?"
     assert answerer._nearest_named(question, sentence, "Riyadh") == "Saudi Arabia"
     assert answerer._nearest_named("Who announced a crackdown?", sentence, "Riyadh") == "Riyadh"
+
+
+def test_a_which_country_question_answers_a_country_not_an_island(rag):
+    """"Which country ...?" asks for a geopolitical entity (spaCy's GPE): the sentence naming the island (LOC)
+    gives way to its close runner-up naming the country (RealTime QA dev: "Luzon" for the Philippines)."""
+    answer = rag.ask("Which country was shaken by a powerful earthquake?")
+    assert answer.answer.startswith("Philippines"), answer.answer
 
 
 def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):

@@ -166,9 +166,18 @@ def asks_price(question: str) -> bool:
     return bool(_PRICE.match(question))
 
 
+# "Which country / city / state ...?" asks for a geopolitical entity (OntoNotes GPE), not any place: an island
+# (LOC) or a building (FAC) is no country
+_ASKS_GPE = re.compile(r"\b(?:which|what)\s+(?:city|cities|country|countries|capital|nation|state|states)\b", re.I)
+
+
 def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
     """The entity labels that answer the question, most fitting first; () when its kind has no type."""
-    return ("MONEY",) if kind == "number" and asks_price(question) else ANSWER_LABELS.get(kind or "", ())
+    if kind == "number" and asks_price(question):
+        return ("MONEY",)
+    if kind == "place" and _ASKS_GPE.search(asked_sentence(question)):
+        return ("GPE",)
+    return ANSWER_LABELS.get(kind or "", ())
 
 
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
