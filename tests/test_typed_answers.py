@@ -42,6 +42,9 @@ ARTICLES = {
     "quake.txt": "Strong quake in the north\n\nThe powerful quake hit northern Luzon, the country's most "
                  "populous island, on Wednesday. Five people died after the earthquake struck the northern "
                  "Philippines.\n",
+    "hearing.txt": "Final hearing\n\nIn earlier hearings, the panel tied the governor to the violence at the "
+                   "statehouse, showing how aides had warned him. The final hearing on Thursday is all about 187 "
+                   "minutes.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -127,6 +130,14 @@ def test_a_which_country_question_answers_a_country_not_an_island(rag):
     gives way to its close runner-up naming the country (RealTime QA dev: "Luzon" for the Philippines)."""
     answer = rag.ask("Which country was shaken by a powerful earthquake?")
     assert answer.answer.startswith("Philippines"), answer.answer
+
+
+def test_a_number_question_passes_over_a_sentence_without_a_number(rag):
+    """The sentence sharing most of the question's words holds no number; its close runner-up does, and
+    answers (RealTime QA dev: "187 minutes")."""
+    answer = rag.ask("How many minutes did the governor let violence play out at the statehouse despite warnings "
+                     "from aides?")
+    assert "187 minutes" in answer.answer.split(" [")[0], answer.answer
 
 
 def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):

@@ -205,8 +205,10 @@ def _words(text: str) -> set[str]:
 
 
 def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
-    """Whether the sentence holds a value of the type the question asks for (`typed_spans`); True when the
-    kind has no type."""
+    """Whether the sentence holds a value of the type the question asks for (`typed_spans`; for a number, a
+    number the question does not already name); True when the kind has no type."""
+    if kind == "number" and not asked_labels(kind, question):
+        return any(not _words(sentence[s:e]) <= _words(question) for s, e in candidates(kind, sentence))
     return not asked_labels(kind, question) or bool(typed_spans(kind, question, sentence))
 
 
