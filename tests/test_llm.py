@@ -470,3 +470,20 @@ def test_verify_checks_the_months_and_weekdays_a_claim_names():
     text, cites, _, _ = verify("In April, Trump slapped additional 145% tariffs on China. [1]", both, MIN_SUPPORT, q)
     assert text == "In April, Trump slapped additional 145% tariffs on China. [1]" and [c.doc_id for c in cites] == ["tariffs"]
     assert verify("Trump slapped the 145% tariffs on China on a Monday. [1]", both, MIN_SUPPORT, q)[1] == []
+
+
+def test_verify_checks_the_people_a_claim_names():
+    """A person the claim names must be named so, word for word, by its passage or the question: the word check
+    skips short words, and the 1.5B model wrote "Li Lifeng" for "He Lifeng"; a name from outside the passages
+    (a model's own knowledge) backs nothing either. The passage may name the person more fully than its quote."""
+    talks = passage(1, "talks", "Talks\nVice Premier He Lifeng will attend the talks in Stockholm. He Lifeng leads "
+                    "the Chinese side, and Li Chenggang travels to Washington.", "Vice Premier", "Washington.")
+    q = "Which Chinese official will attend the talks in Stockholm?"
+    assert verify("Vice Premier Li Lifeng will attend the talks in Stockholm [1].", [talks], MIN_SUPPORT, q)[1] == []
+    assert verify("Vice Premier Wang Yi will attend the talks in Stockholm [1].", [talks], MIN_SUPPORT, q)[1] == []
+    text, cites, _, _ = verify("Vice Premier He Lifeng will attend the talks in Stockholm [1].", [talks], MIN_SUPPORT, q)
+    assert text == "Vice Premier He Lifeng will attend the talks in Stockholm [1]." and len(cites) == 1
+    # "Lifeng" alone in the quote, "He Lifeng" in the passage: the name is the passage's
+    quote = passage(1, "quote", "Talks\nHe Lifeng arrived on Sunday. Lifeng will attend the talks in Stockholm.",
+                    "He Lifeng", "Stockholm.")
+    assert verify("He Lifeng will attend the talks in Stockholm [1].", [quote], MIN_SUPPORT, q)[1]

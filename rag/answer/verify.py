@@ -1,14 +1,16 @@
 """The citation check of LLM answers: each sentence must cite a passage whose own sentence backs it.
 
 `verify` keeps the sentences their passages support (what a sentence adds to the question quoted, numbers and
-dates all present), re-attributes a misnumbered one, drops the rest, and numbers the citations as the stream
-showed them (`Markers`, `cited_order`). Used by every LLM answerer (rag/answer/llm.py, local_llm.py).
+dates all present, people named as a passage names them), re-attributes a misnumbered one, drops the rest,
+and numbers the citations as the stream showed them (`Markers`, `cited_order`). Used by every LLM answerer
+(rag/answer/llm.py, local_llm.py).
 """
 from __future__ import annotations
 
 import re
 
 from ..cite import claim_terms, content_terms, is_instruction, support
+from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Citation
 from .base import Passage, cite_sentence
@@ -81,7 +83,7 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     only says the answer was not found is neither kept nor counted.
     """
     by_n = {p.n: p for p in passages}
-    given = content_terms(question)
+    given, asked = content_terms(question), _words(question)
     order = cited_order(text, set(by_n))
     quoted: dict[int, list[tuple[int, int]]] = {}  # passage n -> the sentences that back its claims
     kept: list[str] = []
@@ -100,7 +102,7 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
             said = claim_terms(reading)
             if given and (not said - given or (i and not said & given)):
                 break
-            if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given)) is not None:
+            if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given, asked)) is not None:
                 break
         if rewritten is None:
             dropped += 1
@@ -146,10 +148,12 @@ def _readings(claim: str):
 
 
 def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[int, list[tuple[int, int]]],
-                  min_support: float, given: set[str]) -> str | None:
+                  min_support: float, given: set[str], asked: str = "") -> str | None:
     """The claim with its markers numbered by `order`, or None when some part of it is supported by no
-    passage; the sentences that back a kept claim are added to `quoted` (passage n -> spans), and a passage
-    first cited here is numbered next in `order`.
+    passage, or names a person (spaCy's NER) whom neither its passages nor the question (`asked`, as `_words`)
+    name word for word: the word check skips short words ("Li Lifeng" is not "He Lifeng"), and a name from
+    outside the passages backs nothing. The sentences that back a kept claim are added to `quoted` (passage n
+    -> spans), and a passage first cited here is numbered next in `order`.
 
     Each run of markers covers the text since the previous run (text after the last run belongs to the last).
     """
@@ -190,6 +194,9 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
             chosen = _supporting(part, [p for p in fits if p.n not in ns], checks, min_support, one=True)
         if not terms or not chosen:
             return None
+        said = " ".join([asked, *(_words(by_n[n].article) for n in chosen)])
+        if any(_words(part[a:b]) not in said for a, b, _ in entities(part, ("PERSON",))):
+            return None
         plans.append((runs, chosen))
 
     replace: dict[int, str] = {}  # marker run start -> its new markers
@@ -208,6 +215,15 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     if tail:
         out = re.sub(r"(?=[.!?]?\s*$)", f" {tail}", out.rstrip(), count=1)
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip().rstrip(",;")
+
+
+_WORD = re.compile(r"[^\W_][\w-]*")
+
+
+def _words(text: str) -> str:
+    """The text's words, lower-cased, one space apart and around, apostrophes splitting them ("Li Chenggang’s"
+    -> " li chenggang s "): a name is found in it as " li chenggang "."""
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
 
 
 def _supporting(part: str, passages: list[Passage], checks: list[set[str]], min_support: float,
