@@ -387,10 +387,9 @@ def _slot(question: str, sentence: str, value: str | None, window: int = _SLOT_W
 
 
 def close_sides(question: str, sides: list[Side]) -> bool:
-    """Whether one question word sits within 4 words of every side's value: the disagreement over dates and
-    amounts read strictly, which a verified LLM answer gives way to (rag/answer/llm.py). At 8 words, the
-    extractive answerer's own reading, a filming date was set against a premiere date and a right model answer
-    was lost (RGB dev)."""
+    """Whether one question word sits within 4 words of every side's value: dates and amounts read strictly for
+    the LLM answer to give way to (rag/answer/llm.py). At 8 words, the extractive answerer's own reading, a
+    filming date was set against a premiere date and a right model answer was lost (RGB dev)."""
     slots = [_slot(question, side.item.text, side.value, _WINDOW) for side in sides if side.value]
     return len(slots) == len(sides) and bool(set.intersection(*slots)) if slots else False
 
