@@ -87,6 +87,15 @@ def test_a_date_without_its_year_gives_way_to_the_same_date_with_it(rag):
     assert rag.ask("When does the new Nordhavn ferry go into service?", k=1).answer.startswith("September 20th")
 
 
+@pytest.mark.parametrize("question", ["On which dates was He Lifeng in Sweden?", "Which days was he there?",
+                                      "In which year was it founded?", "When was it founded?"])
+def test_a_question_asking_which_dates_or_days_asks_for_a_date(question):
+    """The plural asks for a date as the singular does (seeds: "On which dates ...?" had quoted a whole
+    sentence for "Jul 27 to 30")."""
+    from rag.answer.phrases import question_kind
+    assert question_kind(question) == "date"
+
+
 @pytest.mark.parametrize("question,head", [
     ("Which automaker recalled 2.9 million vehicles this week?", "automaker"),
     ("Broadway's biggest stars were recognized this week at which prestigious awards show?", "prestigious awards"),

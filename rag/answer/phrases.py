@@ -82,7 +82,7 @@ def question_kind(question: str, earlier: str | None = None) -> str | None:
 
 
 def _kind(q: str) -> str | None:
-    if re.search(r"\b(when|(what|which) (date|day|month|year)|by when|deadline|how long ago)\b", q):
+    if re.search(r"\b(when|(what|which) (dates?|days?|months?|years?)|by when|deadline|how long ago)\b", q):
         return "date"
     if re.search(r"\b(how (many|much|high|big|large|long)|"
                  r"what (?:\w+ )?(percent|percentage|rate|level|share|amount|number|value|figure|size)|"
