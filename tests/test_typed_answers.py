@@ -149,6 +149,22 @@ def test_a_number_question_passes_over_a_sentence_without_a_number(rag):
     assert "187 minutes" in answer.answer.split(" [")[0], answer.answer
 
 
+@pytest.mark.parametrize("question,sentence,expected", [
+    ("What country announced a crackdown on rainbow-colored toys?",
+     "Saudi Arabian officials have cracked down on rainbow-colored toys in the country's capital, Riyadh.",
+     "Saudi Arabia"),  # by its demonym, not "Riyadh"
+    ("Which country declared victory against the pandemic?",
+     "North Korean leader Kim Jong Un declared victory in the battle against the coronavirus.", "North Korea"),
+    ("Which country did China accuse of dumping steel?", "Beijing accused Tokyo of dumping steel.", "Japan"),
+])
+def test_a_which_country_question_answers_with_the_country_a_sentence_names(question, sentence, expected):
+    """A country is named by its name, demonym or capital (countryinfo, via rag/answer/countries.py); the
+    answer is its name, and the country the question names is not the answer (RealTime QA dev: "Riyadh" and
+    "US" had answered for Saudi Arabia and North Korea)."""
+    from rag.answer.phrases import best_phrase
+    assert best_phrase("place", question, sentence) == expected
+
+
 def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):
     """The parse ties "41" to "dumplings" (nummod); the ordinal nearer the question's words counts a title."""
     answer = rag.ask("How many dumplings did Marta Kowal eat to win her title?")

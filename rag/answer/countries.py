@@ -59,3 +59,10 @@ def mentions(text: str) -> list[tuple[str, int, int]]:
 
 def countries(text: str) -> set[str]:
     return {c for c, _, _ in mentions(text)}
+
+
+def country_name(country: str) -> str:
+    """A country as `mentions` keys it ("saudi arabia") spelled as its name ("Saudi Arabia")."""
+    from countryinfo import CountryInfo
+
+    return CountryInfo.all().get(country, {}).get("name") or country.title()

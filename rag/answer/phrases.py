@@ -5,6 +5,7 @@ import re
 from functools import lru_cache
 
 from ..nlp import entities, nlp
+from .countries import countries, country_name, mentions
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS
 
 _DATE = re.compile(
@@ -204,9 +205,23 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"\w+", text.replace(".", ""))}
 
 
+_ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:country|countries|nation|nations)\b", re.I)
+
+
+def _countries(question: str, sentence: str) -> list[tuple[str, int, int]]:
+    """For a "which country" question, the countries the sentence names by name, demonym or capital ("Saudi
+    Arabian", "Riyadh": rag/answer/countries.py, from the countryinfo package) that the question does not."""
+    if not _ASKS_COUNTRY.search(asked_sentence(question)):
+        return []
+    asked = countries(question)
+    return [(c, s, e) for c, s, e in mentions(sentence[:TYPED_CHARS]) if c not in asked]
+
+
 def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
     """Whether the sentence holds a value of the type the question asks for (`typed_spans`; for a number, a
     number the question does not already name); True when the kind has no type."""
+    if kind == "place" and _countries(question, sentence):
+        return True
     if kind == "number" and not asked_labels(kind, question):
         return any(not _words(sentence[s:e]) <= _words(question) for s, e in candidates(kind, sentence))
     return not asked_labels(kind, question) or bool(typed_spans(kind, question, sentence))
@@ -244,7 +259,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         return None
     earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
-    typed = typed_spans(kind, question, sentence)
+    named = _countries(question, sentence) if kind == "place" else []
+    typed = [(s, e) for _, s, e in named] or typed_spans(kind, question, sentence)
     patterns = [_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence)
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
@@ -273,7 +289,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         return min((gap(sp, a) for a in anchors), default=0) + specific
 
     s, e = min(spans, key=cost)
-    return sentence[s:e].strip(" ,;:")
+    # a country named by its demonym or capital is answered with its name
+    return next((country_name(c) for c, a, b in named if (a, b) == (s, e)), sentence[s:e].strip(" ,;:"))
 
 
 # The entity labels a "which/what <noun>" question can ask for when its noun names no kind above: any name
