@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from ..nlp import entities, nlp
 from .countries import countries, country_name, mentions
-from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS
+from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 
 _DATE = re.compile(
     rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
@@ -193,9 +193,10 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     only those of the first label in `labels` present; [] when there is none."""
     if not labels:
         return []
-    qwords = _words(question)
+    # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
+    qwords = {stem(w) for w in _words(question)}
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not _words(sentence[s:e]) <= qwords]
+             if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     return [_whole_words(sentence, s, e) for s, e, label in found if not tiered or labels.index(label) == tier]
 
