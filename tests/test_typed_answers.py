@@ -174,6 +174,15 @@ def test_a_name_that_only_repeats_the_question_in_another_form_is_no_answer():
     assert typed_spans_of(("ORG",), "Who organised the race?", sentence) == [(0, 21)]
 
 
+def test_a_persons_abbreviated_title_is_part_of_the_answer():
+    """spaCy's PERSON leaves out the title written before a name; the answer keeps it (RealTime QA dev:
+    "Lt. Nyota Uhura"), and a name without one is unchanged."""
+    from rag.answer.phrases import best_phrase
+    q = "Which character did the actress play?"
+    assert best_phrase("person", q, "The actress played Lt. Nyota Uhura in the series.") == "Lt. Nyota Uhura"
+    assert best_phrase("person", q, "The actress played Nyota Uhura in the series.") == "Nyota Uhura"
+
+
 def test_a_how_many_question_takes_the_number_that_counts_its_noun(rag):
     """The parse ties "41" to "dumplings" (nummod); the ordinal nearer the question's words counts a title."""
     answer = rag.ask("How many dumplings did Marta Kowal eat to win her title?")

@@ -198,7 +198,17 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
-    return [_whole_words(sentence, s, e) for s, e, label in found if not tiered or labels.index(label) == tier]
+    return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else _whole_words(sentence, s, e)
+            for s, e, label in found if not tiered or labels.index(label) == tier]
+
+
+_TITLE = re.compile(r"\b[A-Z][a-z]{1,3}\.\s+$")  # "Lt. ", "Rep. ", "Dr. ": an abbreviated title
+
+
+def _titled(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A person's span with the abbreviated title written before it ("Lt. Nyota Uhura"): part of the name."""
+    m = _TITLE.search(sentence[:start])
+    return (m.start(), end) if m else (start, end)
 
 
 def _words(text: str) -> set[str]:
