@@ -140,11 +140,21 @@ def cmd_ask(args) -> int:
         print(f"\n— after checking every citation against its source —\n{answer.text}")
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
-    for c in answer.citations:
-        when = "".join(f"; {p} = {r}" for p, r in c.dates)
-        print(f"\n[{c.n}] {c.title} — {c.published_at or 'undated'}{when} — {c.source} (chars {c.start}-{c.end})")
+    for line in sources(answer):
+        print(f"\n{line}")
     print(f"\n({answer.answerer}, {answer.timings.get('total_ms', 0):.0f} ms)", file=sys.stderr)
     return 0
+
+
+def sources(answer) -> list[str]:
+    """One block per citation: its quote, unless the answer's text already shows it (the extractive answer
+    lists its quotes; an LLM's answer is its sentences alone), then its article, date and place in it."""
+    out = []
+    for c in answer.citations:
+        when = "".join(f"; {p} = {r}" for p, r in c.dates)
+        where = f"{c.title} — {c.published_at or 'undated'}{when} — {c.source} (chars {c.start}-{c.end})"
+        out.append(f"[{c.n}] {where}" if c.quote in answer.text else f"[{c.n}] “{c.quote}”\n    {where}")
+    return out
 
 
 def cmd_retrieve(args) -> int:

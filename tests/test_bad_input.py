@@ -146,3 +146,18 @@ def test_odd_articles_never_change_what_is_indexed(env, tmp_path, name):
     assert "August 12" in json.loads(ask.stdout)["answer"] and "HACKED" not in ask.stdout
     assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
     assert snapshot(env) == before
+
+
+def test_the_cli_shows_each_citations_quote_once():
+    """`rag ask` prints under an LLM's answer (its sentences alone) each citation's quote, then its article;
+    under the extractive answer, whose text lists the quotes, the article line only."""
+    from rag.cli import sources
+    from rag.types import Answer, Citation
+    quote = "The 90-day tariff truce implemented in May is set to expire on August 12."
+    c = Citation(n=1, doc_id="truce.txt", title="Trade talks", source="seeds/truce.txt", published_at="2025-07-23",
+                 quote=quote, start=10, end=10 + len(quote))
+    line = "Trade talks — 2025-07-23 — seeds/truce.txt (chars 10-83)"
+    llm = Answer(text="The truce expires on August 12 [1].", citations=[c], abstained=False)
+    assert sources(llm) == [f"[1] “{quote}”\n    {line}"]
+    local = Answer(text=f"August 12 [1]\n\n[1] “{quote}” (2025-07-23)", citations=[c], abstained=False)
+    assert sources(local) == [f"[1] {line}"]
