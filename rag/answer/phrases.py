@@ -234,7 +234,8 @@ def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
     if kind == "place" and _countries(question, sentence):
         return True
     if kind == "number" and not asked_labels(kind, question):
-        return any(not _words(sentence[s:e]) <= _words(question) for s, e in candidates(kind, sentence))
+        asked = _words(question)
+        return any(not _words(sentence[s:e]) <= asked for s, e in candidates(kind, sentence))
     return not asked_labels(kind, question) or bool(typed_spans(kind, question, sentence))
 
 

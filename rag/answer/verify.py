@@ -194,9 +194,11 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
             chosen = _supporting(part, [p for p in fits if p.n not in ns], checks, min_support, one=True)
         if not terms or not chosen:
             return None
-        said = " ".join([asked, *(_words(by_n[n].article) for n in chosen)])
-        if any(_words(part[a:b]) not in said for a, b, _ in entities(part, ("PERSON",))):
-            return None
+        people = [_words(part[a:b]) for a, b, _ in entities(part, ("PERSON",))]
+        if people:  # the cited articles are read word by word only for a part that names someone
+            said = " ".join([asked, *(_words(by_n[n].article) for n in chosen)])
+            if any(name not in said for name in people):
+                return None
         plans.append((runs, chosen))
 
     replace: dict[int, str] = {}  # marker run start -> its new markers
