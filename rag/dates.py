@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from .nlp import entity_spans
 from .text import MONTHS, WEEKDAYS, month_number, parse_date
 
 _MONTH = "|".join(m[:3] for m in MONTHS)  # "jan|feb|...", a name's first three letters
 _RELATIVE = re.compile(r"\b(?:(next|this|last|past)\s+(week|month|year)|(yesterday|today|tomorrow)|"
                        r"(?:(next|this|last|past)\s+)?(" + "|".join(WEEKDAYS) + r"))\b", re.I)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _FUTURE = re.compile(r"\b(will|would|shall|scheduled|due|set to|plans? to|expected to|going to)\b", re.I)
 
 
@@ -102,7 +104,24 @@ def span(phrase: str, published_at: str | None, context: str = "",
 
 
 def knows_year(phrase: str, published_at: str | None) -> bool:
-    return bool(published(published_at) or re.search(r"\b(19|20)\d{2}\b", phrase or ""))
+    return bool(published(published_at) or _YEAR.search(phrase or ""))
+
+
+def asked_years(question: str) -> frozenset[str]:
+    """The years named by the dates spaCy's NER finds in a question: {"2021"} for "Who won Wimbledon in 2021?"
+    or "Tesla's revenue in Q1 2021". A year right after another entity ends that name ("Wonder Woman 1984")."""
+    spans = entity_spans(question)
+    name_ends = {e for _, e, label in spans if label != "DATE"}
+    return frozenset(y for s, e, label in spans if label == "DATE" and s - 1 not in name_ends
+                     for y in _YEAR.findall(question[s:e]))
+
+
+def another_year(years: frozenset[str], text: str, published_at: str | None) -> bool:
+    """True when an article names years (in `text`, its words and title, or its published date) and none of
+    `years`: a report of another season, quarter or election than the one asked about. An article naming no
+    year may be about any."""
+    named = set(_YEAR.findall(f"{text} {published_at or ''}"))
+    return bool(years and named and not years & named)
 
 
 def _parse_day(text: str, year: int) -> date | None:

@@ -126,6 +126,11 @@ def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
     return [(s, e, label) for s, e, label in _entities(text) if label in wanted]
 
 
+def entity_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, label) character spans of every entity the NER finds in `text`, in text order."""
+    return _entities(text)
+
+
 def label_at(text: str, start: int, end: int) -> str | None:
     """The NER label of the first entity of `text` overlapping [start, end) ("Jamieson Greer" in a sentence:
     "PERSON"), or None when the words there are no entity."""

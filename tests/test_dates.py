@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from rag.answer.phrases import best_phrase
-from rag.dates import annotate, relative_dates, resolve, span
+from rag.dates import annotate, another_year, asked_years, relative_dates, resolve, span
 
 WED = "2025-07-23"  # a Wednesday
 
@@ -74,3 +74,22 @@ def test_span_compares_dates_at_their_granularity():
     assert span("August 12", None) is None
     assert span("August 12", None, year=2000) == (date(2000, 8, 12), date(2000, 8, 12))
     assert span("soon", WED) is None
+
+
+@pytest.mark.parametrize("question,years", [
+    ("Who won the women's singles Wimbledon in 2021?", {"2021"}),
+    ("What was Tesla's revenue in Q1 2021?", {"2021"}),
+    ("Who won the 2021 Tour de France?", {"2021"}),
+    ("Who will be playing the role of Diana Prince in Wonder Woman 1984?", set()),  # a year ending a title
+    ("Who leads Orbis?", set()),
+])
+def test_the_years_a_question_asks_about(question, years):
+    assert asked_years(question) == years
+
+
+def test_an_article_naming_only_other_years_is_about_another_year():
+    years = frozenset({"2021"})
+    assert another_year(years, "Wimbledon. Halep won the 2019 title.", None)
+    assert not another_year(years, "Wimbledon. Barty won the title.", "2021-07-10")  # its date names the year
+    assert not another_year(years, "Wimbledon. Barty won the title.", None)  # no year: may be any
+    assert not another_year(frozenset(), "Wimbledon. Halep won the 2019 title.", None)

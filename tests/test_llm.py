@@ -271,6 +271,22 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
+def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, local):
+    """Asked about Q1 2021, the model answers from a report of Q1 2023 (RGB: "Tesla's revenue in Q1 2021"); its
+    claim is verified, yet the passage is about another year, so the extractive answer stands in: it abstains,
+    as no passage names the year. A report naming the asked year keeps the model's answer."""
+    report = passage(1, "mills", "Harbor Mills results\nHarbor Mills reported Q1 2023 revenue of $23.3 million.",
+                     "Harbor", "million.")
+    q = "What was Harbor Mills' revenue in Q1 2021?"
+    fake.script("Harbor Mills reported revenue of $23.3 million in Q1 2023 [1].")
+    _, answer = run(make(fake, local), [report], question=q)
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "no passage names the question's numbers"
+    assert answer.notice == "the model cites only reports of another year than asked; showing the extractive answer"
+    fake.script("Harbor Mills reported revenue of $23.3 million in Q1 2023 [1].")
+    _, answer = run(make(fake, local), [report], question=q.replace("2021", "2023"))
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
+
+
 def test_model_abstention(fake, local, truce):
     """The model's abstention stands when the extractive answerer abstains too; where that one finds the answer
     in the same passages, its quoted answer is shown with a notice (a 1.5B model abstains where a passage

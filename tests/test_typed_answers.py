@@ -45,6 +45,7 @@ ARTICLES = {
     "hearing.txt": "Final hearing\n\nIn earlier hearings, the panel tied the governor to the violence at the "
                    "statehouse, showing how aides had warned him. The final hearing on Thursday is all about 187 "
                    "minutes.\n",
+    "mills-ceo.txt": "Harbor Mills names a chief\n\nHarbor Mills named Ada Lind chief executive in Q1 2021.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -200,6 +201,14 @@ def test_a_year_no_passage_names_is_no_answer(rag):
     """Every passage lacks the question's year: the evidence is about another year, so nothing is answered."""
     answer = rag.ask("What was Harbor Mills' revenue in Q3 2016?")
     assert answer.abstained and answer.diagnostics["abstain_reason"] == "no passage names the question's numbers"
+
+
+def test_a_report_of_another_year_is_no_answer(rag):
+    """A passage names 2021, but the revenue report that best matches names only 2019: RGB's negative
+    snippets are such reports of another season or quarter, and had been answered from."""
+    answer = rag.ask("What was Harbor Mills' revenue in Q1 2021?")
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "the best passage is about another year", \
+        answer.text
 
 
 def test_a_year_alone_gives_way_to_the_same_year_with_its_month(rag):

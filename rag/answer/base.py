@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..cite import quote_ok
-from ..dates import relative_dates
+from ..dates import another_year, relative_dates
 from ..types import Answer, Citation, Hit, Turn
 
 NOT_FOUND = "I could not find this in the indexed articles."
@@ -69,6 +69,11 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
     c = Citation(n=n, doc_id=h.doc_id, title=h.title, source=h.source, published_at=h.published_at,
                  quote=quote, start=start, end=end, dates=relative_dates(quote, h.published_at))
     return c if quote_ok(c, passage.article) else None
+
+
+def of_another_year(years: frozenset[str], passage: Passage) -> bool:
+    """Whether the passage's article names years, none of them `years` (`rag.dates.another_year`)."""
+    return another_year(years, f"{passage.article} {passage.hit.title}", passage.hit.published_at)
 
 
 def abstention(answerer: str, reason: str, **diagnostics) -> Answer:

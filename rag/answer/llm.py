@@ -13,13 +13,13 @@ import time
 from collections.abc import Iterator
 
 from ..cite import content_terms
-from ..dates import span
+from ..dates import asked_years, span
 from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Answer, Turn
-from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final
-from .phrases import question_kind, said_on
+from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, of_another_year
+from .phrases import asked_sentence, question_kind, said_on
 from .verify import ABSTAINED, MARKS, Markers, verify
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,9 @@ class OpenAIAnswerer:
         reports giving values of one type (two people, two amounts: `typed_sides`) and the model's answer gives
         some of them, not all, or none (then it answered with something neither report gives). A small model
         picks one report and never says they differ (RGB dev: 0 of 50); the extractive answer cites each,
-        newest first. Also when a "when" question's two answers give days that cannot be the same
+        newest first. Also when every passage the model cites names only other years than the question
+        (`of_another_year`): the 1.5B model answered "Tesla's revenue in Q1 2021" from a Q1 2023 report.
+        And when a "when" question's two answers give days that cannot be the same
         (`_other_date`): the 1.5B model copies a nearby date ("announced … on January 23, 2013" for a release
         date), and the extractive date was right on each such dev question."""
         if self.fallback is None:
@@ -151,7 +153,11 @@ class OpenAIAnswerer:
         local = final(self.fallback.stream(question, passages, context))
         said, values = content_terms(answer.answer), local.diagnostics.get("typed_sides") or []
         held = [v for v in values if (terms := content_terms(v)) and terms <= said]
-        if values and len(held) < len(values):  # the model gave some of the values, or none
+        years = asked_years(asked_sentence(question))
+        cited = {c.doc_id for c in answer.citations}
+        if years and all(of_another_year(years, p) for p in passages if p.hit.doc_id in cited):
+            local.notice = "the model cites only reports of another year than asked; showing the extractive answer"
+        elif values and len(held) < len(values):  # the model gave some of the values, or none
             local.notice = "the sources disagree: each report is shown, newest first"
         elif _other_date(question, answer, local):
             local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"

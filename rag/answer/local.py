@@ -8,11 +8,11 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate, knows_year
+from ..dates import annotate, asked_years, knows_year
 from ..nlp import NAME_LABELS, label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
-from .base import Context, Passage, Request, abstention, cite_sentence
+from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
 from .conflicts import (Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled,
                         revised)
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
@@ -170,6 +170,8 @@ class LocalAnswerer:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
             everything = [best, *(x for x in everything if x is not best)]
+        if of_another_year(asked_years(asked_sentence(question)), best.passage):
+            return abstention(NAME, "the best passage is about another year", **diag)
         if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, known) is None:
             return abstention(NAME, f"no {kind} in the evidence", **diag)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
@@ -401,7 +403,6 @@ def _named(question: str, sentence: str) -> str:
     words = re.findall(r"[\w’'-]+", sentence)
     at = next((i for i, w in enumerate(words) if prefix(w.lower()) == prefix(m.group(1).lower())), None)
     return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
-
 
 
 def _other_month(months: set[str], sentence: str) -> bool:
