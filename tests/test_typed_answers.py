@@ -175,6 +175,15 @@ def test_a_name_that_only_repeats_the_question_in_another_form_is_no_answer():
     assert typed_spans_of(("ORG",), "Who organised the race?", sentence) == [(0, 21)]
 
 
+def test_a_place_keeps_the_places_that_locate_it():
+    """spaCy tags "Palm Beach" and "Florida" apart; the answer is the town with its state (RealTime QA dev:
+    "Where is Mar-a-Lago located?" had answered "Palm Beach" alone), and a place named alone is unchanged."""
+    from rag.answer.phrases import best_phrase
+    q = "Where is the resort located?"
+    assert best_phrase("place", q, "Agents searched the resort in Palm Beach, Florida, on Monday.") == "Palm Beach, Florida"
+    assert best_phrase("place", q, "Agents searched the resort in Palm Beach on Monday.") == "Palm Beach"
+
+
 def test_a_persons_abbreviated_title_is_part_of_the_answer():
     """spaCy's PERSON leaves out the title written before a name; the answer keeps it (RealTime QA dev:
     "Lt. Nyota Uhura"), and a name without one is unchanged."""

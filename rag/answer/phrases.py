@@ -198,8 +198,18 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
-    return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else _whole_words(sentence, s, e)
+    return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else
+            _whole_words(sentence, *_placed(sentence, s, e)) if label == "GPE" else _whole_words(sentence, s, e)
             for s, e, label in found if not tiered or labels.index(label) == tier]
+
+
+def _placed(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A place's span with the places that locate it written after it ("Palm Beach, Florida"): the NER tags
+    each name on its own, and the town alone leaves its state out of a "where" answer."""
+    places = {s: e for s, e, _ in entities(sentence[:TYPED_CHARS], ("GPE",))}
+    while sentence[end:end + 2] == ", " and end + 2 in places:
+        end = places[end + 2]
+    return start, end
 
 
 _TITLE = re.compile(r"\b[A-Z][a-z]{1,3}\.\s+$")  # "Lt. ", "Rep. ", "Dr. ": an abbreviated title
