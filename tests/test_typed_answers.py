@@ -97,6 +97,18 @@ def test_a_question_asking_which_dates_or_days_asks_for_a_date(question):
     assert question_kind(question) == "date"
 
 
+@pytest.mark.parametrize("question,kind", [
+    ("A drone strike killed the world's most wanted terrorist, who was associated with which group?", None),
+    ("Police arrested 31 men who allegedly planned a riot. Where was it?", "place"),
+    ("Name the officials who went abroad to negotiate trade", "person"),  # no other wh-word asks
+    ("Who won the mayoral election in Elmstad?", "person"),
+])
+def test_a_relative_pronoun_asks_nothing_when_another_wh_word_asks(question, kind):
+    """RealTime QA dev: "…terrorist, who was associated with which group?" had been answered with the man."""
+    from rag.answer.phrases import question_kind
+    assert question_kind(question) == kind
+
+
 @pytest.mark.parametrize("question,head", [
     ("Which automaker recalled 2.9 million vehicles this week?", "automaker"),
     ("Broadway's biggest stars were recognized this week at which prestigious awards show?", "prestigious awards"),

@@ -77,9 +77,21 @@ def question_kind(question: str, earlier: str | None = None) -> str | None:
     """The kind of value asked for, read from the question's last sentence: a quiz question's preamble
     ("Police arrested 31 men ... who allegedly planned ...") does not say what is asked ("Where was it?").
     `earlier` is the question a follow-up follows (rag/followup.py)."""
-    last = asked_sentence(question)
+    last = _unrelative(asked_sentence(question))
     # a follow-up that names no kind ("And what did Beijing retaliate with?") asks what the question it follows did
-    return _kind(last.lower()) or _kind(f"{question} {earlier or ''}".lower())
+    return _kind(last.lower()) or _kind(f"{_unrelative(question)} {earlier or ''}".lower())
+
+
+@lru_cache(maxsize=256)
+def _unrelative(text: str) -> str:
+    """`text` with its relative pronouns as "that" when another wh-word asks the question (spaCy's tags and
+    parse: a relative one's head heads a relative clause): "the terrorist, who was associated with which
+    group?" asks for a group, not a person; "Name the officials who ..." still asks for people."""
+    doc = nlp()(text)
+    relative = {t.i for t in doc if t.tag_ in ("WP", "WP$", "WDT") and t.head.dep_ == "relcl"}
+    if not any(t.tag_ in ("WP", "WP$", "WDT", "WRB") and t.i not in relative for t in doc):
+        return text
+    return "".join(("that" + t.whitespace_) if t.i in relative else t.text_with_ws for t in doc)
 
 
 def _kind(q: str) -> str | None:
