@@ -503,3 +503,21 @@ def test_verify_checks_the_people_a_claim_names():
     quote = passage(1, "quote", "Talks\nHe Lifeng arrived on Sunday. Lifeng will attend the talks in Stockholm.",
                     "He Lifeng", "Stockholm.")
     assert verify("He Lifeng will attend the talks in Stockholm [1].", [quote], MIN_SUPPORT, q)[1]
+
+
+def test_verify_checks_the_places_a_claim_names():
+    """A place (spaCy's GPE) must be named by the passage or the question, word for word or, for a country, by
+    its name, demonym or capital. RGB dev: "The 2008 Summer Olympics were hosted in Beijing, China" had passed
+    on a passage about the bids that names no city."""
+    bids = passage(1, "bids", "Bids\nEleven cities submitted applications to host the 2004 Summer Olympics, "
+                   "followed by ten bids for 2008.", "Eleven", "2008.")
+    q = "Which city hosted the Olympic games in 2008?"
+    assert verify("The 2008 Summer Olympics were hosted in Beijing, China [1].", [bids], MIN_SUPPORT, q)[1] == []
+    final = passage(1, "final", "Final\nThe German team won the 2014 World Cup final in Rio de Janeiro after a goal "
+                    "by Mario Götze in extra time.", "The German", "time.")
+    assert verify("Germany won the 2014 World Cup final in Rio de Janeiro after a goal by Mario Götze [1].", [final],
+                  MIN_SUPPORT, "Who won the 2014 World Cup?")[1]
+    talks = passage(1, "talks", "Talks\nVice Premier He Lifeng led the Chinese side at the Stockholm talks with the "
+                    "U.S. delegation.", "Vice", "delegation.")
+    assert verify("The Chinese side led the Stockholm talks with the U. S. delegation headed by Vice Premier He "
+                  "Lifeng [1].", [talks], MIN_SUPPORT, "And who led the Chinese side?")[1]

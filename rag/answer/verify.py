@@ -14,6 +14,7 @@ from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Citation
 from .base import Passage, cite_sentence
+from .countries import countries
 
 _MARK = r"\[\d+(?:\s*,\s*\d+)*\]"
 _JOIN = r"\s*(?:,\s*(?:and\s+)?|and\s+)?"
@@ -83,7 +84,7 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     only says the answer was not found is neither kept nor counted.
     """
     by_n = {p.n: p for p in passages}
-    given, asked = content_terms(question), _words(question)
+    given = content_terms(question)
     order = cited_order(text, set(by_n))
     quoted: dict[int, list[tuple[int, int]]] = {}  # passage n -> the sentences that back its claims
     kept: list[str] = []
@@ -102,7 +103,7 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
             said = claim_terms(reading)
             if given and (not said - given or (i and not said & given)):
                 break
-            if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given, asked)) is not None:
+            if (rewritten := _verify_claim(reading, by_n, order, quoted, min_support, given, question)) is not None:
                 break
         if rewritten is None:
             dropped += 1
@@ -150,9 +151,10 @@ def _readings(claim: str):
 def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[int, list[tuple[int, int]]],
                   min_support: float, given: set[str], asked: str = "") -> str | None:
     """The claim with its markers numbered by `order`, or None when some part of it is supported by no
-    passage, or names a person (spaCy's NER) whom neither its passages nor the question (`asked`, as `_words`)
-    name word for word: the word check skips short words ("Li Lifeng" is not "He Lifeng"), and a name from
-    outside the passages backs nothing. The sentences that back a kept claim are added to `quoted` (passage n
+    passage, or names a person or place (spaCy's PERSON, GPE) that neither its passages nor the question
+    (`asked`) name word for word (`_words`), a country also by its name, demonym or capital (`countries`): the
+    word check skips short words ("Li Lifeng" is not "He Lifeng"), and a name from outside the passages backs
+    nothing ("The 2008 Olympics were hosted in Beijing" on a passage about the bids). The sentences that back a kept claim are added to `quoted` (passage n
     -> spans), and a passage first cited here is numbered next in `order`.
 
     Each run of markers covers the text since the previous run (text after the last run belongs to the last).
@@ -194,10 +196,17 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
             chosen = _supporting(part, [p for p in fits if p.n not in ns], checks, min_support, one=True)
         if not terms or not chosen:
             return None
-        people = [_words(part[a:b]) for a, b, _ in entities(part, ("PERSON",))]
-        if people:  # the cited articles are read word by word only for a part that names someone
-            said = " ".join([asked, *(_words(by_n[n].article) for n in chosen)])
-            if any(name not in said for name in people):
+        names = entities(part, ("PERSON", "GPE"))
+        if names:  # the cited articles are read word by word only for a part that names someone or somewhere
+            read = " ".join([asked, *(by_n[n].article for n in chosen)])
+            said, places = _words(read), None
+            for a, b, label in names:
+                if _words(part[a:b]) in said:
+                    continue
+                if label == "GPE" and (where := countries(part[a:b])):
+                    places = countries(read) if places is None else places
+                    if where <= places:  # "Germany" for "the Germans", "China" for "Beijing"
+                        continue
                 return None
         plans.append((runs, chosen))
 
@@ -219,13 +228,15 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip().rstrip(",;")
 
 
-_WORD = re.compile(r"[^\W_][\w-]*")
+_WORD = re.compile(r"[^\W_]+")
+_INITIALS = re.compile(r"\b(\w)\.\s?(?=\w\.)")  # "U. S." is "U.S."
 
 
 def _words(text: str) -> str:
-    """The text's words, lower-cased, one space apart and around, apostrophes splitting them ("Li Chenggang’s"
-    -> " li chenggang s "): a name is found in it as " li chenggang "."""
-    return " " + " ".join(_WORD.findall(text.lower())) + " "
+    """The text's words, lower-cased, one space apart and around, dots dropped and apostrophes and hyphens
+    splitting them ("Li Chenggang’s" -> " li chenggang s ", "U. S.-China" -> " us china "): a name is found
+    in it as " li chenggang "."""
+    return " " + " ".join(_WORD.findall(_INITIALS.sub(r"\1", text.lower()).replace(".", ""))) + " "
 
 
 def _supporting(part: str, passages: list[Passage], checks: list[set[str]], min_support: float,
