@@ -196,6 +196,14 @@ def test_a_place_keeps_the_places_that_locate_it():
     assert best_phrase("place", q, "Agents searched the resort in Palm Beach on Monday.") == "Palm Beach"
 
 
+def test_a_number_the_question_names_is_no_answer_in_any_of_its_forms():
+    """The pattern finds "2030" in "2030s"; the answer reads it as the whole word, which the question names, so
+    an amount answers instead (seeds: "how big could the US economy grow by the 2030s?" had answered "2030s")."""
+    from rag.answer.phrases import best_phrase
+    q = "How big could the economy grow by the 2030s?"
+    assert best_phrase("number", q, "The economy could reach $40 trillion by the 2030s.") == "$40 trillion"
+
+
 def test_a_persons_abbreviated_title_is_part_of_the_answer():
     """spaCy's PERSON leaves out the title written before a name; the answer keeps it (RealTime QA dev:
     "Lt. Nyota Uhura"), and a name without one is unchanged."""

@@ -295,7 +295,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
     named = _countries(question, sentence) if kind == "place" else []
     typed = [(s, e) for _, s, e in named] or typed_spans(kind, question, sentence)
-    patterns = [_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence)
+    # a number is read as the whole words it is part of ("2030" of "2030s") before it is compared with the question
+    patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     spans = (typed + patterns if kind == "date" else typed) or patterns
