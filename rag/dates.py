@@ -8,9 +8,9 @@ import re
 from datetime import date, timedelta
 
 from .nlp import entity_spans
-from .text import MONTHS, WEEKDAYS, month_number, parse_date
+from .text import MONTH_PATTERN, WEEKDAYS, month_number, parse_date
 
-_MONTH = "|".join(m[:3] for m in MONTHS)  # "jan|feb|...", a name's first three letters
+_MONTH = rf"(?:{MONTH_PATTERN})(?![a-z])"  # a month's name or abbreviation, not "decade", "market" or "Marvel"
 _RELATIVE = re.compile(r"\b(?:(next|this|last|past)\s+(week|month|year)|(yesterday|today|tomorrow)|"
                        r"(?:(next|this|last|past)\s+)?(" + "|".join(WEEKDAYS) + r"))\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -89,7 +89,7 @@ def span(phrase: str, published_at: str | None, context: str = "",
     text = resolve(phrase, published_at, context) or phrase
     year_m = re.search(r"\b(19|20)\d{2}\b", text)
     year = int(year_m.group()) if year_m else (pub.year if pub else year)
-    month_m = re.search(rf"\b({_MONTH})[a-z]*\.?", text, re.I)
+    month_m = re.search(rf"\b({_MONTH})", text, re.I)
     if year is None or not (month_m or year_m):
         return None
     start = _parse_day(text, year)
@@ -125,7 +125,7 @@ def another_year(years: frozenset[str], text: str, published_at: str | None) -> 
 
 
 def _parse_day(text: str, year: int) -> date | None:
-    m = re.search(rf"\b({_MONTH})[a-z]*\.?\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH})", text, re.I)
+    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+({_MONTH})", text, re.I)
     if not m:
         return None
     mon, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))

@@ -93,3 +93,14 @@ def test_an_article_naming_only_other_years_is_about_another_year():
     assert not another_year(years, "Wimbledon. Barty won the title.", "2021-07-10")  # its date names the year
     assert not another_year(years, "Wimbledon. Barty won the title.", None)  # no year: may be any
     assert not another_year(frozenset(), "Wimbledon. Halep won the 2019 title.", None)
+
+
+@pytest.mark.parametrize("phrase,expected", [
+    ("the past decade", None),  # "dec" begins "decade" but names no month
+    ("the market rally in 2020", (date(2020, 1, 1), date(2020, 12, 31))),  # nor "mar" of "market"
+    ("Aug. 12", (date(2025, 8, 12), date(2025, 8, 12))),
+    ("Sept. 3", (date(2025, 9, 3), date(2025, 9, 3))),
+    ("12 December", (date(2025, 12, 12), date(2025, 12, 12))),
+])
+def test_a_span_reads_months_by_their_names_only(phrase, expected):
+    assert span(phrase, WED) == expected
