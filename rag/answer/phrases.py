@@ -5,8 +5,9 @@ import re
 from functools import lru_cache
 
 from ..nlp import entities, nlp
-from .countries import countries, country_name, mentions
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
+from .countries import countries, country_name, mentions
+from .places import dateline_end, located, placed
 
 _DATE = re.compile(
     rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
@@ -207,21 +208,13 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
         return []
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
     qwords = {stem(w) for w in _words(question)}
+    dateline = dateline_end(sentence)  # where the report was filed, not what it reports
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
+             if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not e <= dateline]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else
-            _whole_words(sentence, *_placed(sentence, s, e)) if label == "GPE" else _whole_words(sentence, s, e)
+            _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE" else _whole_words(sentence, s, e)
             for s, e, label in found if not tiered or labels.index(label) == tier]
-
-
-def _placed(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """A place's span with the places that locate it written after it ("Palm Beach, Florida"): the NER tags
-    each name on its own, and the town alone leaves its state out of a "where" answer."""
-    places = {s: e for s, e, _ in entities(sentence[:TYPED_CHARS], ("GPE",))}
-    while sentence[end:end + 2] == ", " and end + 2 in places:
-        end = places[end + 2]
-    return start, end
 
 
 _TITLE = re.compile(r"\b[A-Z][a-z]{1,3}\.\s+$")  # "Lt. ", "Rep. ", "Dr. ": an abbreviated title
@@ -271,8 +264,8 @@ def asks_type(question: str) -> bool:
 
 
 def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """The span grown to the whitespace around it, less edge punctuation: the tokenizer splits "€3.5m" into
-    "€", "3.5" and "m" and the NER may tag only "3.5", but the unit is part of the answer."""
+    """The span grown to the whitespace around it, less edge punctuation and a possessive: the tokenizer splits
+    "€3.5m" into "€", "3.5" and "m" and the NER may tag only "3.5", but the unit is part of the answer."""
     while start > 0 and not sentence[start - 1].isspace():
         start -= 1
     while end < len(sentence) and not sentence[end].isspace():
@@ -281,6 +274,8 @@ def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and sentence[end - 1] in ".,;:!?)]”\"'’":
         end -= 1
+    if sentence[end - 2:end] in ("'s", "’s") and end - 2 > start:  # "China's" names China
+        end -= 2
     return start, end
 
 
@@ -295,6 +290,10 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
     named = _countries(question, sentence) if kind == "place" else []
     typed = [(s, e) for _, s, e in named] or typed_spans(kind, question, sentence)
+    # "where" asks where things are ("talks in Stockholm") before who takes part ("China said"); "which city
+    # hosted" asks for a party
+    if kind == "place" and not _ASKS_GPE.search(asked_sentence(question)):
+        typed = [sp for sp in typed if located(sentence[:TYPED_CHARS], *sp)] or typed
     # a number is read as the whole words it is part of ("2030" of "2030s") before it is compared with the question
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]

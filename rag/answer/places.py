@@ -1,0 +1,45 @@
+"""Where a place a sentence names stands in it, read from spaCy's parse: a dateline (where the report was filed),
+a place in apposition to another ("Palm Beach, Florida"), or the object of a locative preposition ("talks in
+Stockholm") rather than a party to what happens ("China said"). Used by `rag.answer.phrases` to pick the place
+that answers "where"; callers pass sentences already cut to the length they read for entities."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..nlp import entities, nlp
+
+# a news dateline: the filing place in capitals, maybe its country and the agency, then a colon or a dash
+_DATELINE = re.compile(r"\s*[A-Z][A-Z .'-]+(?:,\s*[A-Z][\w .]*)?\s*(?:\([^)]*\))?\s*[:—–-]\s")
+_LOCATIVE = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout"})
+
+
+def dateline_end(sentence: str) -> int:
+    """Where the sentence's dateline ends ("GENEVA (Reuters) - " -> 20), 0 when it has none."""
+    m = _DATELINE.match(sentence)
+    return m.end() if m else 0
+
+
+@lru_cache(maxsize=256)
+def _parsed(sentence: str):
+    return nlp()(sentence)
+
+
+def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A place's span with the places that locate it written after it ("Palm Beach, Florida"): the NER tags
+    each name on its own, and the town alone leaves its state out of a "where" answer. The parse tells a
+    place in apposition from the next clause's subject ("… in Stockholm, Beijing sought …")."""
+    places = {s: e for s, e, _ in entities(sentence, ("GPE",))}
+    while sentence[end:end + 2] == ", " and end + 2 in places:
+        after = _parsed(sentence).char_span(end + 2, places[end + 2], alignment_mode="expand")
+        if after is None or after.root.dep_ != "appos" or not start <= after.root.head.idx < end:
+            break
+        end = places[end + 2]
+    return start, end
+
+
+def located(sentence: str, start: int, end: int) -> bool:
+    """Whether the place at [start, end) is where something is (the object of a locative preposition, "talks
+    in Stockholm"), not a party to it ("China said", "talks with the U.S.")."""
+    span = _parsed(sentence).char_span(start, end, alignment_mode="expand") if end <= len(sentence) else None
+    return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
