@@ -128,16 +128,22 @@ def cmd_ask(args) -> int:
         answer = rag.ask(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
-    answer, streamed = None, []
+    # the model's words are streamed to a reader at a terminal; piped, only the checked answer is written, never
+    # a draft that did not stand
+    live, answer, streamed = sys.stdout.isatty(), None, []
     for piece in rag.stream(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args)):
         if isinstance(piece, str):
             streamed.append(piece)
-            print(piece, end="", flush=True)
+            if live:
+                print(piece, end="", flush=True)
         else:
             answer = piece
-    print()
-    if "".join(streamed).strip() != answer.text.strip():
-        print(f"\n— after checking every citation against its source —\n{answer.text}")
+    if not live:
+        print(answer.text)
+    elif "".join(streamed).strip() != answer.text.strip():
+        print(f"\n\n— after checking every citation against its source —\n{answer.text}")
+    else:
+        print()
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     for line in sources(answer):

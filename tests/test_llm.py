@@ -287,6 +287,19 @@ def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, loca
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
+def test_a_piped_rag_ask_writes_the_checked_answer_alone(fake, tmp_path):
+    """At a terminal `rag ask` streams the model's words, then the checked answer where it differs; piped, it
+    writes the checked answer alone: a draft whose claim no passage backs ("January 1") never reaches a file."""
+    from conftest import run_rag
+    fake.script("The tariff truce expires on January 1 [1].")
+    env = {"RAG_LLM_BASE_URL": fake.url, "OPENAI_API_KEY": KEY, "RAG_LLM_MODEL": "fake-model",
+           "RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(SEEDS)}
+    out = run_rag("ask", QUESTION, "--answerer", "openai", env=env)
+    assert out.returncode == 0 and out.stdout.startswith("August 12 [1]"), out.stdout + out.stderr
+    assert "January 1" not in out.stdout and "after checking" not in out.stdout
+    assert "note: the LLM answer could not be verified" in out.stderr
+
+
 def test_model_abstention(fake, local, truce):
     """The model's abstention stands when the extractive answerer abstains too; where that one finds the answer
     in the same passages, its quoted answer is shown with a notice (a 1.5B model abstains where a passage
