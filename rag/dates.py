@@ -87,7 +87,7 @@ def span(phrase: str, published_at: str | None, context: str = "",
     """
     pub = published(published_at)
     text = resolve(phrase, published_at, context) or phrase
-    year_m = re.search(r"\b(19|20)\d{2}\b", text)
+    year_m = _YEAR.search(text)
     year = int(year_m.group()) if year_m else (pub.year if pub else year)
     month_m = re.search(rf"\b({_MONTH})", text, re.I)
     if year is None or not (month_m or year_m):

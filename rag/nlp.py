@@ -126,6 +126,13 @@ def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
     return [(s, e, label) for s, e, label in _entities(text) if label in wanted]
 
 
+@lru_cache(maxsize=512)
+def parse(text: str):
+    """The whole pipeline's reading of a text (tags, parse, entities), parsed once however many readers ask:
+    the answerer reads a question's kind, asked noun and counted noun, and a sentence's places, from one parse."""
+    return nlp()(text)
+
+
 def entity_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, label) character spans of every entity the NER finds in `text`, in text order."""
     return _entities(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..nlp import entities, nlp
+from ..nlp import entities, parse
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import dateline_end, located, placed
@@ -83,12 +83,11 @@ def question_kind(question: str, earlier: str | None = None) -> str | None:
     return _kind(last.lower()) or _kind(f"{_unrelative(question)} {earlier or ''}".lower())
 
 
-@lru_cache(maxsize=256)
 def _unrelative(text: str) -> str:
     """`text` with its relative pronouns as "that" when another wh-word asks the question (spaCy's tags and
     parse: a relative one's head heads a relative clause): "the terrorist, who was associated with which
     group?" asks for a group, not a person; "Name the officials who ..." still asks for people."""
-    doc = nlp()(text)
+    doc = parse(text)
     relative = {t.i for t in doc if t.tag_ in ("WP", "WP$", "WDT") and t.head.dep_ == "relcl"}
     if not any(t.tag_ in ("WP", "WP$", "WDT", "WRB") and t.i not in relative for t in doc):
         return text
@@ -333,10 +332,9 @@ THING_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT"
                 "DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL")
 
 
-@lru_cache(maxsize=256)
 def _asked_doc(question: str):
-    """The question's last sentence as spaCy reads it, parsed once for `asked_head` and `_counted_noun`."""
-    return nlp()(asked_sentence(question))
+    """The question's last sentence as spaCy reads it, for `asked_head` and `_counted_noun`."""
+    return parse(asked_sentence(question))
 
 
 @lru_cache(maxsize=256)
@@ -398,7 +396,7 @@ def counted(question: str, sentence: str) -> str | None:
     noun = _counted_noun(question)
     if not noun:
         return None
-    doc = nlp()(sentence[:TYPED_CHARS])
+    doc = parse(sentence[:TYPED_CHARS])
     for t in doc:
         if t.dep_ == "nummod" and t.head.lemma_.lower() == noun:
             start = min(w.i for w in t.subtree)

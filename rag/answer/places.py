@@ -5,9 +5,8 @@ that answers "where"; callers pass sentences already cut to the length they read
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from ..nlp import entities, nlp
+from ..nlp import entities, parse
 
 # a news dateline: the filing place in capitals, maybe its country and the agency, then a colon or a dash
 _DATELINE = re.compile(r"\s*[A-Z][A-Z .'-]+(?:,\s*[A-Z][\w .]*)?\s*(?:\([^)]*\))?\s*[:—–-]\s")
@@ -20,18 +19,13 @@ def dateline_end(sentence: str) -> int:
     return m.end() if m else 0
 
 
-@lru_cache(maxsize=256)
-def _parsed(sentence: str):
-    return nlp()(sentence)
-
-
 def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """A place's span with the places that locate it written after it ("Palm Beach, Florida"): the NER tags
     each name on its own, and the town alone leaves its state out of a "where" answer. The parse tells a
     place in apposition from the next clause's subject ("… in Stockholm, Beijing sought …")."""
     places = {s: e for s, e, _ in entities(sentence, ("GPE",))}
     while sentence[end:end + 2] == ", " and end + 2 in places:
-        after = _parsed(sentence).char_span(end + 2, places[end + 2], alignment_mode="expand")
+        after = parse(sentence).char_span(end + 2, places[end + 2], alignment_mode="expand")
         if after is None or after.root.dep_ != "appos" or not start <= after.root.head.idx < end:
             break
         end = places[end + 2]
@@ -41,5 +35,5 @@ def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
 def located(sentence: str, start: int, end: int) -> bool:
     """Whether the place at [start, end) is where something is (the object of a locative preposition, "talks
     in Stockholm"), not a party to it ("China said", "talks with the U.S.")."""
-    span = _parsed(sentence).char_span(start, end, alignment_mode="expand") if end <= len(sentence) else None
+    span = parse(sentence).char_span(start, end, alignment_mode="expand") if end <= len(sentence) else None
     return span is not None and span.root.dep_ == "pobj" and span.root.head.lower_ in _LOCATIVE
