@@ -184,6 +184,13 @@ class AnswerSettings(_Section):
         "How much nearer the asked noun a close runner-up's name must be than the best sentence's for the "
         "runner-up to answer a \"which <noun>\" question (0.1 and 0.25 measured worse on the dev suite: "
         "RealTime QA 0.427 against 0.437)"))
+    corroboration_depth: int = Field(8, ge=1, description=(
+        "Leading sentences that vote on a \"who\" answer: the person named by the most articles among them "
+        "answers (rag/answer/corroborate.py); 5 kept RGB dev accuracy at 0.62, 8 and 12 gave 0.70"))
+    corroboration_margin: float = Field(0.35, ge=0, description=(
+        "How far below the best sentence's score a sentence may score and still vote (dev suite: 0.15 kept "
+        "RGB accuracy at 0.60, 0.25 gave 0.64, 0.35 and 0.5 gave 0.70, 0.5 abstained on one answerless "
+        "question fewer)"))
     list_rescore: int = Field(12, ge=1, description=(
         "Sentences embedded on their own for a list or stance question (a list draws on several sentences, "
         "a stance is weighed against the other side's best), and how far down a list answer looks"))

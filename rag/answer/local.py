@@ -13,8 +13,8 @@ from ..nlp import NAME_LABELS, label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
-from .conflicts import (Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled,
-                        revised)
+from .conflicts import Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
+from .corroborate import most_named
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
                       best_phrase, candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
                       question_parts, typed_spans_of, wants_list)
@@ -105,8 +105,7 @@ class LocalAnswerer:
                 mismatch = float(_other_month(months, text) or (denial_counts and excludes(text, question)))
                 pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch,
                                    lacks_number=bool(numbers - set(NUMBER.findall(text)))))
-        # First every sentence gets its chunk's similarity to the question (free: retrieval computed it);
-        # then only the leaders are embedded on their own, since encoding is most of an answer's time.
+        # every sentence gets its chunk's similarity (free); only the leaders are embedded (encoding is slow)
         for x in pool:
             x.dense = x.passage.hit.similarity
             x.score = self._score(kind, unknown, x)
@@ -166,6 +165,8 @@ class LocalAnswerer:
         typed = self._typed_leader(kind, question, ranked)
         if kind == "date":
             typed = self._fuller_date(question, typed, ranked, known)
+        if kind == "person":  # the person most articles name, not the one the best-matching sentence names
+            typed = most_named(question, [typed, *(x for x in ranked if x is not typed)], known, self.settings.answer)
         if typed is not best:
             best = typed
             ranked = [best, *(x for x in ranked if x is not best)]
@@ -359,7 +360,6 @@ class LocalAnswerer:
             labels[0] in NAME_LABELS or close_sides(question, sides)) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
-
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
         """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
