@@ -1,9 +1,9 @@
 """rag/nlp.py with the packaged spaCy model: the value-bearing entities of a text (`values`), one spelling per
 amount, names lower-cased, a capitalised common word not taken for a name; entity spans (`entities`) at exact
-offsets; `normalise`."""
+offsets; `normalise`; where a name the NER ran into a headline's verb ends (`name_end`)."""
 from __future__ import annotations
 
-from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, label_at, model_path, normalise, values
+from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, label_at, model_path, name_end, normalise, values
 
 
 def test_the_model_is_loaded_from_its_installed_package_folder():
@@ -47,3 +47,22 @@ def test_label_at_names_the_type_of_the_words_there():
     at = lambda words: label_at(text, text.index(words), text.index(words) + len(words))  # noqa: E731
     assert (at("Elon Musk"), at("Panasonic"), at("July 4")) == ("PERSON", "ORG", "DATE")
     assert at("supply") is None
+
+
+def _named(text: str, label: str) -> list[str]:
+    return [text[s:name_end(text, s, e)] for s, e, found in entities(text, (label,))]
+
+
+def test_a_name_ends_before_the_headline_verb_or_bracket_the_ner_ran_it_into():
+    assert entities("Simona Halep Wins Wimbledon Title.", ("PERSON",))[0] == (0, 17, "PERSON")  # the NER's span
+    assert _named("Simona Halep Wins Wimbledon Title.", "PERSON")[0] == "Simona Halep"
+    assert _named("Hideki Matsuyama Wins The Masters!", "PERSON") == ["Hideki Matsuyama"]
+    assert _named("Ashleigh Barty Wins Wimbledon Women's Title.", "ORG") == ["Ashleigh Barty"]
+    assert _named("Tadej Pogačar (UAE Team Emirates) won the race.", "ORG") == ["Tadej Pogačar"]
+
+
+def test_a_whole_name_is_left_whole():
+    assert _named("Treasury Secretary Scott Bessent met Vice Premier He Lifeng.", "PERSON") == [
+        "Scott Bessent", "He Lifeng"]
+    assert _named("Martin Luther King Jr. spoke in Memphis.", "PERSON") == ["Martin Luther King Jr."]
+    assert _named("Bed Bath & Beyond is closing stores.", "ORG") == ["Bed Bath & Beyond"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..nlp import entities, parse
+from ..nlp import entities, name_end, parse
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import dateline_end, located, placed
@@ -211,6 +211,7 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not e <= dateline]
     tier = min((labels.index(label) for _, _, label in found), default=None)
+    found = [(s, name_end(sentence[:TYPED_CHARS], s, e) if label in ("PERSON", "ORG") else e, label) for s, e, label in found]
     return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else
             _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE" else _whole_words(sentence, s, e)
             for s, e, label in found if not tiered or labels.index(label) == tier]
