@@ -17,8 +17,15 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", dest="as_of", help="reference date for recency (YYYY-MM-DD)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (argparse prints the usage block before it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="rag", description="Answer questions about news articles with quoted citations.")
+    ap = _Parser(prog="rag", description="Answer questions about news articles with quoted citations.")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", help="index files/folders (.txt .md .html .jsonl .jsonl.gz)")
     p.add_argument("paths", nargs="+")
@@ -30,6 +37,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
     p.add_argument("--k", type=int, help="passages given to the answerer")
+    p.add_argument("--after", action="append", metavar="QUESTION",
+                   help="an earlier question this one follows (repeatable, oldest first): a follow-up that points "
+                        "back (\"And who led the Chinese side?\") is made standalone, as the chat does")
     _filters(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
     p.add_argument("question")
@@ -125,13 +135,14 @@ def cmd_ask(args) -> int:
     if seeded and not args.json:
         print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.paths.seeds_dir})", file=sys.stderr)
     if args.json:
-        answer = rag.ask(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
+        answer = rag.ask(args.question, history=args.after, answerer=args.answerer, k=args.k, **_filter_kwargs(args))
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     # the model's words are streamed to a reader at a terminal; piped, only the checked answer is written, never
     # a draft that did not stand
     live, answer, streamed = sys.stdout.isatty(), None, []
-    for piece in rag.stream(args.question, answerer=args.answerer, k=args.k, **_filter_kwargs(args)):
+    for piece in rag.stream(args.question, history=args.after, answerer=args.answerer, k=args.k,
+                            **_filter_kwargs(args)):
         if isinstance(piece, str):
             streamed.append(piece)
             if live:
@@ -146,6 +157,9 @@ def cmd_ask(args) -> int:
         print()
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
+    searched = answer.diagnostics.get("standalone_question")
+    if searched and searched != args.question:
+        print(f"(searched for: {searched})", file=sys.stderr)
     for line in sources(answer):
         print(f"\n{line}")
     print(f"\n({answer.answerer}, {answer.timings.get('total_ms', 0):.0f} ms)", file=sys.stderr)

@@ -88,6 +88,8 @@ def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
     (["ask", "   \x07\x1b  "], "the question is empty"),
     (["ask", "x" * 50_000], "the limit is 2,000"),
     (["retrieve", "tariffs", "--since", "last year"], "not a date"),
+    (["ask", "x", "--answerer", "nosuch"], "invalid choice: 'nosuch'"),  # argparse's usage block left out
+    (["nosuch"], "invalid choice: 'nosuch'"),
 ])
 def test_bad_arguments_fail_with_one_line(env, args, message):
     before = snapshot(env)

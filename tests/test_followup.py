@@ -1,7 +1,7 @@
 """Multi-turn: an elliptical follow-up is answered in the context of the previous question."""
 import pytest
 
-from conftest import SEEDS, indexed_rag
+from conftest import SEEDS, indexed_rag, run_rag
 from rag.followup import FollowUp, named_person, standalone, turns
 
 # two people per article: a follow-up about the one the answer named must find the other fact
@@ -95,3 +95,16 @@ def test_only_a_question_that_points_back_is_condensed():
     assert standalone("And his rival?", history, condense) == FollowUp(
         "Who was Jonas Berg’s rival in Elmstad?", referent="Jonas Berg", condensed=True)
     assert asked == ["And his rival?"]
+
+
+@pytest.mark.slow
+def test_the_cli_asks_a_follow_up_after_the_question_it_follows(tmp_path):
+    """`rag ask --after QUESTION`: alone, "And who led the Chinese side?" finds the US side's leader."""
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(SEEDS)}
+    alone = run_rag("ask", "And who led the Chinese side?", "--answerer", "local", env=env)
+    after = run_rag("ask", "And who led the Chinese side?", "--after", "Who led the US officials at the Stockholm talks?",
+                    "--answerer", "local", env=env)
+    assert alone.returncode == after.returncode == 0
+    assert not alone.stdout.startswith("He Lifeng")  # what --after changes
+    assert after.stdout.startswith("He Lifeng [1]"), after.stdout
+    assert "(searched for: " in after.stderr and "Stockholm" in after.stderr
