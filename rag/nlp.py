@@ -134,16 +134,16 @@ def parse(text: str):
 
 
 def name_end(text: str, start: int, end: int) -> int:
-    """Where a person's or organisation's name at [start, end) of `text` really ends: before a word a name word depends on as
-    its subject, a verb, or an opening bracket. The NER runs title-case headlines into the next words
-    ("Simona Halep Wins", "Tadej Pogačar (UAE Team Emirates"); the parse is read only for a span of 3+ words."""
+    """Where a person's or organisation's name at [start, end) of `text` really ends: before a word a name word
+    depends on as its subject, a verb, or an opening bracket. The NER runs title-case headlines into the next
+    words ("Simona Halep Wins", "Tadej Pogačar (UAE Team Emirates"); the parse is read only for 3+ words."""
     if len(text[start:end].split()) < 3:
         return end
     span = parse(text).char_span(start, end, alignment_mode="expand")
     if span is None:
         return end
     for tok in span[1:]:
-        if tok.pos_ in ("VERB", "AUX") or tok.text in "([{" or any(
+        if tok.pos_ in ("VERB", "AUX") or tok.text in ("(", "[", "{") or any(
                 c.dep_ in ("nsubj", "nsubjpass") and c.i < tok.i for c in tok.children if c in span):
             return min(end, max(start, tok.idx - 1 if text[tok.idx - 1:tok.idx].isspace() else tok.idx))
     return end

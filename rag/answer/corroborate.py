@@ -37,12 +37,15 @@ def corroborated(candidates: list, values: Callable[[str], list[str]], phrase: C
     if not groups:
         return best
 
+    said: dict[int, frozenset[str]] = {}  # a sentence's answer, read once however many groups ask
+
     def support(group) -> int:
         return len({doc_of(x) for x in group[1]})
 
     def answers(x, group) -> bool:
-        w = _words(phrase(x.text) or "")
-        return bool(w) and w <= group[0]
+        if id(x) not in said:
+            said[id(x)] = _words(phrase(x.text) or "")
+        return bool(said[id(x)]) and said[id(x)] <= group[0]
 
     own = next((g for g in groups if answers(best, g)), None)
     winner = max(groups, key=lambda g: (support(g), max(x.score for x in g[1])))

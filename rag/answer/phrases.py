@@ -211,10 +211,12 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not e <= dateline]
     tier = min((labels.index(label) for _, _, label in found), default=None)
-    found = [(s, name_end(sentence[:TYPED_CHARS], s, e) if label in ("PERSON", "ORG") else e, label) for s, e, label in found]
-    return [_titled(sentence, *_whole_words(sentence, s, e)) if label == "PERSON" else
-            _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE" else _whole_words(sentence, s, e)
-            for s, e, label in found if not tiered or labels.index(label) == tier]
+    found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
+    # only the names kept are parsed for where they end (rag.nlp.name_end)
+    return [_titled(sentence, *_whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e))) if label == "PERSON"
+            else _whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e)) if label == "ORG"
+            else _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE"
+            else _whole_words(sentence, s, e) for s, e, label in found]
 
 
 _TITLE = re.compile(r"\b[A-Z][a-z]{1,3}\.\s+$")  # "Lt. ", "Rep. ", "Dr. ": an abbreviated title
