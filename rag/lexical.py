@@ -19,12 +19,14 @@ of new ones). The API corrects the question before every retriever and the answe
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from .acronyms import acronyms, merge
 from .segment import TOKEN, Segment, idf, query_tokens, scores
 from .text import STOPWORDS, stemmer
 
@@ -295,6 +297,25 @@ class Lexical:
                 tmp.replace(path)
             self._speller = speller
         return self._speller
+
+    @cached_property
+    def long_forms(self) -> dict[str, tuple[str, int]]:
+        """Initials -> the capitalised phrase they most often stand for in the corpus, and its count."""
+        return merge([s.acronyms for s in self.segments])
+
+    def expand(self, query: str) -> tuple[str, dict[str, str]]:
+        """The query with each acronym the corpus never uses ("USTR") replaced by the capitalised phrase its
+        letters stand for most often in the corpus ("U.S. Trade Representative"; rag/acronyms.py), and the
+        replacements made."""
+        found = {}
+        for token, letters in acronyms(query):
+            word = letters.lower()
+            if not any(word in s.words for s in self.segments) and not self._df(self.stemmer.stemWord(word)):
+                if (long := self.long_forms.get(letters)) is not None:
+                    found[token] = long[0]
+        if not found:
+            return query, {}
+        return re.sub("|".join(re.escape(t) for t in found), lambda m: found[m.group()], query), found
 
     def correct(self, query: str) -> tuple[str, dict[str, str]]:
         """The query with each misspelt word replaced by its nearest corpus word (`fix`), and the

@@ -42,7 +42,7 @@ import numpy as np
 from .lexical import Lexical, Spelling
 from .segment import Segment
 
-FORMAT = "4"  # bumped when the cache layout changes, so an old cache is rebuilt rather than misread
+FORMAT = "5"  # bumped when the cache layout changes, so an old cache is rebuilt rather than misread
 SEGMENT_ROWS = 250_000  # chunks per segment of a full build, and the largest a merge makes
 
 

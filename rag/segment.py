@@ -11,6 +11,8 @@ searches several as one index; rag/lexical_cache.py decides when to build, merge
     .docs                      per article (lists, by article number): doc_ids, titles, sources, published,
                                hashes, stamps (the article record's `written`), days, leads (its first row)
     .words                     surface word -> occurrences in its articles (typo correction)
+    .acronyms                  initials -> [phrase, count]: its articles' most used capitalised phrase for
+                               them (rag/acronyms.py)
 
 A chunk's metadata is as stored (rag/store.py): doc_id, doc_hash, title, source, published_at, day, start, end.
 Rows keep the order given; an article's lead is its chunk with the smallest `start`.
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .acronyms import long_forms, merge
 from .text import STOPWORDS, stemmer
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
@@ -129,11 +132,11 @@ class Index:
 
 class Segment:
     def __init__(self, path: Path | None, rows: dict[str, np.ndarray], docs: dict, chunks: Index, articles: Index,
-                 words: dict[str, int]):
+                 words: dict[str, int], acronyms: dict[str, list]):
         self.path, self.docs, self.chunks, self.articles = path, docs, chunks, articles
         self.ids, self.order, self.doc, self.start, self.end = (rows[k] for k in _ROW_ARRAYS)
         self.n, self.n_docs = len(self.ids), len(docs["doc_ids"])
-        self.words = words
+        self.words, self.acronyms = words, acronyms
 
     @property
     def name(self) -> str:
@@ -165,7 +168,9 @@ class Segment:
                 "start": np.array([int(m["start"]) for m in metas], dtype=np.int32),
                 "end": np.array([int(m["end"]) for m in metas], dtype=np.int32)}
         chunks, _ = Index.build(texts)
-        articles, words = Index.build([_article_text(groups[d], texts, metas) for d in doc_ids])
+        whole = [_article_text(groups[d], texts, metas) for d in doc_ids]
+        articles, words = Index.build(whole)
+        acronyms = {k: list(v) for k, v in merge([long_forms(t) for t in whole]).items()}
         if path is not None:
             tmp = path.with_name(path.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
@@ -176,15 +181,17 @@ class Segment:
                 np.save(tmp / f"{key}.npy", rows[key])
             (tmp / "docs.json").write_text(json.dumps(docs))
             (tmp / "words.json").write_text(json.dumps(words))
+            (tmp / "acronyms.json").write_text(json.dumps(acronyms))
             tmp.rename(path)
-        return cls(path, rows, docs, chunks, articles, words)
+        return cls(path, rows, docs, chunks, articles, words, acronyms)
 
     @classmethod
     def load(cls, path: Path) -> "Segment":
         rows = {k: np.load(path / f"{k}.npy", mmap_mode="r") for k in _ROW_ARRAYS}
         docs = json.loads((path / "docs.json").read_text())
+        # read now: the folder may go once merged
         return cls(path, rows, docs, Index.load(path / "chunks"), Index.load(path / "articles"),
-                   json.loads((path / "words.json").read_text()))  # read now: the folder may go once merged
+                   json.loads((path / "words.json").read_text()), json.loads((path / "acronyms.json").read_text()))
 
     def find(self, ids: np.ndarray) -> np.ndarray:
         """The row of each chunk id (bytes), -1 where it is not here."""

@@ -140,6 +140,10 @@ class RetrievalSettings(_Section):
         "corpus word (SymSpell, built with the BM25 cache) for every retriever and the answerer; on the "
         "paraphrase set's typo rows answers matched the clean question's 0.97 (`bench/typos.py`); the "
         "answer's `diagnostics.spelling_corrected` shows the question used"))
+    acronym_expansion: bool = Field(True, description=(
+        "An all-capital question word of 2-6 letters that the corpus never uses (\"USTR\") is replaced, before "
+        "typo correction, by the capitalised phrase its letters stand for most often in the corpus (\"U.S. "
+        "Trade Representative\"; rag/acronyms.py, indexed with the BM25 cache)"))
     typo_min_len: int = Field(4, ge=1, description=(
         "Shortest word typo correction changes, in letters: a shorter one has too many neighbours one edit away"))
     typo_long_len: int = Field(6, ge=1, description=(

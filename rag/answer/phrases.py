@@ -322,7 +322,10 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
             specific += 3
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
-        return min((gap(sp, a) for a in anchors), default=0) + specific
+        gaps = [gap(sp, a) for a in anchors] or [0]
+        # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
+        # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")
+        return min(gaps) + specific, -gaps.count(min(gaps))
 
     s, e = min(spans, key=cost)
     # a country named by its demonym or capital is answered with its name
