@@ -274,8 +274,8 @@ class Lexical:
 
     @property
     def speller(self):
-        """SymSpell over the corpus words (`spelling.min_len` letters or more, used `min_count` times or more),
-        read from `speller_path` and topped up with the words it lacks (a new segment's), saved back when
+        """SymSpell over the corpus words (`spelling.min_len` letters or more, used `min_count` times or more)
+        and the English forms of corpus stems (`_english_forms`), read from `speller_path` and topped up with the words it lacks (a new segment's), saved back when
         it gained any; built on the first question with an unknown word."""
         if self._speller is None:
             from symspellpy import SymSpell
@@ -284,8 +284,9 @@ class Lexical:
             path = self.speller_path
             loaded = path is not None and path.is_file() and _load_pickle(speller, path)
             added = 0
-            for word, count in self.words.items():
-                if count >= self.spelling.min_count and len(word) >= self.spelling.min_len:
+            corpus = [(w, c) for w, c in self.words.items() if c >= self.spelling.min_count]
+            for word, count in [*corpus, *((w, 1) for w in self._english_forms())]:
+                if len(word) >= self.spelling.min_len:
                     if word in speller.words:
                         speller.words[word] = count  # counts break ties between equally near corrections
                     else:
@@ -316,6 +317,13 @@ class Lexical:
         if not found:
             return query, {}
         return re.sub("|".join(re.escape(t) for t in found), lambda m: found[m.group()], query), found
+
+    def _english_forms(self) -> list[str]:
+        """English words (`_english`) the corpus uses only in another form: their stem is a corpus stem
+        ("exempt" where the corpus writes "exemptions"), so a typo of one ("exmept") is corrected to it."""
+        words = sorted(w for w in _english() if len(w) >= self.spelling.min_len and w not in self.words)
+        vocab = set().union(*(s.chunks.vocab for s in self.segments))
+        return [w for w, st in zip(words, self.stemmer.stemWords(words)) if st in vocab]
 
     def correct(self, query: str) -> tuple[str, dict[str, str]]:
         """The query with each misspelt word replaced by its nearest corpus word (`fix`), and the

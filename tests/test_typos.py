@@ -78,3 +78,15 @@ def test_correction_can_be_switched_off(seeded_rag):
     answer = off.ask("When does the tarrif truce expire?")
     assert "spelling_corrected" not in answer.diagnostics
     assert off.settings.retrieval.typo_correction is False and seeded_rag.settings.retrieval.typo_correction is True
+
+
+def test_a_typo_of_another_form_of_a_corpus_word(tmp_path):
+    """The corpus writes "exemptions"; "exmept" is four edits from it and one from the English "exempt", whose
+    stem it shares: the speller holds the English forms of corpus stems too."""
+    texts = ["Smartphones won exemptions from the tariffs.", "The ferry sails at dawn."]
+    lex = Lexical.of(["c0", "c1"], texts, [{"doc_id": f"d{i}", "start": 0, "end": 9} for i in range(2)],
+                     speller_path=tmp_path / "speller.pickle")
+    assert "exempt" not in lex.words
+    assert lex.correct("Which products did Trump exmept?") == ("Which products did Trump exempt?", {"exmept": "exempt"})
+    assert lex.fix("smartphnes") == "smartphones"  # corpus words still count
+    assert lex.fix("zzexmept") is None
