@@ -103,6 +103,11 @@ def span(phrase: str, published_at: str | None, context: str = "",
     return date(year, 1, 1), date(year, 12, 31)
 
 
+def within(a: tuple[date, date] | None, b: tuple[date, date] | None) -> bool:
+    """Whether span `a` (see `span`) lies inside span `b` and is shorter: the same date told more precisely."""
+    return bool(a and b) and b[0] <= a[0] and a[1] <= b[1] and a != b
+
+
 def knows_year(phrase: str, published_at: str | None) -> bool:
     return bool(published(published_at) or _YEAR.search(phrase or ""))
 

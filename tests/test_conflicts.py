@@ -73,6 +73,12 @@ ARTICLES = {
                         "Canada's tariff on French goods is 30 per cent, the trade ministry said.\n",
     "cheese-june.txt": "date 2025-06-09\nDairy pact signed.\n"
                        "Canada agreed to lower tariffs on French goods under the new dairy pact.\n",
+    "quillon-wrong.txt": "date 2025-03-30\nQuillon Labs.\nQuillon Labs was founded in December 2005.\n",
+    "quillon-year.txt": "date 2025-02-11\nQuillon Labs profile.\n"
+                        "According to its website, the start-up Quillon Labs was founded in 2015 by three engineers.\n",
+    "quillon-month.txt": "date 2025-01-20\nRobotics in the harbour district.\n"
+                         "Quillon Labs, a robotics start-up in the old harbour district, was founded in December 2015 "
+                         "by three engineers who had left the university's marine laboratory.\n",
     "bakery.txt": "date 2025-05-05\nA bakery opens in Eastbay.\n"
                   "Rosa Bianchi opened a sourdough bakery in Eastbay on Saturday, selling rye loaves and croissants. "
                   "The bakery employs six people.\n",
@@ -310,3 +316,12 @@ def test_seed_reports_of_the_us_tariff_rate_on_chinese_goods(seeded_rag):
     assert {"145 per cent", "200% (threatened)", "lower tariffs on Chinese goods"} <= set(
         re.findall(r"(?:: |; )(.+?) \[\d\]", head)), head
     assert len({c.doc_id for c in a.citations}) == 3
+
+
+@pytest.mark.slow
+def test_a_side_gives_the_most_precise_report_of_its_date(rag):
+    """"2015" and "December 2015" are one date; the side is the report that tells it more precisely."""
+    a = _checked(rag, rag.ask("When was Quillon Labs founded?", answerer="local"))
+    head = a.text.splitlines()[0]
+    assert head.startswith("Reports differ:") and "December 2005" in head, head
+    assert "December 2015 [" in head, head

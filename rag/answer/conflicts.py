@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from ..cite import content_terms
-from ..dates import annotate, knows_year, span
+from ..dates import annotate, knows_year, span, within
 from ..text import prefix
 from .countries import countries, mentions
 from .phrases import best_phrase, month_days, month_mentions, wants_list
@@ -162,11 +162,8 @@ def _words(text: str) -> list[str]:
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """The pieces of `text` outside `spans` (in order, not overlapping)."""
-    pieces, at = [], 0
-    for start, end in spans:
-        pieces.append(text[at:start])
-        at = end
-    return [*pieces, text[at:]]
+    bounds = [0, *(i for sp in spans for i in sp), len(text)]
+    return [text[a:b] for a, b in zip(bounds[::2], bounds[1::2])]
 
 
 def speaker(sentence: str) -> set[str]:
@@ -308,18 +305,22 @@ def _could_update(x: Ranked, best: Ranked) -> bool:
 
 
 def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> list[Side] | None:
+    """The best sentence's value and up to `limit` - 1 differing ones from other articles, each with a question
+    word next to it that sits next to the first value too ("Trade Representative X", "X this year")."""
     value = best_phrase(kind, question, pool[0].text)
     slot = _slot(question, pool[0].text, value)
     if not value or not slot:
         return None
     sides, asked = [Side(pool[0], value)], _asked(question, pool[0].text)
     for x in pool[1:]:
-        if len(sides) >= limit:
-            break
         other = best_phrase(kind, question, x.text)
         if (other and x.passage.hit.doc_id not in {s.doc_id for s in sides} and _asked(question, x.text) == asked
-                and _same_slot(slot, _slot(question, x.text, other)) and all(_differ(kind, s, x, other) for s in sides)):
-            sides.append(Side(x, other))
+                and slot & _slot(question, x.text, other)):
+            same = [i for i, s in enumerate(sides) if not _differ(kind, s, x, other)]
+            if not same and len(sides) < limit:
+                sides.append(Side(x, other))
+            elif len(same) == 1 and kind == "date" and within(_span(Side(x, other)), _span(sides[same[0]])):
+                sides[same[0]] = Side(x, other)  # the same date told more precisely ("December 2015" for "2015")
     return sides
 
 
@@ -394,11 +395,6 @@ def close_sides(question: str, sides: list[Side]) -> bool:
     return len(slots) == len(sides) and bool(set.intersection(*slots)) if slots else False
 
 
-def _same_slot(a: set[str], b: set[str]) -> bool:
-    """A question word sits next to both values ("Trade Representative X", "X this year")."""
-    return bool(a & b)
-
-
 def _differ(kind: str, side: Side, item: Ranked, value: str) -> bool:
     """Different values, not two spellings of one ("Greer" / "Jamieson Greer", "145%" / "145 per cent")."""
     if kind == "date":
@@ -414,6 +410,10 @@ def _differ(kind: str, side: Side, item: Ranked, value: str) -> bool:
         return not numbers[0] & numbers[1]
     words = [content_terms(v) for v in (side.value, value)]
     return all(words) and not words[0] & words[1]
+
+
+def _span(side: Side):
+    return span(side.value, side.published_at, _before(side.item.text, side.value))
 
 
 def _before(sentence: str, value: str) -> str:
