@@ -14,6 +14,7 @@ _MONTH = rf"(?:{MONTH_PATTERN})(?![a-z])"  # a month's name or abbreviation, not
 _RELATIVE = re.compile(r"\b(?:(next|this|last|past)\s+(week|month|year)|(yesterday|today|tomorrow)|"
                        r"(?:(next|this|last|past)\s+)?(" + "|".join(WEEKDAYS) + r"))\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MONTH_DAY = re.compile(rf"\b({MONTH_PATTERN})(?!\w)(?:\s+(\d{{1,2}})(?!\d))?|\b(\d{{1,2}})\s+({MONTH_PATTERN})(?!\w)")
 _FUTURE = re.compile(r"\b(will|would|shall|scheduled|due|set to|plans? to|expected to|going to)\b", re.I)
 
 
@@ -103,11 +104,6 @@ def span(phrase: str, published_at: str | None, context: str = "",
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def within(a: tuple[date, date] | None, b: tuple[date, date] | None) -> bool:
-    """Whether span `a` (see `span`) lies inside span `b` and is shorter: the same date told more precisely."""
-    return bool(a and b) and b[0] <= a[0] and a[1] <= b[1] and a != b
-
-
 def knows_year(phrase: str, published_at: str | None) -> bool:
     return bool(published(published_at) or _YEAR.search(phrase or ""))
 
@@ -138,3 +134,35 @@ def _parse_day(text: str, year: int) -> date | None:
         return date(year, month_number(mon), int(day))
     except ValueError:
         return None
+
+
+def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
+    """Each month a text names ("jan".."dec"), with the day named with it and where the mention sits."""
+    out = []
+    for m in _MONTH_DAY.finditer(text):
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        out.append((month[:3].lower(), day, m.start(), m.end()))
+    return out
+
+
+def month_days(text: str) -> dict[str, set[str]]:
+    """The months a text names, each with the days named with it ("August 12" -> {"aug": {"12"}})."""
+    out: dict[str, set[str]] = {}
+    for month, day, _, _ in month_mentions(text):
+        out.setdefault(month, set()).update([day] if day else [])
+    return out
+
+
+def fuller_date(phrase: str, other: str) -> bool:
+    """Whether date phrase `other` tells the date `phrase` tells, more fully: a bare year with its month
+    ("2015" -> "December 2015"), a month or day without a year with its year ("Nov 15" -> "November 15, 2020"),
+    a month with its day ("December 2015" -> "December 1, 2015")."""
+    said, told = month_mentions(phrase), month_mentions(other)
+    years, other_years = set(_YEAR.findall(phrase)), set(_YEAR.findall(other))
+    if not told or not other_years or not years <= other_years:
+        return False
+    if not said:  # a bare year, or no date at all
+        return bool(years)
+    month, day = said[0][:2]
+    same = [d for m, d, _, _ in told if m == month and day in (None, d)]
+    return bool(same) and (not years or (day is None and any(same)))

@@ -7,7 +7,7 @@ import pytest
 from conftest import indexed_rag
 
 from rag.cite import quote_ok
-from rag.answer.phrases import month_mentions
+from rag.dates import month_mentions
 from rag.answer.phrases import question_kind
 from rag.answer.conflicts import _changed, _moved, _terms, denied, excludes, hedge
 from rag.answer.countries import mentions

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from rag.answer.phrases import best_phrase
-from rag.dates import annotate, another_year, asked_years, relative_dates, resolve, span
+from rag.dates import annotate, another_year, asked_years, fuller_date, relative_dates, resolve, span
 
 WED = "2025-07-23"  # a Wednesday
 
@@ -104,3 +104,12 @@ def test_an_article_naming_only_other_years_is_about_another_year():
 ])
 def test_a_span_reads_months_by_their_names_only(phrase, expected):
     assert span(phrase, WED) == expected
+
+
+@pytest.mark.parametrize("phrase, other, fuller", [
+    ("2015", "December 2015", True), ("2020", "May 29, 2020", True), ("Nov 15", "November 15, 2020", True),
+    ("19th October", "October 19, 2021", True), ("December 2015", "December 1, 2015", True),
+    ("2015", "2015", False), ("2015", "December 2016", False), ("Nov 15", "November 2020", False),
+    ("Nov 15", "November 16, 2020", False), ("December 2015", "December 2015", False), ("Monday", "May 3, 2021", False)])
+def test_a_fuller_report_of_the_same_date(phrase, other, fuller):
+    assert fuller_date(phrase, other) is fuller

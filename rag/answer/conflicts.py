@@ -18,10 +18,10 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from ..cite import content_terms
-from ..dates import annotate, knows_year, span, within
+from ..dates import annotate, fuller_date, knows_year, month_days, month_mentions, span
 from ..text import prefix
 from .countries import countries, mentions
-from .phrases import best_phrase, month_days, month_mentions, wants_list
+from .phrases import best_phrase, wants_list
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _PLAIN_NEGATION = r"no|not|never|nor|neither|n[o’']t|\w+n[’']t"
@@ -319,7 +319,7 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
             same = [i for i, s in enumerate(sides) if not _differ(kind, s, x, other)]
             if not same and len(sides) < limit:
                 sides.append(Side(x, other))
-            elif len(same) == 1 and kind == "date" and within(_span(Side(x, other)), _span(sides[same[0]])):
+            elif len(same) == 1 and kind == "date" and fuller_date(sides[same[0]].value, other):
                 sides[same[0]] = Side(x, other)  # the same date told more precisely ("December 2015" for "2015")
     return sides
 
@@ -410,10 +410,6 @@ def _differ(kind: str, side: Side, item: Ranked, value: str) -> bool:
         return not numbers[0] & numbers[1]
     words = [content_terms(v) for v in (side.value, value)]
     return all(words) and not words[0] & words[1]
-
-
-def _span(side: Side):
-    return span(side.value, side.published_at, _before(side.item.text, side.value))
 
 
 def _before(sentence: str, value: str) -> str:

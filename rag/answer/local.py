@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate, asked_years, knows_year
+from ..dates import annotate, asked_years, fuller_date, month_days
 from ..nlp import NAME_LABELS, label_at
 from ..text import NUMBER, prefix, sentence_spans
 from ..types import Answer, Citation
@@ -16,7 +16,7 @@ from .base import Context, Passage, Request, abstention, cite_sentence, of_anoth
 from .conflicts import Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
-                      best_phrase, candidates, counted, holds_asked_type, month_days, month_mentions, question_kind,
+                      best_phrase, candidates, counted, holds_asked_type, question_kind,
                       question_parts, typed_spans_of, wants_list)
 
 NAME = "local"
@@ -217,28 +217,13 @@ class LocalAnswerer:
                      if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
 
     def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
-        """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that dates the same month and day
-        with its year when the leader's date has none ("September 20th" -> "September 20, 2019"), or the same
-        year with its month when the leader gives a year alone ("2015" -> "December 2015"): the fuller report
-        of the same fact."""
+        """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that tells the leader's date more
+        fully (rag.dates.fuller_date: "2015" -> "December 2015", "September 20th" -> "September 20, 2019"): the
+        fuller report of the same fact."""
         phrase = best_phrase("date", question, best.text, known) or ""
-        said = month_mentions(phrase)
-        year_only = phrase.strip().isdigit() and knows_year(phrase, None)  # "2015" -> "December 2015"
-        if not year_only and (not said or knows_year(phrase, None)):
-            return best
-        month, day = said[0][:2] if said else (None, None)
-        margin = self.settings.answer.typed_margin
-
-        def fuller(x: Scored) -> bool:
-            other = best_phrase("date", question, x.text, known)
-            mentions = month_mentions(other or "")
-            if year_only:
-                return bool(mentions) and phrase.strip() in other
-            return bool(other) and knows_year(other, None) and any(
-                m == month and day in (None, d) for m, d, _, _ in mentions)
-
-        return next((x for x in ranked[:self.settings.answer.typed_depth]
-                     if x is not best and x.score >= best.score - margin and fuller(x)), best)
+        return next((x for x in ranked[:self.settings.answer.typed_depth] if x is not best
+                     and x.score >= best.score - self.settings.answer.typed_margin
+                     and fuller_date(phrase, best_phrase("date", question, x.text, known) or "")), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of

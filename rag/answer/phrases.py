@@ -15,7 +15,6 @@ _DATE = re.compile(
     rf"|(?:the\s+)?(?:end|middle|start|beginning)\s+of\s+(?:{MONTH_PATTERN})(?:\s+\d{{4}})?"
     rf"|(?:mid-|early\s+|late\s+)?(?:{MONTH_PATTERN})(?:\s+\d{{4}})?"
     rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{WEEKDAY_PATTERN})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
-_MONTH_DAY = re.compile(rf"\b({MONTH_PATTERN})(?!\w)(?:\s+(\d{{1,2}})(?!\d))?|\b(\d{{1,2}})\s+({MONTH_PATTERN})(?!\w)")
 _NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
                      r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)(?!\w)){0,2}"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
@@ -46,23 +45,6 @@ def said_on(question: str, sentence: str, at: int) -> bool:
     """Whether the date at offset `at` of `sentence` is the day a report was made ("said on Thursday") and the
     question does not ask when something was said: then that date answers no "when"."""
     return bool(_SAID_ON.search(sentence[:at])) and not _ASKS_SAYING.search(question)
-
-
-def month_mentions(text: str) -> list[tuple[str, str | None, int, int]]:
-    """Each month a text names ("jan".."dec"), with the day named with it and where the mention sits."""
-    out = []
-    for m in _MONTH_DAY.finditer(text):
-        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        out.append((month[:3].lower(), day, m.start(), m.end()))
-    return out
-
-
-def month_days(text: str) -> dict[str, set[str]]:
-    """The months a text names, each with the days named with it ("August 12" -> {"aug": {"12"}})."""
-    out: dict[str, set[str]] = {}
-    for month, day, _, _ in month_mentions(text):
-        out.setdefault(month, set()).update([day] if day else [])
-    return out
 
 
 _LAST_SENTENCE = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[A-Z])")  # not after "U.S."
