@@ -11,6 +11,7 @@ from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days
 from ..nlp import NAME_LABELS, label_at
 from ..text import NUMBER, prefix, sentence_spans
+from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
 from .conflicts import Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
@@ -140,6 +141,8 @@ class LocalAnswerer:
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
+        # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM
+        question = truecased(question, (p.hit.text for p in (*passages, *context.others)))
         earlier = context.follows
         # words the answer phrase is not anchored to: what the conversation was already about
         known = " ".join(filter(None, (earlier, context.referent))) or None
