@@ -157,7 +157,7 @@ def cmd_ask(args) -> int:
         print()
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
-    searched = answer.diagnostics.get("standalone_question")
+    searched = answer.searched
     if searched and searched != args.question:
         print(f"(searched for: {searched})", file=sys.stderr)
     for line in sources(answer):

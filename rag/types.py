@@ -94,6 +94,13 @@ class Answer:
         if not self.answer:
             self.answer = self.text.split("\n\n", 1)[0]
 
+    @property
+    def searched(self) -> str | None:
+        """The question as it was searched and answered, when the engine changed it: spelling corrected or an
+        acronym spelt out as the corpus writes it (`spelling_corrected`), or a follow-up made standalone."""
+        said = self.diagnostics or {}
+        return said.get("spelling_corrected") or said.get("standalone_question")
+
     def to_json(self) -> dict:
         return {
             "answer": self.answer,

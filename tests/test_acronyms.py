@@ -56,3 +56,13 @@ def test_an_acronym_gets_the_spelt_out_questions_answer(seeded_rag):
     # Trade Representative Jacquelyn Gilliam": the name more of its words lead up to is the answer
     dotted = seeded_rag.ask("Who is the U.S. Trade Representative?", answerer="local")
     assert dotted.answer == spelt.answer and "Bessent" not in dotted.answer
+
+
+@pytest.mark.slow
+def test_the_cli_says_what_it_searched_for(seeded_rag, tmp_path):
+    from conftest import run_rag
+
+    env = {"RAG_INDEX_DIR": str(seeded_rag.settings.paths.index_dir)}
+    got = run_rag("ask", "Who is the USTR?", "--answerer", "local", env=env)
+    assert got.returncode == 0, got.stderr
+    assert "Greer" in got.stdout and "(searched for: Who is the U.S. Trade Representative?)" in got.stderr, got.stderr

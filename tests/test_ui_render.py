@@ -149,6 +149,10 @@ def test_message_quotes_without_dates_and_says_what_was_searched():
     assert msg.count("2025") == 1 and "reported 2025" in msg and "as of" not in msg
     assert "Searched for: When does it end?" in msg
     assert "4 undated articles were left out" in msg and 'class="copy-answer"' in msg
+    # a question the engine corrected (spelling, an acronym spelt out) says what it searched for too
+    answer.diagnostics = {"spelling_corrected": "Who is the U.S. Trade Representative?"}
+    shown = render.render_message(answer, 2, Settings())
+    assert f"Searched for: {render.md_text('Who is the U.S. Trade Representative?')}" in shown, shown
 
 
 def test_chips_show_each_filter_and_flag_a_bad_date():

@@ -74,8 +74,8 @@ def answerer_label(answer: Answer, settings: Settings) -> str:
 
 def render_message(answer: Answer, turn: int, settings: Settings, filter_note: str = "") -> str:
     """The chat message for a finished answer: its line (dates as "reported …"), its quotes (their dates are on
-    the cards), what was searched for when a follow-up was rewritten, which filters left articles out, the
-    answerer and a Copy link."""
+    the cards), what was searched for when a follow-up was rewritten or the question corrected (`Answer.searched`),
+    which filters left articles out, the answerer and a Copy link."""
     cited = {c.n for c in answer.citations}
     line = display_line(answer.answer or answer.text)
     body = render_answer_text(line, turn, cited)
@@ -87,7 +87,7 @@ def render_message(answer: Answer, turn: int, settings: Settings, filter_note: s
         parts.append(body)
         if quotes := _quote_lines(answer, line, turn, cited):
             parts.append(quotes)
-    searched = (answer.diagnostics or {}).get("standalone_question")
+    searched = answer.searched
     if searched:
         parts.append(f'<span class="searched-for">Searched for: {md_text(searched)}</span>')
     if filter_note:
