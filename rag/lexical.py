@@ -316,7 +316,8 @@ class Lexical:
                     found[token] = long[0]
         if not found:
             return query, {}
-        return re.sub("|".join(re.escape(t) for t in found), lambda m: found[m.group()], query), found
+        pattern = "|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in found)  # "AI", not the "AI" of "SAID"
+        return re.sub(pattern, lambda m: found[m.group()], query), found
 
     def _english_forms(self) -> list[str]:
         """English words (`_english`) the corpus uses only in another form: their stem is a corpus stem

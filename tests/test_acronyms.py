@@ -39,6 +39,7 @@ def test_only_acronyms_the_corpus_never_uses_are_expanded(tmp_path):
     assert lex.expand("Who is the USTR?") == ("Who is the U.S. Trade Representative?",
                                               {"USTR": "U.S. Trade Representative"})
     assert lex.expand("When was the NSS released?")[0] == "When was the National Security Strategy released?"
+    assert lex.expand("Is the NSS a GNSSX?")[0] == "Is the National Security Strategy a GNSSX?"  # whole words only
     assert lex.expand("Where did NATO allies meet?") == ("Where did NATO allies meet?", {})  # the corpus uses it
     assert lex.expand("What did the IMF say?") == ("What did the IMF say?", {})  # no phrase has those initials
     loaded = Lexical([Segment.load(tmp_path / "s")])
