@@ -162,7 +162,10 @@ def cmd_ask(args) -> int:
         print(f"(searched for: {searched})", file=sys.stderr)
     for line in sources(answer):
         print(f"\n{line}")
-    print(f"\n({answer.answerer}, {answer.timings.get('total_ms', 0):.0f} ms)", file=sys.stderr)
+    took = f"{answer.timings.get('total_ms', 0):.0f} ms"
+    if "llm_ms" in answer.timings and answer.answerer == "local":  # the extractive answer stood in for the model's
+        took += f" in all, {answer.timings['llm_ms']:.0f} ms of them the model's, whose answer gave way"
+    print(f"\n({answer.answerer}, {took})", file=sys.stderr)
     return 0
 
 

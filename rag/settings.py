@@ -336,11 +336,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _problem(err: ErrorDetails) -> str:
-    """One validation error as one line, naming the setting and (unless it is a secret) the value."""
+    """One validation error as one line, naming the setting, its environment variable and (unless it is a
+    secret) the value: the name a user set may be either."""
     section, name = str(err["loc"][0]), str(err["loc"][1])
     secret = Settings.model_fields[section].annotation.model_fields[name].repr is False
     value = "a hidden value" if secret else repr(err["input"])
-    return f"setting {name}: cannot use {value} ({' '.join(err['msg'].split())})"
+    return f"setting {name} (RAG_{name.upper()}): cannot use {value} ({' '.join(err['msg'].split())})"
 
 
 def markdown_table() -> str:

@@ -172,6 +172,11 @@ def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake,
     assert answer.answerer == "local" and answer.notice == "the sources disagree: each report is shown, newest first"
     assert answer.diagnostics["llm_answer"] == "The harbour master is Maria Lopez [1]." and "llm_ms" in answer.timings
     assert [c.doc_id for c in answer.citations] == ["port-sep", "port-mar"]
+    undated = [passage(1, "port-sep", new.article, "Daniel Reyes", "soon."),
+               passage(2, "port-mar", old.article, "Maria Lopez", "Monday.")]
+    fake.script("The harbour master is Maria Lopez [2].")
+    _, answer = run(make(fake, local), undated, question="Who is the harbour master?")
+    assert answer.notice == "the sources disagree: each report is shown", answer.notice  # no dates, no order
     fake.script("The harbour master was appointed on Monday [2].")
     _, answer = run(make(fake, local), [new, old], question="Who is the harbour master?")
     assert answer.answerer == "local" and answer.answer.startswith("Reports differ: Daniel Reyes [1]")
@@ -298,6 +303,8 @@ def test_a_piped_rag_ask_writes_the_checked_answer_alone(fake, tmp_path):
     assert out.returncode == 0 and out.stdout.startswith("August 12 [1]"), out.stdout + out.stderr
     assert "January 1" not in out.stdout and "after checking" not in out.stdout
     assert "note: the LLM answer could not be verified" in out.stderr
+    # the time line says the model's answer gave way, so the model's seconds are not read as the extractive one's
+    assert re.search(r"\(local, \d+ ms in all, \d+ ms of them the model's, whose answer gave way\)", out.stderr), out.stderr
 
 
 def test_model_abstention(fake, local, truce):

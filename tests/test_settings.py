@@ -118,7 +118,7 @@ def test_bad_value_is_one_line_naming_setting_and_value(clean, name, value):
     with pytest.raises(RagError) as e:
         Settings.load()
     message = str(e.value)
-    assert message.startswith(f"setting {name[4:].lower()}: cannot use {value!r} (") and "\n" not in message
+    assert message.startswith(f"setting {name[4:].lower()} ({name}): cannot use {value!r} (") and "\n" not in message
 
 
 def test_bad_toml_is_one_line(clean, tmp_path):

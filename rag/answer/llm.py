@@ -158,7 +158,8 @@ class OpenAIAnswerer:
         if years and all(of_another_year(years, p) for p in passages if p.hit.doc_id in cited):
             local.notice = "the model cites only reports of another year than asked; showing the extractive answer"
         elif values and len(held) < len(values):  # the model gave some of the values, or none
-            local.notice = "the sources disagree: each report is shown, newest first"
+            dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
+            local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
         elif _other_date(question, answer, local):
             local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"
         else:
