@@ -84,13 +84,24 @@ _ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|
                      + "|".join(m[:3].capitalize() for m in MONTHS if m != "may") + r"|Sept)\.)$")
 
 
+_NEXT = re.compile(r"\s+([A-Z][a-z]*)\b")
+
+
+def _opens(text: str, at: int) -> bool:
+    """Whether the word after an abbreviation's full stop opens a sentence: a capitalised function word ("... in
+    the U.S. The fact sheet ..."), not a name ("U.S. Trade"), as Punkt's orthographic heuristic reads it."""
+    m = _NEXT.match(text, at)
+    return bool(m) and m.group(1).lower() in FILLER
+
+
 def sentence_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
     """Whole sentences of `text` that overlap [lo, hi), trimmed of surrounding whitespace, as (start, end)
     offsets into `text`: every quote shown can be located in its article."""
     hi = len(text) if hi is None else hi
     spans, start = [], 0
     for m in _END.finditer(text):
-        if m.group().startswith(("\n",)) or not _ABBREV.search(text[max(0, m.start() - 12):m.start() + 1]):
+        if (m.group().startswith(("\n",)) or not _ABBREV.search(text[max(0, m.start() - 12):m.start() + 1])
+                or _opens(text, m.end())):
             spans.append((start, m.end()))
             start = m.end()
     spans.append((start, len(text)))

@@ -52,6 +52,14 @@ def test_abbreviations_initials_and_decimals_do_not_end_a_sentence():
                                "Acme Co. Ltd. paid on Sept. 5 now."]
 
 
+def test_an_abbreviation_ends_a_sentence_before_a_capitalised_function_word():
+    """"... within the U.S. The fact sheet ..." is two sentences (the seeds had quoted a 300-character window
+    of the two from mid-sentence); "the U.S. Trade Commission" and "Mr. Smith" stay whole."""
+    text = "Jobs were lost within the U.S. The fact sheet cites the U.S. Trade Commission. Mr. Smith agreed."
+    assert sentences(text) == ["Jobs were lost within the U.S.", "The fact sheet cites the U.S. Trade Commission.",
+                               "Mr. Smith agreed."]
+
+
 def test_closing_quotes_and_brackets_stay_with_their_sentence():
     text = 'He said "it is over." They left (for now.) Then “silence.” End'
     assert sentences(text) == ['He said "it is over."', "They left (for now.)", "Then “silence.”", "End"]
