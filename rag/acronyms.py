@@ -1,8 +1,8 @@
 """Acronyms a question uses and the corpus spells out: "Who is the USTR?" over articles that only write
 "U.S. Trade Representative".
 
-    long_forms(text) -> {initials: {phrase: count}}   the capitalised phrases of a text, keyed by initials
-    merge(tables) -> {initials: (phrase, count)}       the most used phrase for each initials
+    most_used(texts) -> {initials: (phrase, count)}   the capitalised phrase used most for each initials
+    merge(tables) -> {initials: (phrase, count)}       the same over several `most_used` tables (segments)
     acronyms(question) -> [(token, initials)]          the all-capital words of a question
 
 An unknown acronym matches nothing in BM25 and weighs as a word the corpus never uses in the local answerer,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from .text import STOPWORDS
 
@@ -31,12 +32,19 @@ def _initials(word: str) -> str:
     return word.replace(".", "") if "." in word else word[0].upper()
 
 
-def long_forms(text: str) -> dict[str, Counter]:
-    """Each run of 2 to MAX_WORDS capitalised words (joined by spaces and the lower-case words of
-    _JOINERS, never across punctuation) keyed by its initials, with and without the joiners' ("DD" and
-    "DOD" for "Department of Defense"; "U.S." gives "US"), counted. A run's leading stopword ("The", "In")
-    is no part of a name."""
+def most_used(texts: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """For each initials, the phrase they stand for most often in `texts`, and how often: every run of 2 to
+    MAX_WORDS capitalised words (joined by spaces and the lower-case words of _JOINERS, never across
+    punctuation) is keyed by its initials with and without the joiners' ("DD" and "DOD" for "Department of
+    Defense"; "U.S." gives "US"). A run's leading stopword ("The", "In") is no part of a name."""
     out: dict[str, Counter] = {}
+    for text in texts:
+        _count(text, out)
+    return {key: c.most_common(1)[0] for key, c in out.items()}
+
+
+def _count(text: str, out: dict[str, Counter]) -> None:
+    """Adds `text`'s capitalised runs to `out` (see `most_used`)."""
     run: list[re.Match] = []
 
     def flush():
@@ -64,17 +72,15 @@ def long_forms(text: str) -> dict[str, Counter]:
                 continue
         run.append(m)
     flush()
-    return out
 
 
 def merge(tables: list[dict]) -> dict[str, tuple[str, int]]:
-    """The most used phrase for each initials over several `long_forms` tables (or merged ones)."""
+    """The most used phrase for each initials over several `most_used` tables (one a BM25 segment), a phrase's
+    counts summed across them."""
     counts: dict[str, Counter] = {}
     for table in tables:
-        for key, phrases in table.items():
-            pairs = phrases.items() if isinstance(phrases, dict) else [tuple(phrases)]
-            for phrase, n in pairs:
-                counts.setdefault(key, Counter())[phrase] += n
+        for key, (phrase, n) in table.items():
+            counts.setdefault(key, Counter())[phrase] += n
     return {key: c.most_common(1)[0] for key, c in counts.items()}
 
 

@@ -275,8 +275,9 @@ class Lexical:
     @property
     def speller(self):
         """SymSpell over the corpus words (`spelling.min_len` letters or more, used `min_count` times or more)
-        and the English forms of corpus stems (`_english_forms`), read from `speller_path` and topped up with the words it lacks (a new segment's), saved back when
-        it gained any; built on the first question with an unknown word."""
+        and the English forms of corpus stems (`_english_forms`), read from `speller_path` and topped up with
+        the words it lacks (a new segment's), saved back when it gained any; built on the first question with
+        an unknown word."""
         if self._speller is None:
             from symspellpy import SymSpell
 
@@ -308,16 +309,16 @@ class Lexical:
         """The query with each acronym the corpus never uses ("USTR") replaced by the capitalised phrase its
         letters stand for most often in the corpus ("U.S. Trade Representative"; rag/acronyms.py), and the
         replacements made."""
-        found = {}
-        for token, letters in acronyms(query):
-            word = letters.lower()
-            if not any(word in s.words for s in self.segments) and not self._df(self.stemmer.stemWord(word)):
-                if (long := self.long_forms.get(letters)) is not None:
-                    found[token] = long[0]
+        found = {token: long[0] for token, letters in acronyms(query)
+                 if not self._uses(letters.lower()) and (long := self.long_forms.get(letters)) is not None}
         if not found:
             return query, {}
         pattern = "|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in found)  # "AI", not the "AI" of "SAID"
         return re.sub(pattern, lambda m: found[m.group()], query), found
+
+    def _uses(self, word: str) -> bool:
+        """Whether the corpus has a lower-case word, as written or by its stem: no typo, no unknown acronym."""
+        return any(word in s.words for s in self.segments) or bool(self._df(self.stemmer.stemWord(word)))
 
     def _english_forms(self) -> list[str]:
         """English words (`_english`) the corpus uses only in another form: their stem is a corpus stem
@@ -343,8 +344,7 @@ class Lexical:
         just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
         from `spelling.long_len` letters)."""
         if (not self.rows or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
-                or word in STOPWORDS or any(word in s.words for s in self.segments) or word in _english()
-                or self._df(self.stemmer.stemWord(word))):
+                or word in STOPWORDS or word in _english() or self._uses(word)):
             return None
         if word not in self._fixes:
             from symspellpy import Verbosity

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .acronyms import long_forms, merge
+from .acronyms import most_used
 from .text import STOPWORDS, stemmer
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
@@ -170,7 +170,7 @@ class Segment:
         chunks, _ = Index.build(texts)
         whole = [_article_text(groups[d], texts, metas) for d in doc_ids]
         articles, words = Index.build(whole)
-        acronyms = {k: list(v) for k, v in merge([long_forms(t) for t in whole]).items()}
+        acronyms = {k: list(v) for k, v in most_used(whole).items()}
         if path is not None:
             tmp = path.with_name(path.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
