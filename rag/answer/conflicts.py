@@ -84,11 +84,6 @@ def asks_stance(question: str) -> bool:
     return is_yes_no(question) or bool(_DESCRIBE.match(question))
 
 
-def asks_hedged(question: str) -> bool:
-    """A question about a threatened or conditional value ("What rate did Trump threaten if ...?")."""
-    return bool(_CONDITIONAL.search(question) or _THREAT.search(question))
-
-
 def denied(sentence: str, question: str) -> set[str]:
     """What a sentence denies of the question: the question's words a negation cue governs, among the
     content words just after it ("wasn't part of a formal negotiation session") or else just before it
@@ -227,10 +222,8 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
     changed ("the United States agreed to lower tariffs on Chinese goods"). Such a report gives no new figure,
     so it is no value conflict, and seldom scores as an answer. The change governs, before any clause break,
     two of the question's words that sit next to the answer's value (what the value is a value of), and the
-    report has every question word the answer has (a cut of the duty on steel is not one on lumber). A question
-    about a threatened or conditional amount ("What rate did Trump threaten if ...?") is not answered by it.
-    The change joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
-    if kind != "number" or asks_hedged(question):
+    report has every question word the answer has (a cut of the duty on steel is not one on lumber). The change joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
+    if kind != "number":
         return None
     value = best_phrase(kind, question, best.text)
     slot, asked = _slot(question, best.text, value), _asked(question, best.text)

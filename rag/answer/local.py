@@ -14,7 +14,7 @@ from ..text import NUMBER, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
-from .conflicts import Side, asks_hedged, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
+from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import (ANSWER_LABELS, THING_LABELS, TYPED_CHARS, asked_head, asked_sentence, asks_price, asks_type,
                       best_phrase, candidates, counted, holds_asked_type, question_kind,
@@ -319,7 +319,6 @@ class LocalAnswerer:
         """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""
         citations: list[Citation] = []
         heads: list[str] = []
-        held_back = asks_hedged(question)
         shown, labels = [], []
         for side in sides:
             x = side.item
@@ -331,7 +330,7 @@ class LocalAnswerer:
             shown.append(side.value)
             labels.append(label_at(x.text, at, at + len(side.value)) if at >= 0 else None)
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
-            if side.value and (held := hedge(x.text, side.value)) and not held_back:
+            if side.value and (held := hedge(x.text, side.value)):
                 said += f" ({held})"
             # a stance is shown as its whole quote, so what the quote's relative dates meant goes with it
             note = _as_of(c) if side.value else c.dated()

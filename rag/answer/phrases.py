@@ -7,7 +7,7 @@ from functools import lru_cache
 from ..nlp import entities, name_end, parse
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
-from .places import dateline_end, located, placed
+from .places import located, placed
 
 _DATE = re.compile(
     rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
@@ -189,9 +189,8 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
         return []
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
     qwords = {stem(w) for w in _words(question)}
-    dateline = dateline_end(sentence)  # where the report was filed, not what it reports
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not e <= dateline]
+             if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
     # only the names kept are parsed for where they end (rag.nlp.name_end)

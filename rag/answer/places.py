@@ -1,22 +1,12 @@
-"""Where a place a sentence names stands in it, read from spaCy's parse: a dateline (where the report was filed),
-a place in apposition to another ("Palm Beach, Florida"), or the object of a locative preposition ("talks in
-Stockholm") rather than a party to what happens ("China said"). Used by `rag.answer.phrases` to pick the place
+"""Where a place a sentence names stands in it, read from spaCy's parse: a place in apposition to another
+("Palm Beach, Florida"), or the object of a locative preposition ("talks in Stockholm") rather than a party to
+what happens ("China said"; a dateline's "BEIJING:" is neither). Used by `rag.answer.phrases` to pick the place
 that answers "where"; callers pass sentences already cut to the length they read for entities."""
 from __future__ import annotations
 
-import re
-
 from ..nlp import entities, parse
 
-# a news dateline: the filing place in capitals, maybe its country and the agency, then a colon or a dash
-_DATELINE = re.compile(r"\s*[A-Z][A-Z .'-]+(?:,\s*[A-Z][\w .]*)?\s*(?:\([^)]*\))?\s*[:—–-]\s")
 _LOCATIVE = frozenset({"in", "at", "near", "inside", "outside", "across", "throughout"})
-
-
-def dateline_end(sentence: str) -> int:
-    """Where the sentence's dateline ends ("GENEVA (Reuters) - " -> 20), 0 when it has none."""
-    m = _DATELINE.match(sentence)
-    return m.end() if m else 0
 
 
 def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
