@@ -30,21 +30,21 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index files/folders (.txt .md .html .jsonl .jsonl.gz)")
     p.add_argument("paths", nargs="+")
     p.add_argument("--prune", action="store_true", help="remove indexed articles not among PATHs")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the index report as one JSON object")
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the answer, citations and timings as one JSON object")
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="local: extractive, instant; local-llm: the packaged Qwen2.5 1.5B in process; openai: RAG_LLM_BASE_URL")
-    p.add_argument("--k", type=int, help="passages given to the answerer")
+    p.add_argument("--k", type=int, help="passages given to the answerer (default: the top_k setting, RAG_TOP_K, 5)")
     p.add_argument("--after", action="append", metavar="QUESTION",
                    help="an earlier question this one follows (repeatable, oldest first): a follow-up that points "
                         "back (\"And who led the Chinese side?\") is made standalone, as the chat does")
     _filters(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
     p.add_argument("question")
-    p.add_argument("--k", type=int, default=10)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--k", type=int, default=10, help="passages to show (default: 10)")
+    p.add_argument("--json", action="store_true", help="print the passages as one JSON object")
     _filters(p)
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host")
@@ -160,8 +160,9 @@ def cmd_ask(args) -> int:
     searched = answer.searched
     if searched and searched != args.question:
         print(f"(searched for: {searched})", file=sys.stderr)
-    for line in sources(answer):
-        print(f"\n{line}")
+    if answer.citations:
+        print("\nSources:")
+        print("\n".join(sources(answer)))
     took = f"{answer.timings.get('total_ms', 0):.0f} ms"
     if "llm_ms" in answer.timings and answer.answerer == "local":  # the extractive answer stood in for the model's
         took += f" in all, {answer.timings['llm_ms']:.0f} ms of them the model's, whose answer gave way"
@@ -170,13 +171,15 @@ def cmd_ask(args) -> int:
 
 
 def sources(answer) -> list[str]:
-    """One block per citation: its quote, unless the answer's text already shows it (the extractive answer
-    lists its quotes; an LLM's answer is its sentences alone), then its article, date and place in it."""
+    """One block per citation: its quote and what its relative dates mean, unless the answer's text already
+    shows them (the extractive answer lists its quotes, dated; an LLM's answer is its sentences alone), then its
+    article, date and place in it."""
     out = []
     for c in answer.citations:
-        when = "".join(f"; {p} = {r}" for p, r in c.dates)
+        shown = c.quote in answer.text
+        when = "" if shown else "".join(f"; {p} = {r}" for p, r in c.dates)
         where = f"{c.title} — {c.published_at or 'undated'}{when} — {c.source} (chars {c.start}-{c.end})"
-        out.append(f"[{c.n}] {where}" if c.quote in answer.text else f"[{c.n}] “{c.quote}”\n    {where}")
+        out.append(f"[{c.n}] {where}" if shown else f"[{c.n}] “{c.quote}”\n    {where}")
     return out
 
 

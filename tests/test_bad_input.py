@@ -152,7 +152,7 @@ def test_odd_articles_never_change_what_is_indexed(env, tmp_path, name):
 
 def test_the_cli_shows_each_citations_quote_once():
     """`rag ask` prints under an LLM's answer (its sentences alone) each citation's quote, then its article;
-    under the extractive answer, whose text lists the quotes, the article line only."""
+    under the extractive answer, whose text lists the quotes with their dates, the article line only."""
     from rag.cli import sources
     from rag.types import Answer, Citation
     quote = "The 90-day tariff truce implemented in May is set to expire on August 12."
@@ -163,3 +163,12 @@ def test_the_cli_shows_each_citations_quote_once():
     assert sources(llm) == [f"[1] “{quote}”\n    {line}"]
     local = Answer(text=f"August 12 [1]\n\n[1] “{quote}” (2025-07-23)", citations=[c], abstained=False)
     assert sources(local) == [f"[1] {line}"]
+    # what a relative date means goes with the quote: beside the extractive answer's, once (a new user saw it twice)
+    said = "Bessent said on Tuesday he would meet them next week."
+    d = Citation(n=1, doc_id="t.txt", title="Talks", source="seeds/t.txt", published_at="2025-07-23", quote=said,
+                 start=0, end=len(said), dates=[("Tuesday", "July 22, 2025")])
+    dated = "Talks — 2025-07-23; Tuesday = July 22, 2025 — seeds/t.txt (chars 0-53)"
+    assert sources(Answer(text="He will meet them [1].", citations=[d], abstained=False)) == [f"[1] “{said}”\n    {dated}"]
+    shown = Answer(text=f"next week [1]\n\n[1] “{said}” (reported 2025-07-23; Tuesday = July 22, 2025)",
+                   citations=[d], abstained=False)
+    assert sources(shown) == ["[1] Talks — 2025-07-23 — seeds/t.txt (chars 0-53)"]
