@@ -133,6 +133,34 @@ def parse(text: str):
     return nlp()(text)
 
 
+@lru_cache(maxsize=256)
+def wh_verb(question: str) -> str | None:
+    """The lemma of the verb a question's wh-word hangs on in the parse ("On what date did Bessent say ...?" ->
+    "say", "What did Beijing retaliate with?" -> "retaliate"), or None when it hangs on none."""
+    doc = parse(question)
+    t = next((t for t in doc if t.tag_ in ("WP", "WP$", "WDT", "WRB")), None)
+    while t is not None and t.pos_ != "VERB" and t.head.i != t.i:
+        t = t.head
+    return t.lemma_.lower() if t is not None and t.pos_ == "VERB" else None
+
+
+def tree_distance(doc, a: tuple[int, int], b: tuple[int, int]) -> int | None:
+    """Edges on the dependency path between the head words of two character spans of a parsed text, or None
+    when either span is outside it."""
+    spans = [doc.char_span(s, e, alignment_mode="expand") if e <= len(doc.text) else None for s, e in (a, b)]
+    if any(sp is None or not len(sp) for sp in spans):
+        return None
+    up, t, d = {}, spans[0].root, 0
+    while t.i not in up:  # the root is its own head
+        up[t.i], t, d = d, t.head, d + 1
+    t, d = spans[1].root, 0
+    while t.i not in up:
+        if t.head.i == t.i:  # another sentence's root: no path
+            return None
+        t, d = t.head, d + 1
+    return up[t.i] + d
+
+
 def name_end(text: str, start: int, end: int) -> int:
     """Where a person's or organisation's name at [start, end) of `text` really ends: before a word a name word
     depends on as its subject, a verb, or an opening bracket. The NER runs title-case headlines into the next

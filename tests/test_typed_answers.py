@@ -265,3 +265,28 @@ def test_a_report_of_another_year_is_no_answer(rag):
 def test_a_year_alone_gives_way_to_the_same_year_with_its_month(rag):
     answer = rag.ask("When was Orbital Labs founded?")
     assert answer.answer.startswith("December 2015"), answer.answer
+
+
+def test_of_two_values_as_near_the_question_the_one_its_verb_governs_answers():
+    """Two amounts as near the question's words ("… to 40 per cent and Oslo responded with 25 per cent"): the
+    answer is the one fewer parse edges from the verb the question's wh-word hangs on, or from its words
+    (seeds: "And what did Beijing retaliate with?" had answered the 145 per cent it retaliated against)."""
+    from rag.answer.phrases import best_phrase
+    from rag.nlp import parse, tree_distance, wh_verb
+    sentence = "Stockholm raised fees on Norwegian trucks to 40 per cent and Oslo responded with 25 per cent."
+    assert best_phrase("number", "What did Oslo respond with?", sentence) == "25 per cent"
+    assert wh_verb("On what date did the mayor say she would open the bridge?") == "say"
+    assert wh_verb("Who is the mayor?") is None
+    doc = parse(sentence)
+    at = sentence.index("25 per cent")
+    assert tree_distance(doc, (at, at + 11), (sentence.index("responded"), sentence.index(" with 25"))) == 2
+
+
+def test_the_day_a_report_was_made_answers_when_it_was_said():
+    """"said on Monday … next week": Monday answers when it was said, "next week" when the thing happens,
+    whichever word the parse hangs the date on (the small parser hangs "on Monday" on "open")."""
+    from rag.answer.phrases import best_phrase
+    sentence = "The mayor said on Monday she would open the bridge in Elmstad next week."
+    asked = "On what date did the mayor say she would open the bridge in Elmstad?"
+    assert best_phrase("date", asked, sentence) == "Monday"
+    assert best_phrase("date", "When will the mayor open the bridge in Elmstad?", sentence) == "next week"

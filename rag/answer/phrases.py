@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..nlp import entities, name_end, parse
+from ..nlp import entities, name_end, parse, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import located, placed
@@ -34,8 +34,8 @@ _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
                       r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
-# "said on Tuesday" dates the report, not the event asked about; spaCy's small parser attaches that date to the
-# reported verb ("meet"), so the words decide. No dev question turns on it; tests/test_dates.py does.
+# "said on Tuesday" dates the report: it answers when something was said and no other "when". spaCy's small
+# parser attaches that date to the reported verb ("meet"), so the words decide (tests/test_dates.py).
 _SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
 _ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
                           re.I)
@@ -297,16 +297,24 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
             return words_between(anchor[1], sp[0])
         return 3 * words_between(sp[1], anchor[0]) + 1 if sp[1] <= anchor[0] else 0
 
+    # of candidates still as near, the one fewer parse edges from the verb the question's wh-word hangs on
+    # ("what did Beijing RETALIATE with": "Beijing responded with 125 per cent"), else from its words
+    doc = parse(sentence[:TYPED_CHARS]) if anchors and len(spans) > 1 else None
+    verb = wh_verb(asked_sentence(question)) if doc is not None else None
+    heads = [(t.idx, t.idx + len(t)) for t in doc if t.lemma_.lower() == verb] if verb else []
+
     def cost(sp: tuple[int, int]) -> float:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
-        if kind == "date" and said_on(question, sentence, sp[0]):
-            specific += 3
+        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]):
+            # the day a report was made answers when it was said, and no other "when"
+            specific += -3 if _ASKS_SAYING.search(question) else 3
         if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
             specific -= 2
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")
-        return min(gaps) + specific, -gaps.count(min(gaps))
+        edges = [d for a in heads or anchors if doc is not None and (d := tree_distance(doc, sp, a)) is not None]
+        return min(gaps) + specific, -gaps.count(min(gaps)), min(edges, default=99)
 
     s, e = min(spans, key=cost)
     # a country named by its demonym or capital is answered with its name
