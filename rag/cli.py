@@ -24,6 +24,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+ANSWERER_HELP = ("default: the answerer setting (RAG_ANSWERER), auto; auto: local-llm when installed and its memory "
+                 "is free, else local; local: extractive, instant; local-llm: the packaged Qwen2.5-Coder-1.5B-Instruct "
+                 "in process; openai: RAG_LLM_BASE_URL")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="rag", description="Answer questions about news articles with quoted citations.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -35,9 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer, citations and timings as one JSON object")
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
-                   help="default: the answerer setting (RAG_ANSWERER), auto; auto: local-llm when installed and its "
-                        "memory is free, else local; local: extractive, instant; local-llm: the packaged "
-                        "Qwen2.5-Coder-1.5B-Instruct in process; openai: RAG_LLM_BASE_URL")
+                   help=ANSWERER_HELP)
     p.add_argument("--k", type=int, help="passages given to the answerer (default: the top_k setting, RAG_TOP_K, 5)")
     p.add_argument("--after", action="append", metavar="QUESTION",
                    help="an earlier question this one follows (repeatable, oldest first): a follow-up that points "
@@ -63,9 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
     p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
-                   help="default: the answerer setting (RAG_ANSWERER), auto; auto: local-llm when installed and its "
-                        "memory is free, else local; local: extractive, instant; local-llm: the packaged "
-                        "Qwen2.5-Coder-1.5B-Instruct in process; openai: RAG_LLM_BASE_URL")
+                   help=ANSWERER_HELP)
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
     sub.add_parser("articles", help="list indexed articles")

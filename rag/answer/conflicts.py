@@ -222,7 +222,8 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
     changed ("the United States agreed to lower tariffs on Chinese goods"). Such a report gives no new figure,
     so it is no value conflict, and seldom scores as an answer. The change governs, before any clause break,
     two of the question's words that sit next to the answer's value (what the value is a value of), and the
-    report has every question word the answer has (a cut of the duty on steel is not one on lumber). The change joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
+    report has every question word the answer has (a cut of the duty on steel is not one on lumber). The change
+    joins the `sides` of a value conflict led by `best` (145% in April, then lowered), if any."""
     if kind != "number":
         return None
     value = best_phrase(kind, question, best.text)

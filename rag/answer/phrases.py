@@ -297,13 +297,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
             return words_between(anchor[1], sp[0])
         return 3 * words_between(sp[1], anchor[0]) + 1 if sp[1] <= anchor[0] else 0
 
-    # of candidates still as near, the one fewer parse edges from the verb the question's wh-word hangs on
-    # ("what did Beijing RETALIATE with": "Beijing responded with 125 per cent"), else from its words
-    doc = parse(sentence[:TYPED_CHARS]) if anchors and len(spans) > 1 else None
-    verb = wh_verb(asked_sentence(question)) if doc is not None else None
-    heads = [(t.idx, t.idx + len(t)) for t in doc if t.lemma_.lower() == verb] if verb else []
-
-    def cost(sp: tuple[int, int]) -> float:
+    def cost(sp: tuple[int, int]) -> tuple[int, int]:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
         if kind == "date" and _SAID_ON.search(sentence[:sp[0]]):
             # the day a report was made answers when it was said, and no other "when"
@@ -313,12 +307,29 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")
-        edges = [d for a in heads or anchors if doc is not None and (d := tree_distance(doc, sp, a)) is not None]
-        return min(gaps) + specific, -gaps.count(min(gaps)), min(edges, default=99)
+        return min(gaps) + specific, -gaps.count(min(gaps))
 
-    s, e = min(spans, key=cost)
+    costs = [cost(sp) for sp in spans]
+    tied = [sp for sp, c in zip(spans, costs) if c == min(costs)]
+    s, e = _fewest_edges(tied, question, sentence[:TYPED_CHARS], anchors) if len(tied) > 1 and anchors else tied[0]
     # a country named by its demonym or capital is answered with its name
     return next((country_name(c) for c, a, b in named if (a, b) == (s, e)), sentence[s:e].strip(" ,;:"))
+
+
+def _fewest_edges(tied: list[tuple[int, int]], question: str, sentence: str,
+                  anchors: list[tuple[int, int]]) -> tuple[int, int]:
+    """Of candidates as near the question's words, the one fewest parse edges from the verb the question's
+    wh-word hangs on ("what did Beijing RETALIATE with": "Beijing responded with 125 per cent"), else from
+    the question's words; the first when they tie. The sentence is parsed only here, when a tie needs it."""
+    doc = parse(sentence)
+    verb = wh_verb(asked_sentence(question))
+    heads = [(t.idx, t.idx + len(t)) for t in doc if t.lemma_.lower() == verb] if verb else []
+
+    def edges(sp: tuple[int, int]) -> int:
+        found = [d for a in heads or anchors if (d := tree_distance(doc, sp, a)) is not None]
+        return min(found, default=99)
+
+    return min(tied, key=edges)
 
 
 # The entity labels a "which/what <noun>" question can ask for when its noun names no kind above: any name
