@@ -47,7 +47,8 @@ def test_each_part_of_a_compound_question_is_answered_and_cited(rag):
     assert not a.abstained, a.text
     assert a.diagnostics["parts"] == 2 and a.diagnostics["parts_answered"] == 2, a.diagnostics
     assert [c.doc_id for c in a.citations] == ["wheat-march.txt", "wheat-may.txt"], a.text
-    assert "wheat" in a.citations[0].quote and "40,000 tonnes" in a.text.splitlines()[0], a.text
+    # the crop part asks for no typed value: its quote stands on the answer line beside the amount
+    assert "wheat" in a.citations[0].quote and "wheat" in a.answer and "40,000 tonnes [2]" in a.answer, a.text
     for c in a.citations:
         assert quote_ok(c, rag.article(c.doc_id)["text"])
 
@@ -57,7 +58,7 @@ def test_a_later_part_that_points_back_is_asked_about_what_the_first_answer_name
     """"tied to it" means the illegal timber trade the first answer named, not any levy rate."""
     a = rag.ask("What illicit trade did Eastbay want Northwind to crack down on, and what levy rate is tied to it?")
     assert [c.doc_id for c in a.citations] == ["timber-deal.txt", "timber-levy.txt"], a.text
-    assert a.text.startswith("15% [2]"), a.text
+    assert "illegal timber trade [1] and 15% [2]" in a.answer, a.text
 
 
 @pytest.mark.slow

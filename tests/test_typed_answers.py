@@ -102,6 +102,9 @@ def test_a_question_asking_which_dates_or_days_asks_for_a_date(question):
     ("Police arrested 31 men who allegedly planned a riot. Where was it?", "place"),
     ("Name the officials who went abroad to negotiate trade", "person"),  # no other wh-word asks
     ("Who won the mayoral election in Elmstad?", "person"),
+    # "whose" hangs on its noun, the noun on the relative clause; "name of" asks for whatever it names
+    ("What is the name of the deal whose implementation the ministers discussed?", None),
+    ("Whose idea was the festival?", "person"),
 ])
 def test_a_relative_pronoun_asks_nothing_when_another_wh_word_asks(question, kind):
     """RealTime QA dev: "…terrorist, who was associated with which group?" had been answered with the man."""
@@ -117,6 +120,7 @@ def test_a_relative_pronoun_asks_nothing_when_another_wh_word_asks(question, kin
     ("A new mission will go beyond the moon. What is it called?", None),
     ("What is the release date of The Last of Us Part II?", "release date"),  # after "is the"
     ("What was Tesla's revenue in Q1 2021?", "revenue"),  # after a possessive
+    ("What is the name of Amazon's AI assistant for offices?", "AI assistant"),  # the named thing, not "name"
 ])
 def test_the_noun_a_which_question_asks_for(question, head):
     """Read from spaCy's part-of-speech tags ("show" above is tagged a verb, so the phrase ends before it)."""

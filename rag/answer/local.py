@@ -245,7 +245,7 @@ class LocalAnswerer:
             if x is not None:
                 used.add((x.passage.hit.doc_id, x.start))
                 chosen.append((part, question_kind(part), x))
-        return self._compose(chosen, {**diag, "parts": len(parts), "parts_answered": len(chosen)})
+        return self._compose(chosen, {**diag, "parts": len(parts), "parts_answered": len(chosen)}, each=True)
 
     def _fits(self, part: str, passages: list[Passage]) -> list[Scored]:
         """Sentences that could answer one part: over the threshold, holding a value of the kind it asks for."""
@@ -253,9 +253,12 @@ class LocalAnswerer:
         return [x for x in self.rank(part, passages, rescore=self.settings.answer.part_rescore)[0]
                 if x.score >= self.threshold and (not kind or candidates(kind, x.text))]
 
-    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, known: str | None = None) -> Answer:
+    def _compose(self, picks: list[tuple[str, str | None, Scored]], diag: dict, known: str | None = None,
+                 each: bool = False) -> Answer:
         """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers.
-        `known`: words the conversation was already about, which no answer phrase is anchored to."""
+        `known`: words the conversation was already about, which no answer phrase is anchored to. `each`: the
+        picks answer the parts of a compound question, so each is on the answer line: a part no typed phrase
+        answers ("Which farm product ...?") by its quote, as a whole untyped question is."""
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
@@ -267,6 +270,8 @@ class LocalAnswerer:
                 continue
             citations.append(c)
             phrase = _resolved(found, x.text, c)
+            if each and not phrase:
+                phrase = c.quote.rstrip(" .;:,")
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:

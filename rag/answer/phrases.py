@@ -70,7 +70,8 @@ def _unrelative(text: str) -> str:
     parse: a relative one's head heads a relative clause): "the terrorist, who was associated with which
     group?" asks for a group, not a person; "Name the officials who ..." still asks for people."""
     doc = parse(text)
-    relative = {t.i for t in doc if t.tag_ in ("WP", "WP$", "WDT") and t.head.dep_ == "relcl"}
+    # "whose" hangs on its noun ("whose implementation"), which hangs on the clause
+    relative = {t.i for t in doc if t.tag_ in ("WP", "WP$", "WDT") and "relcl" in (t.head.dep_, t.head.head.dep_)}
     if not any(t.tag_ in ("WP", "WP$", "WDT", "WRB") and t.i not in relative for t in doc):
         return text
     return "".join(("that" + t.whitespace_) if t.i in relative else t.text_with_ws for t in doc)
@@ -84,7 +85,7 @@ def _kind(q: str) -> str | None:
                  r"which (rate|level|percentage)|"
                  r"what(?:'s| is| was| are| were) (?:the )?(?:[\w’'-]+ ){0,3}(rate|percentage|level|price|amount))\b", q):
         return "number"
-    if re.search(r"\b(who|whom|whose|name of|what is the name)\b", q):
+    if re.search(r"\b(who|whom|whose)\b", q):
         return "person"
     if re.search(r"\b(where|which (city|cities|country|countries|capital|place|venue|location|nation)|"
                  r"what (city|cities|country|countries|capital|place))\b", q):
@@ -363,13 +364,21 @@ def asked_head(question: str) -> str | None:
             if not words and start < len(doc) and doc[start].pos_ == "AUX":
                 # "What is the release date of ...?", "What was Tesla's revenue ...?": the noun after the
                 # verb's determiner or possessive
-                at = start + 1
-                while at < len(doc) and (doc[at].pos_ == "DET" or doc[at].tag_ == "POS" or (
-                        doc[at].pos_ == "PROPN" and at + 1 < len(doc) and doc[at + 1].tag_ == "POS")):
-                    at += 1
+                at = _past_determiners(doc, start + 1)
                 words = _noun_run(doc, at) if at > start + 1 else []
+            if [w.lower_ for w in words] == ["name"] and words[0].i + 2 < len(doc) and doc[words[0].i + 1].lower_ == "of":
+                # "What is the name of the deal ...?" asks for a deal
+                words = _noun_run(doc, _past_determiners(doc, words[0].i + 2))
             return " ".join(w.text for w in words) or None
     return None
+
+
+def _past_determiners(doc, at: int) -> int:
+    """The first token from `at` that is no determiner or possessive ("the", "Tesla's")."""
+    while at < len(doc) and (doc[at].pos_ == "DET" or doc[at].tag_ == "POS" or (
+            doc[at].pos_ == "PROPN" and at + 1 < len(doc) and doc[at + 1].tag_ == "POS")):
+        at += 1
+    return at
 
 
 def _noun_run(doc, start: int) -> list:
