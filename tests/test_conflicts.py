@@ -325,3 +325,25 @@ def test_a_side_gives_the_most_precise_report_of_its_date(rag):
     head = a.text.splitlines()[0]
     assert head.startswith("Reports differ:") and "December 2005" in head, head
     assert "December 2015 [" in head, head
+
+
+VICE_PREMIER = {
+    "talks-july.txt": "date 2025-07-20\nOslo talks set.\n"
+                      "Vice Premier Lin Wei will lead China's delegation at the Oslo trade talks next week, the "
+                      "commerce ministry said.\n",
+    "talks-host.txt": "date 2025-07-23\nOslo hosts the talks.\n"
+                      "The Norwegian vice premier will host China's delegation at the Oslo trade talks.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def premier_rag(tmp_path_factory):
+    return indexed_rag(tmp_path_factory, VICE_PREMIER, "premier")
+
+
+@pytest.mark.slow
+def test_a_nationality_is_no_other_report_of_a_person(premier_rag):
+    """"Who ...?" over a sentence naming the person and another naming only a nationality ("Norwegian",
+    spaCy's NORP): one answer, not "Reports differ"; a person is always another report."""
+    a = premier_rag.ask("Who is China's vice premier?")
+    assert a.answer.startswith("Lin Wei [1]") and "differ" not in a.answer, a.text
