@@ -276,6 +276,23 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
+def test_a_model_answer_without_a_figure_gives_way_to_the_extractive_one(fake, local):
+    """Asked "what rate", the model restated the question without a figure (seeds: "... and the US tariffs are
+    tied to it [1]"); the extractive answer's figure is shown, with a notice. A model answer with a figure
+    stays, even another one than the extractive answer's (on the dev suite neither was the better guess)."""
+    levies = passage(1, "levies", "Levy news\nNorthwind raised its levy on Eastbay steel to 45 per cent. Eastbay "
+                     "responded with a levy of 25 per cent on Northwind grain.", "Northwind", "grain.")
+    q = "What levy rate did Eastbay respond with?"
+    fake.script("Eastbay responded with a levy on Northwind grain [1].")
+    _, answer = run(make(fake, local), [levies], question=q)
+    assert answer.answerer == "local" and answer.answer.startswith("25 per cent [1]"), answer.answer
+    assert answer.notice == "the model's answer gives no figure; showing the extractive answer"
+    for figure in ("25", "45"):
+        fake.script(f"Eastbay responded with a {figure} per cent levy on Northwind grain [1].")
+        _, answer = run(make(fake, local), [levies], question=q)
+        assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
+
+
 def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, local):
     """Asked about Q1 2021, the model answers from a report of Q1 2023 (RGB: "Tesla's revenue in Q1 2021"); its
     claim is verified, yet the passage is about another year, so the extractive answer stands in: it abstains,
