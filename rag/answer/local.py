@@ -357,8 +357,9 @@ class LocalAnswerer:
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
         """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
-        without punctuation) a window of whole words that long around `focus`: the answer phrase where
-        the sentence holds it, else the question's words the sentence shares."""
+        without punctuation) a window of whole words that long: from the sentence's start when `focus` ends
+        within it, else around `focus` (the answer phrase where the sentence holds it, else the question's
+        words the sentence shares)."""
         limit, text = self.settings.answer.max_quote_chars, x.text
         if len(text) <= limit:
             return x.start, x.end
@@ -367,7 +368,8 @@ class LocalAnswerer:
             words = content_terms(focus)
             hits = [m.start() for m in re.finditer(r"[\w’'-]+", text) if m.group().lower() in words]
             at = hits[len(hits) // 2] if hits else 0
-        lo = max(0, min(at - limit // 2, len(text) - limit))
+        # the sentence's start when the answer fits after it: a quote reads best from where its sentence does
+        lo = 0 if at + len(focus) <= limit - 20 else max(0, min(at - limit // 2, len(text) - limit))
         hi = lo + limit
         while lo > 0 and lo < hi and not text[lo - 1].isspace():
             lo += 1
