@@ -72,6 +72,7 @@ def test_a_run_on_page_is_quoted_as_a_window_around_the_answer(rag):
     assert not c.quote[0].isspace() and not c.quote[-1].isspace()
 
 
+@pytest.mark.slow
 def test_a_long_sentence_is_quoted_from_its_start_when_the_answer_fits(rag):
     """A sentence a little over the quote limit is cut at its end, not its start, when the answer is early:
     a quote that opens mid-sentence ("aide to Beijing's lead negotiator, ...") reads as a broken fragment."""
