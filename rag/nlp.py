@@ -188,6 +188,13 @@ def label_at(text: str, start: int, end: int) -> str | None:
     return next((label for s, e, label in _entities(text) if s < end and e > start), None)
 
 
+def value_label(text: str, value: str | None) -> str | None:
+    """The NER label of a value where `text` first gives it ("Swedish" in a sentence: "NORP"), or None when the
+    text lacks it or the words there are no entity."""
+    at = text.find(value) if value else -1
+    return label_at(text, at, at + len(value)) if at >= 0 else None
+
+
 @lru_cache(maxsize=512)
 def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
     """The NER's entities of a text, read once: the answerer asks about its leading sentence up to three

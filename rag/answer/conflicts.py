@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from ..cite import content_terms
-from ..nlp import label_at
 from ..dates import annotate, fuller_date, knows_year, month_days, month_mentions, span
+from ..nlp import value_label
 from ..text import prefix
 from .countries import countries, mentions
 from .phrases import best_phrase, wants_list
@@ -307,24 +307,20 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
     if not value or not slot:
         return None
     sides, asked = [Side(pool[0], value)], _asked(question, pool[0].text)
-    label = _label(pool[0].text, value)
+    # for "who", a rival report names a person or a name of the first answer's kind: a nationality ("Swedish")
+    # is no other report of a person
+    label = value_label(pool[0].text, value) if kind == "person" else None
     for x in pool[1:]:
         other = best_phrase(kind, question, x.text)
         if (other and x.passage.hit.doc_id not in {s.doc_id for s in sides} and _asked(question, x.text) == asked
-                and slot & _slot(question, x.text, other) and (kind != "person" or _label(x.text, other) in (label, "PERSON", None))):
+                and slot & _slot(question, x.text, other)
+                and (kind != "person" or value_label(x.text, other) in (label, "PERSON", None))):
             same = [i for i, s in enumerate(sides) if not _differ(kind, s, x, other)]
             if not same and len(sides) < limit:
                 sides.append(Side(x, other))
             elif len(same) == 1 and kind == "date" and fuller_date(sides[same[0]].value, other):
                 sides[same[0]] = Side(x, other)  # the same date told more precisely ("December 2015" for "2015")
     return sides
-
-
-def _label(sentence: str, value: str) -> str | None:
-    """The NER label of a value in its sentence. For "who", a person always reports another answer; another
-    kind of name must be of the first answer's kind: a nationality ("Swedish") is no other report of a person."""
-    at = sentence.find(value)
-    return label_at(sentence, at, at + len(value)) if at >= 0 else None
 
 
 class _Take(NamedTuple):

@@ -233,7 +233,7 @@ def _no_number(kind: str | None, model: Answer, local: Answer) -> bool:
     suite (the extractive one won the seeds' three and lost two RealTime QA answers: "$5" for "$5.02")."""
     if kind != "number" or local.abstained:
         return False
-    ours = NUMBER.findall(MARKS.sub("", re.sub(r"\(reported [^)]*\)", "", local.answer)))
+    ours = NUMBER.search(MARKS.sub("", re.sub(r"\(reported [^)]*\)", "", local.answer)))
     return bool(ours) and not NUMBER.search(MARKS.sub("", model.answer))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days
-from ..nlp import NAME_LABELS, label_at
+from ..nlp import NAME_LABELS, value_label
 from ..text import NUMBER, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
@@ -333,9 +333,8 @@ class LocalAnswerer:
             if c is None:
                 continue
             citations.append(c)
-            at = x.text.find(side.value) if side.value else -1
             shown.append(side.value)
-            labels.append(label_at(x.text, at, at + len(side.value)) if at >= 0 else None)
+            labels.append(value_label(x.text, side.value))
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
             if side.value and (held := hedge(x.text, side.value)):
                 said += f" ({held})"

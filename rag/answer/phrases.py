@@ -366,9 +366,10 @@ def asked_head(question: str) -> str | None:
                 # verb's determiner or possessive
                 at = _past_determiners(doc, start + 1)
                 words = _noun_run(doc, at) if at > start + 1 else []
-            if [w.lower_ for w in words] == ["name"] and words[0].i + 2 < len(doc) and doc[words[0].i + 1].lower_ == "of":
+            after = words[-1].i + 1 if words else len(doc)
+            if [w.lower_ for w in words] == ["name"] and after + 1 < len(doc) and doc[after].lower_ == "of":
                 # "What is the name of the deal ...?" asks for a deal
-                words = _noun_run(doc, _past_determiners(doc, words[0].i + 2))
+                words = _noun_run(doc, _past_determiners(doc, after + 1))
             return " ".join(w.text for w in words) or None
     return None
 
