@@ -347,3 +347,23 @@ def test_a_nationality_is_no_other_report_of_a_person(premier_rag):
     spaCy's NORP): one answer, not "Reports differ"; a person is always another report."""
     a = premier_rag.ask("Who is China's vice premier?")
     assert a.answer.startswith("Lin Wei [1]") and "differ" not in a.answer, a.text
+
+
+REGATTA = {
+    "regatta.txt": "date 2021-07-30\nRegatta day.\nThe 2021 Harbor Regatta was held on July 29, 2021, off Brooklyn.\n",
+    "regatta-history.txt": "date 2021-06-01\nRegatta history.\nThe 2019 Harbor Regatta drew 300 boats; the 2021 "
+                           "Harbor Regatta is expected to draw fewer.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def regatta_rag(tmp_path_factory):
+    return indexed_rag(tmp_path_factory, REGATTA, "regatta")
+
+
+@pytest.mark.slow
+def test_a_date_of_another_year_than_the_question_names_is_no_other_report(regatta_rag):
+    """"2019" of "the 2019 Harbor Regatta" is another event's date, not another report of the 2021 one's (RGB
+    dev: "What is the date of the 2021 NBA Draft?" had been answered "Reports differ: July 29, 2021; 2019")."""
+    a = _checked(regatta_rag, regatta_rag.ask("What is the date of the Harbor Regatta in 2021?", answerer="local"))
+    assert a.answer.startswith("July 29, 2021 ["), a.answer

@@ -18,11 +18,11 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from ..cite import content_terms
-from ..dates import annotate, fuller_date, knows_year, month_days, month_mentions, span
+from ..dates import another_year, annotate, asked_years, fuller_date, knows_year, month_days, month_mentions, span
 from ..nlp import value_label
 from ..text import prefix
 from .countries import countries, mentions
-from .phrases import best_phrase, wants_list
+from .phrases import asked_sentence, best_phrase, wants_list
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _PLAIN_NEGATION = r"no|not|never|nor|neither|n[o’']t|\w+n[’']t"
@@ -310,9 +310,12 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
     # for "who", a rival report names a person or a name of the first answer's kind: a nationality ("Swedish")
     # is no other report of a person
     label = value_label(pool[0].text, value) if kind == "person" else None
+    # a date of another year than the question names is another event's ("2019" for "the 2021 NBA Draft")
+    years = asked_years(asked_sentence(question)) if kind == "date" else frozenset()
     for x in pool[1:]:
         other = best_phrase(kind, question, x.text)
         if (other and x.passage.hit.doc_id not in {s.doc_id for s in sides} and _asked(question, x.text) == asked
+                and not another_year(years, other, None)
                 and slot & _slot(question, x.text, other)
                 and (kind != "person" or value_label(x.text, other) in (label, "PERSON", None))):
             same = [i for i, s in enumerate(sides) if not _differ(kind, s, x, other)]

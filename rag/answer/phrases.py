@@ -62,7 +62,21 @@ def question_kind(question: str, earlier: str | None = None) -> str | None:
     `earlier` is the question a follow-up follows (rag/followup.py)."""
     last = _unrelative(asked_sentence(question))
     # a follow-up that names no kind ("And what did Beijing retaliate with?") asks what the question it follows did
-    return _kind(last.lower()) or _kind(f"{_unrelative(question)} {earlier or ''}".lower())
+    return (_kind(last.lower()) or head_kind(question)
+            or _kind(f"{_unrelative(question)} {earlier or ''}".lower()))
+
+
+def head_kind(question: str) -> str | None:
+    """The kind the noun a "what is the <noun>" question asks for names, read as "what <noun>" is: "What is
+    the release date of ...?" asks for a date as "What date ...?" does (`asked_head`: spaCy's tags). Only
+    after the verb: the tags of a "which <noun>" run are less sure ("which popular product early next
+    month": "month"), and `_kind` reads "which <noun>" itself."""
+    doc = _asked_doc(question)
+    wh = next((t for t in doc if t.lower_ in ("what", "which")), None)
+    if wh is None or wh.i + 1 >= len(doc) or doc[wh.i + 1].pos_ != "AUX":
+        return None
+    head = asked_head(question)
+    return _kind(f"what {head.split()[-1].lower()}") if head else None
 
 
 def _unrelative(text: str) -> str:
@@ -242,9 +256,10 @@ _ASKED_TYPE = re.compile(r"^\W*(?:when|who|whom|where|how\s+(?:much|many))\b", r
 
 
 def asks_type(question: str) -> bool:
-    """Whether the question opens with the words that name the type of its answer ("When ...", "Who ...",
-    "How much ..."): only then does evidence without a value of that type mean the answer is not there."""
-    return bool(_ASKED_TYPE.match(question))
+    """Whether the question names the type of its answer by its opening words ("When ...", "Who ...", "How
+    much ...") or by the noun it asks for ("What is the release date ...?", `head_kind`): only then does
+    evidence without a value of that type mean the answer is not there."""
+    return bool(_ASKED_TYPE.match(question)) or head_kind(question) is not None
 
 
 def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
