@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from conftest import indexed_rag
 
-from rag.answer.phrases import question_parts
+from rag.answer.question import question_parts
 from rag.cite import quote_ok
 
 ARTICLES = {

@@ -8,7 +8,7 @@ from conftest import indexed_rag
 
 from rag.cite import quote_ok
 from rag.dates import month_mentions
-from rag.answer.phrases import question_kind
+from rag.answer.question import question_kind
 from rag.answer.conflicts import _changed, _moved, _terms, denied, excludes, hedge
 from rag.answer.countries import mentions
 

@@ -9,7 +9,6 @@ import math
 import pytest
 
 import bm25s
-import numpy as np
 
 from rag.lexical import Lexical
 from rag.retrieve import Filters

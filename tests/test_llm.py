@@ -309,6 +309,19 @@ def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, loca
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
+def test_no_model_answer_where_the_evidence_holds_no_value_of_the_asked_type(fake, local):
+    """Asked "when", the model restates a passage that names no time at all; its words are in the passage, so
+    the citation check passes, but the extractive answerer finds no date in the evidence: nothing is answered
+    (RGB's answerless snippets: "Who won Wimbledon in 2021?" had been answered with another year's winner)."""
+    final = passage(1, "final", "Lakeside Open\nThe Lakeside Open final was a tense affair between Anna Varga "
+                    "and Mia Holt.", "The Lakeside", "Holt.")
+    fake.script("The Lakeside Open final was a tense affair between Anna Varga and Mia Holt [1].")
+    _, answer = run(make(fake, local), [final], question="When did the Lakeside Open final take place?")
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "no date in the evidence", answer.answer
+    assert answer.notice == "not answered: no date in the evidence (the model's answer was not used)"
+    assert answer.diagnostics["llm_answer"].startswith("The Lakeside Open final was a tense affair")
+
+
 def test_a_piped_rag_ask_writes_the_checked_answer_alone(fake, tmp_path):
     """At a terminal `rag ask` streams the model's words, then the checked answer where it differs; piped, it
     writes the checked answer alone: a draft whose claim no passage backs ("January 1") never reaches a file."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import RAG_BIN, SEEDS, TRUCE, indexed_rag  # noqa: E402
+from conftest import RAG_BIN, TRUCE, indexed_rag  # noqa: E402
 from mistralrs_openai import MistralrsOpenAI  # noqa: E402
 
 from rag import models  # noqa: E402

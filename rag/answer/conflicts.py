@@ -22,7 +22,8 @@ from ..dates import another_year, annotate, asked_years, fuller_date, knows_year
 from ..nlp import value_label
 from ..text import prefix
 from .countries import countries, mentions
-from .phrases import asked_sentence, best_phrase, wants_list
+from .phrases import best_phrase
+from .question import asked_sentence, wants_list
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
 _PLAIN_NEGATION = r"no|not|never|nor|neither|n[o’']t|\w+n[’']t"

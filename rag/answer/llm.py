@@ -19,7 +19,8 @@ from ..nlp import entities
 from ..text import NUMBER, sentence_spans
 from ..types import Answer, Turn
 from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, of_another_year
-from .phrases import asked_sentence, question_kind, said_on
+from .phrases import said_on
+from .question import asked_sentence, question_kind
 from .verify import ABSTAINED, MARKS, Markers, verify
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,11 @@ class OpenAIAnswerer:
         And when a "when" question's two answers give days that cannot be the same
         (`_other_date`): the 1.5B model copies a nearby date ("announced … on January 23, 2013" for a release
         date), and the extractive date was right on each such dev question. And when a number question's model
-        answer names no figure where the extractive one does (`_no_number`)."""
+        answer names no figure where the extractive one does (`_no_number`).
+        And no answer when the extractive answerer finds the evidence off the question (`off_topic`: the best
+        passage is about another year, or holds no value of the type asked): the 1.5B model answered "Who won
+        Wimbledon in 2021?" with a winner of another year from RGB's answerless snippets (RGB rejection 0.08 ->
+        0.16, no other dev set changed; its "weak evidence" too would have cost RealTime QA three answers)."""
         if self.fallback is None:
             return answer
         local = final(self.fallback.stream(question, passages, context))
@@ -156,7 +161,9 @@ class OpenAIAnswerer:
         held = [v for v in values if (terms := content_terms(v)) and terms <= said]
         years = asked_years(asked_sentence(question))
         cited = {c.doc_id for c in answer.citations}
-        if years and all(of_another_year(years, p) for p in passages if p.hit.doc_id in cited):
+        if local.abstained and local.diagnostics.get("off_topic"):
+            local.notice = f"not answered: {local.diagnostics['abstain_reason']} (the model's answer was not used)"
+        elif years and all(of_another_year(years, p) for p in passages if p.hit.doc_id in cited):
             local.notice = "the model cites only reports of another year than asked; showing the extractive answer"
         elif values and len(held) < len(values):  # the model gave some of the values, or none
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
@@ -252,3 +259,4 @@ def _other_date(question: str, model: Answer, local: Answer) -> bool:
     theirs = [span(model.answer[s:e], model.citations[0].published_at) for s, e, _ in entities(model.answer, ("DATE",))]
     theirs = [t for t in theirs if t]
     return bool(ours and theirs) and not any(a <= ours[1] and ours[0] <= b for a, b in theirs)
+
