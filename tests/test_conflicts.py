@@ -327,29 +327,13 @@ def test_a_side_gives_the_most_precise_report_of_its_date(rag):
     assert "December 2015 [" in head, head
 
 
-VICE_PREMIER = {
+# two small corpora in one index: a vice premier's reports, a regatta's
+FEW = {
     "talks-july.txt": "date 2025-07-20\nOslo talks set.\n"
                       "Vice Premier Lin Wei will lead China's delegation at the Oslo trade talks next week, the "
                       "commerce ministry said.\n",
     "talks-host.txt": "date 2025-07-23\nOslo hosts the talks.\n"
                       "The Norwegian vice premier will host China's delegation at the Oslo trade talks.\n",
-}
-
-
-@pytest.fixture(scope="module")
-def premier_rag(tmp_path_factory):
-    return indexed_rag(tmp_path_factory, VICE_PREMIER, "premier")
-
-
-@pytest.mark.slow
-def test_a_nationality_is_no_other_report_of_a_person(premier_rag):
-    """"Who ...?" over a sentence naming the person and another naming only a nationality ("Norwegian",
-    spaCy's NORP): one answer, not "Reports differ"; a person is always another report."""
-    a = premier_rag.ask("Who is China's vice premier?")
-    assert a.answer.startswith("Lin Wei [1]") and "differ" not in a.answer, a.text
-
-
-REGATTA = {
     "regatta.txt": "date 2021-07-30\nRegatta day.\nThe 2021 Harbor Regatta was held on July 29, 2021, off Brooklyn.\n",
     "regatta-history.txt": "date 2021-06-01\nRegatta history.\nThe 2019 Harbor Regatta drew 300 boats; the 2021 "
                            "Harbor Regatta is expected to draw fewer.\n",
@@ -357,13 +341,21 @@ REGATTA = {
 
 
 @pytest.fixture(scope="module")
-def regatta_rag(tmp_path_factory):
-    return indexed_rag(tmp_path_factory, REGATTA, "regatta")
+def few_rag(tmp_path_factory):
+    return indexed_rag(tmp_path_factory, FEW, "few")
 
 
 @pytest.mark.slow
-def test_a_date_of_another_year_than_the_question_names_is_no_other_report(regatta_rag):
+def test_a_nationality_is_no_other_report_of_a_person(few_rag):
+    """"Who ...?" over a sentence naming the person and another naming only a nationality ("Norwegian",
+    spaCy's NORP): one answer, not "Reports differ"; a person is always another report."""
+    a = few_rag.ask("Who is China's vice premier?")
+    assert a.answer.startswith("Lin Wei [1]") and "differ" not in a.answer, a.text
+
+
+@pytest.mark.slow
+def test_a_date_of_another_year_than_the_question_names_is_no_other_report(few_rag):
     """"2019" of "the 2019 Harbor Regatta" is another event's date, not another report of the 2021 one's (RGB
     dev: "What is the date of the 2021 NBA Draft?" had been answered "Reports differ: July 29, 2021; 2019")."""
-    a = _checked(regatta_rag, regatta_rag.ask("What is the date of the Harbor Regatta in 2021?", answerer="local"))
+    a = _checked(few_rag, few_rag.ask("What is the date of the Harbor Regatta in 2021?", answerer="local"))
     assert a.answer.startswith("July 29, 2021 ["), a.answer
