@@ -259,4 +259,3 @@ def _other_date(question: str, model: Answer, local: Answer) -> bool:
     theirs = [span(model.answer[s:e], model.citations[0].published_at) for s, e, _ in entities(model.answer, ("DATE",))]
     theirs = [t for t in theirs if t]
     return bool(ours and theirs) and not any(a <= ours[1] and ours[0] <= b for a, b in theirs)
-

@@ -169,11 +169,9 @@ class LocalAnswerer:
         if kind == "date":
             typed = self._fuller_date(question, typed, ranked, known)
         if kind == "person":  # the person most articles name, not the one the best-matching sentence names
-            typed = most_named(question, [typed, *(x for x in ranked if x is not typed)], known, self.settings.answer)
+            typed = most_named(question, _first(typed, ranked), known, self.settings.answer)
         if typed is not best:
-            best = typed
-            ranked = [best, *(x for x in ranked if x is not best)]
-            everything = [best, *(x for x in everything if x is not best)]
+            best, ranked, everything = typed, _first(typed, ranked), _first(typed, everything)
         # the evidence is not about what was asked: an answer any answerer builds on it is unsupported
         if of_another_year(asked_years(asked_sentence(question)), best.passage):
             return abstention(NAME, "the best passage is about another year", off_topic=True, **diag)
@@ -182,8 +180,7 @@ class LocalAnswerer:
             after = next((x for x in ranked if _follows(best, x) and best_phrase(kind, question, x.text, known)), None)
             if after is None:
                 return abstention(NAME, f"no {kind} in the evidence", off_topic=True, **diag)
-            best, ranked = after, [after, *(x for x in ranked if x is not after)]
-            everything = [best, *(x for x in everything if x is not best)]
+            best, ranked, everything = after, _first(after, ranked), _first(after, everything)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
             return abstention(NAME, "no amount of money in the evidence", off_topic=True, **diag)
         # The top-k passages are searched for the other side first; the passages beyond them only after.
@@ -389,6 +386,11 @@ def _follows(first: Scored, x: Scored) -> bool:
     if x.passage.hit.doc_id != first.passage.hit.doc_id or x.start < first.end:
         return False
     return len(sentence_spans(x.passage.article, first.end, x.start)) <= 1
+
+
+def _first(x: Scored, items: list[Scored]) -> list[Scored]:
+    """`items` led by `x`, which leaves its own place."""
+    return [x, *(y for y in items if y is not x)]
 
 
 def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
