@@ -317,3 +317,13 @@ def test_the_day_a_report_was_made_answers_when_it_was_said():
     asked = "On what date did the mayor say she would open the bridge in Elmstad?"
     assert best_phrase("date", asked, sentence) == "Monday"
     assert best_phrase("date", "When will the mayor open the bridge in Elmstad?", sentence) == "next week"
+
+
+def test_a_length_of_time_answers_no_when():
+    """spaCy's DATE tags lengths of time too; a "when" is answered by a point in time (a new user asked the
+    seeds "What is the release date of the tariff truce?" and was told "90-day")."""
+    from rag.answer.phrases import best_phrase
+    q = "What is the release date of the tariff truce?"
+    assert best_phrase("date", q, "The 90-day tariff truce was implemented in May.") == "May"
+    assert best_phrase("date", q, "The talks focused on the 90-day tariff truce.") is None
+    assert best_phrase("date", "When did he leave?", "He left three years ago.") == "three years ago"

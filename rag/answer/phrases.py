@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..nlp import entities, name_end, parse, tree_distance, wh_verb
+from ..nlp import entities, name_end, nlp, parse, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import located, placed
@@ -97,8 +97,20 @@ def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
 
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
     """Entities in `sentence` of the type `kind` asks for that the question does not already name, of the
-    most fitting label present (spaCy's NER); [] when there is none."""
-    return typed_spans_of(asked_labels(kind, question), question, sentence)
+    most fitting label present (spaCy's NER); [] when there is none. A date is a point in time: the NER's
+    DATE also tags lengths of time ("90-day" truce, "two years"), which answer no "when"."""
+    spans = typed_spans_of(asked_labels(kind, question), question, sentence)
+    return [sp for sp in spans if not _duration(sentence[sp[0]:sp[1]])] if kind == "date" else spans
+
+
+_UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "decade", "decades"})
+
+
+def _duration(phrase: str) -> bool:
+    """Whether a DATE phrase is a length of time: a count of calendar units ("90-day", "two years"; spaCy's
+    `like_num` reads the count), not a point ("2020", "last year", "three years ago")."""
+    tokens = [t for t in nlp().tokenizer(phrase) if not t.is_punct]
+    return len(tokens) >= 2 and tokens[-1].lower_ in _UNITS and tokens[-2].like_num
 
 
 def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
