@@ -45,6 +45,19 @@ def test_jsonl_and_gz_fields(tmp_path):
     assert "a.jsonl#2" in got and got["g1"].published_at == "2022-07-01"
 
 
+def test_a_title_given_apart_opens_the_text_once(tmp_path):
+    """A headline is evidence: a JSONL record's title comes first in the article's text, as its own paragraph,
+    unless the text already opens with it; a text file's first line is its title and is never repeated."""
+    rows = [{"id": "ad", "title": "Walmart is slashing prices on clothing - CNN", "text": "1. How relevant is this ad?"},
+            {"id": "same", "title": "Truce  holds", "text": "Truce holds\n\nThe truce held on Monday."}]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (tmp_path / "t.txt").write_text("Truce holds\n\nThe truce held on Monday.\n")
+    got = {d.doc_id: d for d in docs([tmp_path])}
+    assert got["ad"].text == "Walmart is slashing prices on clothing - CNN\n\n1. How relevant is this ad?"
+    assert got["same"].text == "Truce holds\n\nThe truce held on Monday."
+    assert got["t.txt"].text.count("Truce holds") == 1
+
+
 def test_unsupported_explicit_file_is_skipped(tmp_path):
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
     [skip] = list(load([tmp_path / "x.pdf"]))
