@@ -297,16 +297,17 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
     """The stored text has the length and offsets of the text given (the file's text, or the JSONL `text`
     field): control characters and carriage returns read as spaces and a leading `date` line is blanked
     rather than removed, so `text[start:end]` of a citation is the quote in the source too. A `title` given
-    apart from a text that does not open with it (a JSONL record's, a web page's) comes first, as its own
-    paragraph: a headline is evidence like any sentence (RealTime QA's scraped pages whose text is ad
-    boilerplate name their story only there), and offsets then count from the title."""
+    apart from a text whose first 1,000 characters do not hold it (a JSONL record's, a web page's) comes
+    first, as its own paragraph: a headline is evidence like any sentence (RealTime QA's scraped pages whose
+    text is ad boilerplate name their story only there), and offsets then count from the title."""
     text = _CONTROL.sub(_blank, text).replace("\r", " ")
     m = _DATE_LINE.match(text)
     if m:
         published_at = published_at or m.group(1)
         text = _blank(m) + text[m.end():]
-    if title and title.strip() and _squash(title).casefold()[:60] not in _squash(text[:1000]).casefold():
-        text = f"{' '.join(_CONTROL.sub(' ', title).split())}\n\n{text}"
+    headline = " ".join(_CONTROL.sub(" ", title or "").split())
+    if headline and headline.casefold()[:60] not in _squash(text[:1000]).casefold():
+        text = f"{headline}\n\n{text}"
     if not title:
         first = text.strip().split("\n", 1)[0].strip()
         title = re.sub(r"^#+\s*", "", first) if markdown else first
