@@ -10,7 +10,8 @@ No article text is written. `replay` runs the command again with the model repla
 same prompt, condense rewrites included. Decoding is greedy, so a live run writes the same text for the same
 prompt: a replay is the live run, but for its latencies (not the model's) and for prompts the log lacks (a
 change to the prompt or to the passages the model reads), which fail as a failed generation does and are
-counted on stderr. Several logs: GEN1.jsonl,GEN2.jsonl.
+counted on stderr. Several logs: GEN1.jsonl,GEN2.jsonl. A `log` run resumes: prompts already in its log are
+answered from it, so a stopped run restarted with the same command only generates what it had not reached.
 """
 from __future__ import annotations
 
@@ -37,10 +38,20 @@ def main() -> int:
     live = local_llm.MistralClient.generate
     logged: dict[str, str] = {}
     missed = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                logged.update((r["prompt_sha256"], r["text"]) for r in map(json.loads, filter(str.strip, fh)))
+        except FileNotFoundError:
+            if mode == "replay":
+                raise
     if mode == "log":
         out = open(paths[0], "a", encoding="utf-8")
 
         def generate(self, messages, stream):
+            if _key(messages) in logged:
+                yield logged[_key(messages)]
+                return
             pieces = []
             for piece in live(self, messages, stream):
                 pieces.append(piece)
@@ -48,9 +59,6 @@ def main() -> int:
             out.write(json.dumps({"prompt_sha256": _key(messages), "text": "".join(pieces)}) + "\n")
             out.flush()
     else:
-        for path in paths:
-            with open(path, encoding="utf-8") as fh:
-                logged.update((r["prompt_sha256"], r["text"]) for r in map(json.loads, filter(str.strip, fh)))
 
         def generate(self, messages, stream):
             key = _key(messages)

@@ -17,7 +17,8 @@ from .base import Context, Passage, Request, abstention, cite_sentence, of_anoth
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, typed_spans_of
-from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
+from .question import (asked_head, asked_sentence, asks_price, asks_type, counted_noun, question_kind, question_parts,
+                       wants_list)
 
 NAME = "local"
 # "what illicit trade did"; not "what is the X" (`asked_head`'s reading there cost seeds F1 0.574 -> 0.562)
@@ -209,18 +210,20 @@ class LocalAnswerer:
         runner-up that does (`typed_depth`, `typed_margin`): search snippets and leads often put the sentence
         that repeats the question's words above the one that answers it."""
         best = ranked[0]
-        depth, margin = self.settings.answer.typed_depth, self.settings.answer.typed_margin
+        depth = self.settings.answer.typed_depth
+        close = [x for x in ranked[1:depth] if x.score >= best.score - self.settings.answer.typed_margin]
         if not kind:
             # a runner-up naming a thing clearly nearer the asked noun ("Yellowstone" for "national park")
             fits = self._things(question, [x.text for x in ranked[:depth]])
             fit = lambda x: fits.get(x.text, (0.0, ""))[0]  # noqa: E731
-            gain = self.settings.answer.thing_gain
-            return next((x for x in ranked[1:depth] if x.score >= best.score - margin and fit(x) >= fit(best) + gain),
-                        best)
+            return next((x for x in close if fit(x) >= fit(best) + self.settings.answer.thing_gain), best)
+        # "how many children?" is answered by a number that counts children (spaCy's parse: `counted`), not
+        # by any number ("86,000 people per month")
+        if kind == "number" and counted_noun(question) and not counted(question, best.text):
+            best = next((x for x in close if counted(question, x.text)), best)
         if holds_asked_type(kind, question, best.text):
             return best
-        return next((x for x in ranked[1:depth]
-                     if x.score >= best.score - margin and holds_asked_type(kind, question, x.text)), best)
+        return next((x for x in close if holds_asked_type(kind, question, x.text)), best)
 
     def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
         """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that tells the leader's date more
