@@ -46,6 +46,9 @@ ARTICLES = {
                    "statehouse, showing how aides had warned him. The final hearing on Thursday is all about 187 "
                    "minutes.\n",
     "mills-ceo.txt": "Harbor Mills names a chief\n\nHarbor Mills named Ada Lind chief executive in Q1 2021.\n",
+    "award.txt": "Mother award revived\n\nPresident Anton Vell will reward women with a large sum of money, as the "
+                 "population fell by 86,000 people a month this year. The payment goes to women who raise 10 "
+                 "children or more, says the decree signed by the president.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -327,3 +330,11 @@ def test_a_length_of_time_answers_no_when():
     assert best_phrase("date", q, "The 90-day tariff truce was implemented in May.") == "May"
     assert best_phrase("date", q, "The talks focused on the 90-day tariff truce.") is None
     assert best_phrase("date", "When did he leave?", "He left three years ago.") == "three years ago"
+
+
+def test_how_many_of_a_noun_is_answered_by_the_number_that_counts_it(rag):
+    """The sentence that repeats the question's words holds another number ("86,000 people"); the close
+    runner-up counts what is asked (RealTime QA: "give birth to how many children?" had answered 86,000)."""
+    answer = rag.ask("President Vell said he would reward women with a large sum of money if they give birth to "
+                     "how many children?")
+    assert answer.answer.startswith("10 children"), answer.answer

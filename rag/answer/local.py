@@ -208,22 +208,19 @@ class LocalAnswerer:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
         "who", a date for "when", a name near the asked noun for "which <noun>": `_things`), the first close
         runner-up that does (`typed_depth`, `typed_margin`): search snippets and leads often put the sentence
-        that repeats the question's words above the one that answers it."""
-        best = ranked[0]
-        depth = self.settings.answer.typed_depth
+        that repeats the question's words above the one that answers it. A "how many <noun>" question asks for
+        a number that counts that noun (spaCy's parse, `counted`: "10 children", not "86,000 people")."""
+        best, depth = ranked[0], self.settings.answer.typed_depth
         close = [x for x in ranked[1:depth] if x.score >= best.score - self.settings.answer.typed_margin]
         if not kind:
             # a runner-up naming a thing clearly nearer the asked noun ("Yellowstone" for "national park")
             fits = self._things(question, [x.text for x in ranked[:depth]])
             fit = lambda x: fits.get(x.text, (0.0, ""))[0]  # noqa: E731
             return next((x for x in close if fit(x) >= fit(best) + self.settings.answer.thing_gain), best)
-        # "how many children?" is answered by a number that counts children (spaCy's parse: `counted`), not
-        # by any number ("86,000 people per month")
         if kind == "number" and counted_noun(question) and not counted(question, best.text):
             best = next((x for x in close if counted(question, x.text)), best)
-        if holds_asked_type(kind, question, best.text):
-            return best
-        return next((x for x in close if holds_asked_type(kind, question, x.text)), best)
+        typed = holds_asked_type(kind, question, best.text)
+        return best if typed else next((x for x in close if holds_asked_type(kind, question, x.text)), best)
 
     def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
         """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that tells the leader's date more
