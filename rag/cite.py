@@ -55,6 +55,11 @@ def claim_terms(claim: str) -> set[str]:
     return content_terms(re.sub(r"\[\d+\]", " ", claim)) - _BETWEEN_SOURCES
 
 
+def is_figure(term: str) -> bool:
+    """Whether a content word is a number, a month or a weekday: what a quote must hold exactly."""
+    return term[0].isdigit() or term in _DATE_WORDS
+
+
 def support(claim: str, quotes: list[str], terms: set[str] | None = None) -> float:
     """Share of the claim's content words (`claim_terms`, or `terms`: those of them to check) found in the
     quotes; numbers and dates must all be there."""
@@ -63,7 +68,7 @@ def support(claim: str, quotes: list[str], terms: set[str] | None = None) -> flo
         return 1.0
     quote_terms = set().union(*(content_terms(q) for q in quotes)) if quotes else set()
     quote_stems = {stem(t) for t in quote_terms}
-    numbers = {t for t in asserted if t[0].isdigit() or t in _DATE_WORDS}
+    numbers = {t for t in asserted if is_figure(t)}
     if numbers - quote_terms:
         return 0.0
     found = sum(1 for t in asserted if t in quote_terms or stem(t) in quote_stems)

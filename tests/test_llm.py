@@ -238,6 +238,21 @@ def test_verify_checks_what_a_claim_adds_and_finds_its_passage():
                   "Who won the 2019 Tour de France?")[1] == []
 
 
+def test_a_claim_that_restates_the_question_needs_a_passage_on_that_story():
+    """A claim that restates the question and adds a name is not backed by a passage that only names it: the
+    passage must share a word with what the claim restates (RealTime QA: "Fiji plunged into chaos, prompting
+    its leader to flee [1]", cited to a speech in Fiji on another subject)."""
+    fiji = passage(1, "fiji", "Pacific forum\nIn Fiji, we are not threatened by geopolitical competition, the minister "
+                   "said in his speech.", "In Fiji", "speech.")
+    lanka = passage(2, "lanka", "Island crisis\nSri Lanka has plunged into chaos and its president has fled the "
+                    "country.", "Sri Lanka", "country.")
+    q = "Which island nation plunged into chaos, prompting its leader to flee?"
+    assert verify("Fiji plunged into chaos, prompting its leader to flee. [1]", [fiji], MIN_SUPPORT, q)[1] == []
+    text, cites, _, _ = verify("Sri Lanka plunged into chaos, prompting its leader to flee. [2]", [fiji, lanka],
+                               MIN_SUPPORT, q)
+    assert [c.doc_id for c in cites] == ["lanka"], text
+
+
 def test_verify_keeps_the_clause_a_passage_backs():
     """A sentence whose trailing clause no passage backs keeps the clause before it (the 1.5B model added an
     invented birth date to a right answer); a wrong year in a date is no clause to cut, nor is a claim that

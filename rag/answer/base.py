@@ -8,6 +8,7 @@ from typing import Protocol
 
 from ..cite import quote_ok
 from ..dates import another_year, relative_dates
+from ..text import sentence_spans
 from ..types import Answer, Citation, Hit, Turn
 
 NOT_FOUND = "I could not find this in the indexed articles."
@@ -88,3 +89,9 @@ def final(pieces: Iterator[str | Answer]) -> Answer:
         if isinstance(piece, Answer):
             answer = piece
     return answer
+
+
+def passage_text(p: Passage) -> str:
+    """A passage as the model reads it: the whole sentences its chunk touches (what a citation can quote)."""
+    spans = sentence_spans(p.article, p.hit.start, p.hit.end)
+    return (p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text).strip()

@@ -16,9 +16,9 @@ from ..cite import content_terms
 from ..dates import asked_years, span
 from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
-from ..text import NUMBER, sentence_spans
+from ..text import NUMBER
 from ..types import Answer, Turn
-from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, of_another_year
+from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, of_another_year, passage_text
 from .phrases import said_on
 from .question import asked_sentence, question_kind
 from .verify import ABSTAINED, MARKS, Markers, verify
@@ -209,12 +209,6 @@ class OpenAIAnswerer:
             a.timings["llm_ms"] = llm_ms
         a.diagnostics.update({"llm_model": self.model, **diag})
         yield a
-
-
-def passage_text(p: Passage) -> str:
-    """A passage as the model reads it: the whole sentences its chunk touches (what a citation can quote)."""
-    spans = sentence_spans(p.article, p.hit.start, p.hit.end)
-    return (p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text).strip()
 
 
 def _answer_line(answer: str) -> str:

@@ -1,7 +1,7 @@
 """The citation check of LLM answers: each sentence must cite a passage whose own sentence backs it.
 
 `verify` keeps the sentences their passages support (what a sentence adds to the question quoted, numbers and
-dates all present, people named as a passage names them), re-attributes a misnumbered one, drops the rest,
+dates all present, people named as a passage names them, a passage on the question's story), re-attributes a misnumbered one, drops the rest,
 and numbers the citations as the stream showed them (`Markers`, `cited_order`). Used by every LLM answerer
 (rag/answer/llm.py, local_llm.py).
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from ..cite import claim_terms, content_terms, is_instruction, support
+from ..cite import claim_terms, content_terms, is_figure, is_instruction, support
 from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Citation
-from .base import Passage, cite_sentence
+from .base import Passage, cite_sentence, passage_text
 from .countries import countries
 
 _MARK = r"\[\d+(?:\s*,\s*\d+)*\]"
@@ -194,7 +194,10 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
         chosen = _supporting(part, [p for p in fits if p.n in ns], checks, min_support)
         if not chosen:
             chosen = _supporting(part, [p for p in fits if p.n not in ns], checks, min_support, one=True)
-        if not terms or not chosen:
+        # a passage that shares no word with what the part restates of the question is about another story:
+        # "Fiji plunged into chaos, prompting its leader to flee [1]" on a passage that only names Fiji
+        restated = {t for t in terms & given if not is_figure(t)}
+        if not terms or not chosen or restated and not support(part, [passage_text(by_n[n]) for n in chosen], restated):
             return None
         names = entities(part, ("PERSON", "GPE"))
         if names:  # the cited articles are read word by word only for a part that names someone or somewhere
