@@ -1,9 +1,9 @@
 """The citation check of LLM answers: each sentence must cite a passage whose own sentence backs it.
 
 `verify` keeps the sentences their passages support (what a sentence adds to the question quoted, numbers and
-dates all present, people named as a passage names them, a passage on the question's story), re-attributes a misnumbered one, drops the rest,
-and numbers the citations as the stream showed them (`Markers`, `cited_order`). Used by every LLM answerer
-(rag/answer/llm.py, local_llm.py).
+dates all present, people named as a passage names them, a passage on the question's story), re-attributes a
+misnumbered one, drops the rest, and numbers the citations as the stream showed them (`Markers`,
+`cited_order`). Used by every LLM answerer (rag/answer/llm.py, local_llm.py).
 """
 from __future__ import annotations
 
