@@ -114,3 +114,15 @@ def sentence_spans(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[
         if e > s and e > lo and s < hi:
             out.append((s, e))
     return out
+
+
+def fuller_number(phrase: str, other: str) -> bool:
+    """Whether amount `other` states amount `phrase` more precisely, in the same words and unit: the same
+    value to more digits ("$5" -> "$5.02", "2 million" -> "2.1 million")."""
+    a, b = NUMBER.search(phrase), NUMBER.search(other)
+    if not a or not b or phrase.replace(a.group(), "#", 1) != other.replace(b.group(), "#", 1):
+        return False
+    digits = lambda m: m.group().replace(",", "").rstrip(".")  # noqa: E731
+    given, told = digits(a), digits(b)
+    places = len(given.split(".")[1]) if "." in given else 0
+    return told != given and round(float(told), places) == float(given)

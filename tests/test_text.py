@@ -8,8 +8,8 @@ from datetime import date
 
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, month_number, parse_date, prefix,
-                      sentence_spans, stem)
+from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, fuller_number, month_number, parse_date,
+                      prefix, sentence_spans, stem)
 
 
 def test_stems_are_snowball_and_prefixes_five_letters():
@@ -34,6 +34,14 @@ def test_dates_and_numbers():
     assert parse_date("2025/07/23") == date(2025, 7, 23) == parse_date("2025-07-23T10:00:00Z")
     assert parse_date("23 July") is None and parse_date(None) is None and parse_date("2025-02-30") is None
     assert NUMBER.findall("€3.5m, 1,200 tons and 7.") == ["3.5", "1,200", "7"]
+
+
+def test_an_amount_told_more_precisely_is_the_same_amount_in_the_same_unit():
+    assert fuller_number("$5", "$5.02") and fuller_number("2 million", "2.1 million")
+    assert fuller_number("1,000", "1,000.4") and fuller_number("5.2%", "5.24%")
+    assert not fuller_number("$5", "$5") and not fuller_number("$5", "$6.02") and not fuller_number("10", "10,000")
+    assert not fuller_number("$5", "5.02 euros") and not fuller_number("2 million", "2.1 billion")
+    assert not fuller_number("no figure", "$5.02")
 
 
 def sentences(text: str, *bounds: int) -> list[str]:

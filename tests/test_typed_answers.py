@@ -49,6 +49,9 @@ ARTICLES = {
     "award.txt": "Mother award revived\n\nPresident Anton Vell will reward women with a large sum of money, as the "
                  "population fell by 86,000 people a month this year. The payment goes to women who raise 10 "
                  "children or more, says the decree signed by the president.\n",
+    "fuel.txt": "Fuel prices fall\n\nDrivers in Norland faced record-high fuel prices last month, with the average "
+                "price topping $5 a gallon. Prices have since fallen 40 cents from a record average high of $5.02 "
+                "a gallon.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -338,3 +341,10 @@ def test_how_many_of_a_noun_is_answered_by_the_number_that_counts_it(rag):
     answer = rag.ask("President Vell said he would reward women with a large sum of money if they give birth to "
                      "how many children?")
     assert answer.answer.startswith("10 children"), answer.answer
+
+
+def test_a_rounded_amount_gives_way_to_the_same_amount_told_more_precisely(rag):
+    """"topping $5 a gallon" leads, a close runner-up gives the record as $5.02 (RealTime QA: the quiz wanted
+    $5.02); as a year gives way to the same year with its month."""
+    answer = rag.ask("What was the record high average price for a gallon of fuel in Norland?")
+    assert answer.answer.startswith("$5.02"), answer.answer

@@ -10,7 +10,7 @@ import numpy as np
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, other_month
 from ..nlp import NAME_LABELS, value_label
-from ..text import NUMBER, prefix, sentence_spans
+from ..text import NUMBER, fuller_number, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
@@ -167,8 +167,8 @@ class LocalAnswerer:
                 return answer
         kind = question_kind(question, earlier)
         typed = self._typed_leader(kind, question, ranked)
-        if kind == "date":
-            typed = self._fuller_date(question, typed, ranked, known)
+        if kind in ("date", "number"):
+            typed = self._fuller(kind, question, typed, ranked, known)
         if kind == "person":  # the person most articles name, not the one the best-matching sentence names
             typed = most_named(question, _first(typed, ranked), known, self.settings.answer)
         if typed is not best:
@@ -222,14 +222,14 @@ class LocalAnswerer:
         typed = holds_asked_type(kind, question, best.text)
         return best if typed else next((x for x in close if holds_asked_type(kind, question, x.text)), best)
 
-    def _fuller_date(self, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
-        """The leader, or a close runner-up (`typed_depth`, `typed_margin`) that tells the leader's date more
-        fully (rag.dates.fuller_date: "2015" -> "December 2015", "September 20th" -> "September 20, 2019"): the
-        fuller report of the same fact."""
-        phrase = best_phrase("date", question, best.text, known) or ""
+    def _fuller(self, kind: str, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
+        """The leader, or a close runner-up (`typed_depth`, `typed_margin`) telling its date or amount more fully,
+        the same fact ("2015" -> "December 2015": rag.dates.fuller_date; "$5" -> "$5.02": rag.text.fuller_number)."""
+        fuller = fuller_date if kind == "date" else fuller_number
+        phrase = best_phrase(kind, question, best.text, known) or ""
         return next((x for x in ranked[:self.settings.answer.typed_depth] if x is not best
                      and x.score >= best.score - self.settings.answer.typed_margin
-                     and fuller_date(phrase, best_phrase("date", question, x.text, known) or "")), best)
+                     and fuller(phrase, best_phrase(kind, question, x.text, known) or "")), best)
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of
