@@ -52,6 +52,9 @@ ARTICLES = {
     "fuel.txt": "Fuel prices fall\n\nDrivers in Norland faced record-high fuel prices last month, with the average "
                 "price topping $5 a gallon. Prices have since fallen 40 cents from a record average high of $5.02 "
                 "a gallon.\n",
+    "visit.txt": "First ladies meet\n\nFirst lady Mara Quist told reporters in Detroit on Thursday that her "
+                 "counterpart's visit went well. Quist and Olena Zelenska first met in May, when Quist made a trip "
+                 "to Ukraine.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -348,3 +351,10 @@ def test_a_rounded_amount_gives_way_to_the_same_amount_told_more_precisely(rag):
     $5.02); as a year gives way to the same year with its month."""
     answer = rag.ask("What was the record high average price for a gallon of fuel in Norland?")
     assert answer.answer.startswith("$5.02"), answer.answer
+
+
+def test_a_which_country_question_is_answered_by_a_country_not_a_city(rag):
+    """A city is a GPE to spaCy but no country: the best sentence names only Detroit, the runner-up a country
+    (countryinfo's names; RealTime QA had answered "Reports differ: Detroit; Nashville")."""
+    answer = rag.ask("First lady Mara Quist met with the first lady of which country this week?")
+    assert answer.answer.startswith("Ukraine ["), answer.answer

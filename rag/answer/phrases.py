@@ -161,8 +161,8 @@ def _countries(question: str, sentence: str) -> list[tuple[str, int, int]]:
 def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
     """Whether the sentence holds a value of the type the question asks for (`typed_spans`; for a number, a
     number the question does not already name); True when the kind has no type."""
-    if kind == "place" and _countries(question, sentence):
-        return True
+    if kind == "place" and _ASKS_COUNTRY.search(asked_sentence(question)):
+        return bool(_countries(question, sentence))  # a city is no country
     if kind == "number" and not asked_labels(kind, question):
         asked = _words(question)
         return any(not _words(sentence[s:e]) <= asked for s, e in candidates(kind, sentence))
@@ -195,7 +195,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
     named = _countries(question, sentence) if kind == "place" else []
-    typed = [(s, e) for _, s, e in named] or typed_spans(kind, question, sentence)
+    asks_country = kind == "place" and _ASKS_COUNTRY.search(asked_sentence(question))
+    typed = [(s, e) for _, s, e in named] or ([] if asks_country else typed_spans(kind, question, sentence))
     # "where" asks where things are ("talks in Stockholm") before who takes part ("China said"); "which city
     # hosted" asks for a party
     if kind == "place" and not _ASKS_GPE.search(asked_sentence(question)):
@@ -204,7 +205,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
-    spans = (typed + patterns if kind == "date" else typed) or patterns
+    spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
     unit = re.search(r"\b(?:what|which)\s+(month|year|week|day)\b", question, re.I)
