@@ -169,6 +169,9 @@ def test_6_citation_opens_its_article_and_the_panel_follows_the_turn(opened):
     second_doc = pg.locator("#src-2-1").get_attribute("data-doc")
     # the Article panel shows the newest answer's source, not an earlier turn's article
     pg.wait_for_function("d => document.querySelector('#article .article-view')?.dataset.doc === d", arg=second_doc)
+    # both answers quote one article, so the panel is the second turn's only once its quote is marked (under load
+    # that render lands late, and had replaced the body cleared below)
+    pg.wait_for_function("document.querySelector('#article mark.article-quote')?.innerText.includes('Bessent')")
     # one click on the first answer's [1] opens its article at its quote, and the question box stays in view
     pg.evaluate("document.querySelector('#article .article-body').innerHTML = ''")  # so the re-render is seen
     pg.locator("#chat a.cite[href='#src-1-1']").first.click()
