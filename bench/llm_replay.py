@@ -49,17 +49,17 @@ def main() -> int:
         out = open(paths[0], "a", encoding="utf-8")
 
         def generate(self, messages, stream):
-            if _key(messages) in logged:
-                yield logged[_key(messages)]
+            key = _key(messages)
+            if key in logged:
+                yield logged[key]
                 return
             pieces = []
             for piece in live(self, messages, stream):
                 pieces.append(piece)
                 yield piece
-            out.write(json.dumps({"prompt_sha256": _key(messages), "text": "".join(pieces)}) + "\n")
+            out.write(json.dumps({"prompt_sha256": key, "text": "".join(pieces)}) + "\n")
             out.flush()
     else:
-
         def generate(self, messages, stream):
             key = _key(messages)
             if key not in logged:

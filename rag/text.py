@@ -122,7 +122,6 @@ def fuller_number(phrase: str, other: str) -> bool:
     a, b = NUMBER.search(phrase), NUMBER.search(other)
     if not a or not b or phrase.replace(a.group(), "#", 1) != other.replace(b.group(), "#", 1):
         return False
-    digits = lambda m: m.group().replace(",", "").rstrip(".")  # noqa: E731
-    given, told = digits(a), digits(b)
+    given, told = a.group().replace(",", ""), b.group().replace(",", "")
     places = len(given.split(".")[1]) if "." in given else 0
     return told != given and round(float(told), places) == float(given)

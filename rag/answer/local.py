@@ -17,8 +17,7 @@ from .base import Context, Passage, Request, abstention, cite_sentence, of_anoth
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, typed_spans_of
-from .question import (asked_head, asked_sentence, asks_price, asks_type, counted_noun, question_kind, question_parts,
-                       wants_list)
+from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
 # "what illicit trade did"; not "what is the X" (`asked_head`'s reading there cost seeds F1 0.574 -> 0.562)
@@ -206,30 +205,31 @@ class LocalAnswerer:
 
     def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
-        "who", a date for "when", a name near the asked noun for "which <noun>": `_things`), the first close
-        runner-up that does (`typed_depth`, `typed_margin`): search snippets and leads often put the sentence
-        that repeats the question's words above the one that answers it. A "how many <noun>" question asks for
-        a number that counts that noun (spaCy's parse, `counted`: "10 children", not "86,000 people")."""
-        best, depth = ranked[0], self.settings.answer.typed_depth
-        close = [x for x in ranked[1:depth] if x.score >= best.score - self.settings.answer.typed_margin]
+        "who", a date for "when", a name near the asked noun for "which <noun>": `_things`; for "how many <noun>",
+        a number that counts that noun: spaCy's parse, `counted`), the first close runner-up (`_close`) that does:
+        search snippets and leads often put the sentence that repeats the question's words above the answer."""
+        best, close = ranked[0], self._close(ranked[0], ranked)
         if not kind:
             # a runner-up naming a thing clearly nearer the asked noun ("Yellowstone" for "national park")
-            fits = self._things(question, [x.text for x in ranked[:depth]])
+            fits = self._things(question, [x.text for x in (best, *close)])  # only these are compared
             fit = lambda x: fits.get(x.text, (0.0, ""))[0]  # noqa: E731
             return next((x for x in close if fit(x) >= fit(best) + self.settings.answer.thing_gain), best)
-        if kind == "number" and counted_noun(question) and not counted(question, best.text):
+        if kind == "number" and not counted(question, best.text):  # None at once when the question counts nothing
             best = next((x for x in close if counted(question, x.text)), best)
-        typed = holds_asked_type(kind, question, best.text)
-        return best if typed else next((x for x in close if holds_asked_type(kind, question, x.text)), best)
+        return next((x for x in (best, *close) if holds_asked_type(kind, question, x.text)), best)
 
     def _fuller(self, kind: str, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
         """The leader, or a close runner-up (`typed_depth`, `typed_margin`) telling its date or amount more fully,
         the same fact ("2015" -> "December 2015": rag.dates.fuller_date; "$5" -> "$5.02": rag.text.fuller_number)."""
         fuller = fuller_date if kind == "date" else fuller_number
         phrase = best_phrase(kind, question, best.text, known) or ""
-        return next((x for x in ranked[:self.settings.answer.typed_depth] if x is not best
-                     and x.score >= best.score - self.settings.answer.typed_margin
-                     and fuller(phrase, best_phrase(kind, question, x.text, known) or "")), best)
+        return next((x for x in self._close(best, ranked)
+                     if fuller(phrase, best_phrase(kind, question, x.text, known) or "")), best)
+
+    def _close(self, best: Scored, ranked: list[Scored]) -> list[Scored]:
+        """The runners-up to `best` among the leading `typed_depth` sentences within `typed_margin` of its score."""
+        return [x for x in ranked[:self.settings.answer.typed_depth] if x is not best
+                and x.score >= best.score - self.settings.answer.typed_margin]
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
         """Each part of a compound question answered in turn by its own sentence, one holding the kind of

@@ -149,10 +149,15 @@ def _words(text: str) -> set[str]:
 _ASKS_COUNTRY = re.compile(r"\b(?:which|what)\s+(?:country|countries|nation|nations)\b", re.I)
 
 
+def _asks_country(kind: str | None, question: str) -> bool:
+    """Whether a place question asks "which country": a country answers it, never a city spaCy tags GPE."""
+    return kind == "place" and bool(_ASKS_COUNTRY.search(asked_sentence(question)))
+
+
 def _countries(question: str, sentence: str) -> list[tuple[str, int, int]]:
     """For a "which country" question, the countries the sentence names by name, demonym or capital ("Saudi
     Arabian", "Riyadh": rag/answer/countries.py, from the countryinfo package) that the question does not."""
-    if not _ASKS_COUNTRY.search(asked_sentence(question)):
+    if not _asks_country("place", question):
         return []
     asked = countries(question)
     return [(c, s, e) for c, s, e in mentions(sentence[:TYPED_CHARS]) if c not in asked]
@@ -161,8 +166,8 @@ def _countries(question: str, sentence: str) -> list[tuple[str, int, int]]:
 def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
     """Whether the sentence holds a value of the type the question asks for (`typed_spans`; for a number, a
     number the question does not already name); True when the kind has no type."""
-    if kind == "place" and _ASKS_COUNTRY.search(asked_sentence(question)):
-        return bool(_countries(question, sentence))  # a city is no country
+    if _asks_country(kind, question):
+        return bool(_countries(question, sentence))
     if kind == "number" and not asked_labels(kind, question):
         asked = _words(question)
         return any(not _words(sentence[s:e]) <= asked for s, e in candidates(kind, sentence))
@@ -194,9 +199,9 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         return None
     earlier = {w.lower() for w in re.findall(r"\w+", earlier or "")}
     qwords = {w.lower() for w in re.findall(r"\w+", question)}
-    named = _countries(question, sentence) if kind == "place" else []
-    asks_country = kind == "place" and _ASKS_COUNTRY.search(asked_sentence(question))
-    typed = [(s, e) for _, s, e in named] or ([] if asks_country else typed_spans(kind, question, sentence))
+    asks_country = _asks_country(kind, question)
+    named = _countries(question, sentence) if asks_country else []
+    typed = [(s, e) for _, s, e in named] if asks_country else typed_spans(kind, question, sentence)
     # "where" asks where things are ("talks in Stockholm") before who takes part ("China said"); "which city
     # hosted" asks for a party
     if kind == "place" and not _ASKS_GPE.search(asked_sentence(question)):
