@@ -22,6 +22,8 @@ JSONL_SUFFIXES = {".jsonl", ".jsonl.gz"}
 SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES)
 _DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# a headline's last segment after a spaced dash or bar: "Fed raises rates - CNN Business", "… | The Week UK"
+_TITLE_TAIL = re.compile(r"\s+[-–—|•·]\s+(?P<tail>[^-–—|•·]+?)$")
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,8 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
     if m:
         published_at = published_at or m.group(1)
         text = _blank(m) + text[m.end():]
-    headline = " ".join(_CONTROL.sub(" ", title or "").split())
+    title = without_site_name(" ".join(_CONTROL.sub(" ", title).split()), source) if title else title
+    headline = title or ""
     if headline and headline.casefold()[:60] not in _squash(text[:1000]).casefold():
         text = f"{headline}\n\n{text}"
     if not title:
@@ -318,6 +321,23 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
     digest = hashlib.sha256(f"{title}\x1f{published_at}\x1f{text}".encode()).hexdigest()[:16]
     return Document(doc_id=doc_id, title=title or doc_id, text=text, source=source,
                     published_at=published_at, content_hash=digest, warnings=warnings)
+
+
+def without_site_name(title: str, source: str) -> str:
+    """A headline without the site name a page title ends with, when that name is the site's own web domain
+    (courlan's): "Fed raises rates - CNN Business" from cnn.com and "… | The Week UK" or "… - The ..." from
+    theweek.co.uk lose the tail. A site name is no evidence: kept, it became an answer ("CNN") and matched
+    questions about other stories. Any other last segment ("… - Opinion", a file's title) stays."""
+    m = _TITLE_TAIL.search(title)
+    if m is None or not is_url(source):
+        return title
+    from courlan import extract_domain  # trafilatura's URL library
+
+    label = (extract_domain(source) or "").split(".")[0]
+    name = re.sub(r"[^a-z0-9]", "", m.group("tail").lower())
+    if len(name) >= 3 and len(label) >= 3 and (name.startswith(label) or label.startswith(name)):
+        return title[:m.start()]
+    return title
 
 
 def parse_date(value) -> tuple[str | None, str | None]:

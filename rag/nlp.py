@@ -3,6 +3,7 @@ value-bearing entities of a text (numbers, dates, amounts, names) that tell one 
 
     nlp()          -> spacy.language.Language   the loaded en_core_web_sm 3.8 pipeline (cached)
     values(text)   -> set[str]                  its value-bearing entities, normalised (see `values`)
+    read(texts)    -> None                      the NER over many texts in one batch, kept for `entities`
     is_value(ent)  -> bool                      whether a spaCy entity Span counts as a value
     canonical(ent) -> str                       one spelling per amount: "$310 million" and
                                                 "310 million dollars" are both "310000000 usd"
@@ -13,8 +14,10 @@ The model is never fetched by name from a hub: it is the pip package `en-core-we
 from __future__ import annotations
 
 import importlib.util
+from collections import OrderedDict
 from functools import cache, lru_cache
 from pathlib import Path
+from threading import Lock
 
 from .errors import RagError
 
@@ -126,11 +129,16 @@ def entities(text: str, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
     return [(s, e, label) for s, e, label in _entities(text) if label in wanted]
 
 
-@lru_cache(maxsize=512)
 def parse(text: str):
     """The whole pipeline's reading of a text (tags, parse, entities), parsed once however many readers ask:
-    the answerer reads a question's kind, asked noun and counted noun, and a sentence's places, from one parse."""
-    return nlp()(text)
+    the answerer reads a question's kind, asked noun and counted noun, and a sentence's places, from one parse.
+    Its entities are kept for `entities` too."""
+    doc = _DOCS.get(text)
+    if doc is None:
+        doc = nlp()(text)
+        _DOCS.put({text: doc})
+        _SPANS.put({text: _spans(doc)})
+    return doc
 
 
 @lru_cache(maxsize=256)
@@ -195,14 +203,60 @@ def value_label(text: str, value: str | None) -> str | None:
     return label_at(text, at, at + len(value)) if at >= 0 else None
 
 
-@lru_cache(maxsize=512)
+class _Recent:
+    """A bounded map of the texts read last, shared by the threads of a chat that answers several questions."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, text: str):
+        with self.lock:
+            if text in self.items:
+                self.items.move_to_end(text)
+            return self.items.get(text)
+
+    def put(self, items: dict) -> None:
+        with self.lock:
+            self.items.update(items)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# The answerer reads a question's candidate sentences (texts of a few hundred characters), and the next questions
+# over the same articles read many of them again. Parses are fewer: questions, and a tie between two answers.
+_DOCS, _SPANS = _Recent(512), _Recent(2048)  # text -> whole-pipeline Doc; text -> its entities
+
+
+def read(texts) -> None:
+    """Runs the NER over those `texts` it has not read yet, in one batch (`Language.pipe`: 3.6 ms a sentence against
+    9.3 ms for a call each, bench/nlp_batch.py), so that later questions about their entities (`entities`,
+    `label_at`) cost a lookup. Call it with the sentences about to be compared. Only the NER runs: batching the
+    whole pipeline, for the few of them that are parsed later, made RealTime QA questions slower."""
+    todo = [t for t in dict.fromkeys(texts) if _SPANS.get(t) is None]
+    if todo:
+        pipeline = nlp()
+        _SPANS.put({t: _spans(doc) for t, doc in zip(todo, pipeline.pipe(todo, batch_size=64,
+                                                                          disable=_ner_only(pipeline)))})
+
+
 def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
     """The NER's entities of a text, read once: the answerer asks about its leading sentence up to three
     times a question (choosing it, checking it holds the asked type, and taking the phrase). Only the
     tokenizer, tok2vec and NER run (~3x faster than the whole pipeline), switched off for this call only:
     `select_pipes` would switch the parser off for every thread, and the answerer parses questions
     (`asked_head`, `counted`) while a chat's other questions are answered."""
-    pipeline = nlp()
-    doc = pipeline(text, disable=[name for name in pipeline.pipe_names if name not in ("tok2vec", "ner")])
+    spans = _SPANS.get(text)
+    if spans is None:
+        pipeline = nlp()
+        spans = _spans(pipeline(text, disable=_ner_only(pipeline)))
+        _SPANS.put({text: spans})
+    return spans
+
+
+def _ner_only(pipeline) -> list[str]:
+    return [name for name in pipeline.pipe_names if name not in ("tok2vec", "ner")]
+
+
+def _spans(doc) -> tuple[tuple[int, int, str], ...]:
     return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents
                  if e.label_ not in _PROPER or e.text[:1].isupper())

@@ -58,6 +58,24 @@ def test_a_title_given_apart_opens_the_text_once(tmp_path):
     assert got["t.txt"].text.count("Truce holds") == 1
 
 
+def test_a_headline_loses_the_site_name_of_its_own_web_domain(tmp_path):
+    """A title's last segment naming the site it came from (its URL's domain) is no evidence: it is dropped from
+    the title and the text it opens. Another last segment, or a site name on a record with no URL, stays."""
+    rows = [{"id": "cnn", "title": "Walmart is slashing prices - CNN Business", "url": "https://edition.cnn.com/a",
+             "text": "1. How relevant is this ad?"},
+            {"id": "week", "title": "Why the pound fell | The Week UK", "url": "https://www.theweek.co.uk/b",
+             "text": "Sterling fell on Monday."},
+            {"id": "cut", "title": "Fed holds rates - The ...", "url": "https://www.theweek.co.uk/c", "text": "No."},
+            {"id": "other", "title": "Stocks rally - 24/7 Wall St.", "url": "https://www.usatoday.com/d", "text": "Up."},
+            {"id": "no-url", "title": "Truce holds - CNN", "text": "The truce held."}]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    got = {d.doc_id: d for d in docs([tmp_path])}
+    assert got["cnn"].title == "Walmart is slashing prices"
+    assert got["cnn"].text == "Walmart is slashing prices\n\n1. How relevant is this ad?"
+    assert got["week"].title == "Why the pound fell" and got["cut"].title == "Fed holds rates"
+    assert got["other"].title == "Stocks rally - 24/7 Wall St." and got["no-url"].title == "Truce holds - CNN"
+
+
 def test_unsupported_explicit_file_is_skipped(tmp_path):
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
     [skip] = list(load([tmp_path / "x.pdf"]))

@@ -3,7 +3,9 @@ amount, names lower-cased, a capitalised common word not taken for a name; entit
 offsets; `normalise`; where a name the NER ran into a headline's verb ends (`name_end`)."""
 from __future__ import annotations
 
-from rag.nlp import NAME_LABELS, NUMBER_LABELS, entities, label_at, model_path, name_end, normalise, values
+import rag.nlp
+from rag.nlp import (NAME_LABELS, NUMBER_LABELS, VALUE_LABELS, entities, label_at, model_path, name_end, normalise,
+                     parse, read, values)
 
 
 def test_the_model_is_loaded_from_its_installed_package_folder():
@@ -34,6 +36,24 @@ def test_entities_are_exact_spans_in_text_order_of_the_labels_asked_for():
                                                            ("Stockholm", "GPE"), ("July 28, 2025", "DATE")]
     assert [text[s:e] for s, e, _ in entities(text, ("DATE",))] == ["July 28, 2025"]
     assert entities(text, ("MONEY",)) == []
+
+
+def test_sentences_read_in_a_batch_give_what_each_read_alone_gives():
+    """`read` runs the NER over a batch and keeps the entities; those read back are a sentence's read alone, and
+    a parse's are the same, so neither a read-ahead nor an earlier parse changes an answer."""
+    texts = ["Maya Lindqvist of Nordhavn Shipping signed the deal in Oslo on Friday for $40 million.",
+             "The Riverlight festival returns in May; tickets cost 35 dollars.",
+             "Turnout was 61 percent, the highest since 1998, officials in Elmstad said."]
+    alone = [entities(t, tuple(VALUE_LABELS)) for t in texts]
+    assert all(alone)
+    batch = [t + " " for t in texts]  # other strings, so nothing comes from what was kept above
+    read(batch)
+    assert all(rag.nlp._SPANS.get(t) is not None for t in batch)  # kept: read again at a lookup's cost
+    assert [entities(t, tuple(VALUE_LABELS)) for t in batch] == alone
+    parsed = [t + "  " for t in texts]
+    assert [[(e.start_char, e.end_char, e.label_) for e in parse(t).ents] for t in parsed] == \
+        [[(s, e, label) for s, e, label in spans] for spans in alone]
+    assert [entities(t, tuple(VALUE_LABELS)) for t in parsed] == alone
 
 
 def test_normalise_lowercases_squashes_spaces_and_drops_a_leading_the():

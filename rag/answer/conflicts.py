@@ -22,7 +22,7 @@ from ..dates import another_year, annotate, asked_years, fuller_date, knows_year
 from ..nlp import value_label
 from ..text import prefix
 from .countries import countries, mentions
-from .phrases import best_phrase
+from .phrases import best_phrase, read_ahead
 from .question import asked_sentence, wants_list
 
 _YES_NO = re.compile(r"^\s*(is|are|was|were|will|would|does|do|did|has|have|had|can|could|should)\b", re.I)
@@ -307,6 +307,7 @@ def _value_sides(question: str, kind: str, pool: list[Ranked], limit: int) -> li
     slot = _slot(question, pool[0].text, value)
     if not value or not slot:
         return None
+    read_ahead(kind, question, (x.text for x in pool[1:]))  # each is read below
     sides, asked = [Side(pool[0], value)], _asked(question, pool[0].text)
     # for "who", a rival report names a person or a name of the first answer's kind: a nationality ("Swedish")
     # is no other report of a person

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .phrases import best_phrase, typed_spans
+from .phrases import best_phrase, read_ahead, typed_spans
 
 
 def _words(value: str) -> frozenset[str]:
@@ -61,6 +61,8 @@ def most_named(question: str, ranked: list, known: str | None, settings) -> obje
     """For a "who" question: the first of `ranked` (rag.answer.local.Scored, best first), or among the first
     `corroboration_depth` within `corroboration_margin` of it, the best sentence answering with the person
     (or other name of the asked type, spaCy's NER) that more articles state (`corroborated`)."""
+    voters = [x for x in ranked[:settings.corroboration_depth] if x.score >= ranked[0].score - settings.corroboration_margin]
+    read_ahead("person", question, (x.text for x in voters))
     return corroborated(ranked[:settings.corroboration_depth],
                         lambda text: [text[s:e] for s, e in typed_spans("person", question, text)],
                         lambda text: best_phrase("person", question, text, known),

@@ -16,7 +16,7 @@ from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
-from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, typed_spans_of
+from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
 from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
@@ -209,6 +209,7 @@ class LocalAnswerer:
         a number that counts that noun: spaCy's parse, `counted`), the first close runner-up (`_close`) that does:
         search snippets and leads often put the sentence that repeats the question's words above the answer."""
         best, close = ranked[0], self._close(ranked[0], ranked)
+        read_ahead(kind, question, (x.text for x in (best, *close)))  # most of them are read below
         if not kind:
             # a runner-up naming a thing clearly nearer the asked noun ("Yellowstone" for "national park")
             fits = self._things(question, [x.text for x in (best, *close)])  # only these are compared
@@ -328,8 +329,7 @@ class LocalAnswerer:
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
         """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""
         citations: list[Citation] = []
-        heads: list[str] = []
-        shown, labels = [], []
+        heads, shown, labels = [], [], []
         for side in sides:
             x = side.item
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, side.value or question))

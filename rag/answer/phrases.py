@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..nlp import entities, name_end, nlp, parse, tree_distance, wh_verb
+from ..nlp import entities, name_end, nlp, parse, read, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import located, placed
@@ -93,6 +93,15 @@ def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
     if kind == "place" and _ASKS_GPE.search(asked_sentence(question)):
         return ("GPE",)
     return ANSWER_LABELS.get(kind or "", ())
+
+
+def read_ahead(kind: str | None, question: str, sentences) -> None:
+    """Runs the NER in one batch over the `sentences` about to be read for the answer to `question`, when
+    its readers read the NER there: a typed `kind` (`asked_labels`) other than a "which country", or None for a
+    "which/what <noun>" question, whose names of any label are compared (THING_LABELS). Each sentence then
+    costs a lookup (rag.nlp.read)."""
+    if kind is None or (asked_labels(kind, question) and not _asks_country(kind, question)):
+        read(s[:TYPED_CHARS] for s in sentences)
 
 
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
