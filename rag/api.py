@@ -14,6 +14,7 @@ answerer (`rag.answer`, chosen by name) answers from them. Shapes:
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -125,8 +126,16 @@ class RAG:
     def prefetch(self, question: str) -> None:
         """Embeds the question on a background thread: on a cold start it overlaps opening the store
         (importing chromadb alone takes about 1.5 s)."""
-        q = self.check_question(question)
-        threading.Thread(target=self.embedder.embed_query, args=(q,), daemon=True).start()
+        self._embed_ahead(self.check_question(question))
+
+    def _embed_ahead(self, question: str) -> None:
+        """`embed_query` on a background thread; whoever asks for the vector next waits for it. A failure
+        (an embedding server down) is left to that caller to report, once."""
+        def embed():
+            with contextlib.suppress(Exception):
+                self.embedder.embed_query(question)
+
+        threading.Thread(target=embed, daemon=True).start()
 
     def retrieve(self, question: str, k: int = 10, **filters) -> list[Hit]:
         """The k best chunks with their alternate sources; `filters` as `Retriever.search` takes them."""
@@ -165,8 +174,10 @@ class RAG:
         follow = standalone(self.check_question(question), earlier, chosen.condense)
         t_condensed = time.perf_counter()
         context = Context(history=earlier, follows=follow.follows, referent=follow.referent)
-        wanted = chosen.request(follow.question, k, context)
         self._refresh()
+        # the question's vector is computed while the answerer parses the question (request): 2 cores
+        self._embed_ahead(self.retriever.spelled(follow.search))
+        wanted = chosen.request(follow.question, k, context)
         hits = self.retriever.search(follow.search, k=wanted.k + wanted.others, **filters)
         t1 = time.perf_counter()
         passages = self.retriever.passages(hits)
