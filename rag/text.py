@@ -80,7 +80,7 @@ def parse_date(value) -> date | None:
 
 # a full stop before a space; CJK full stops need none ("。", "！", "？")
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|[。！？]+[”’」』）]*|\n+")
-_ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Col|Inc|Corp|Co|Ltd|No|vs|etc|"
+_ABBREV = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen|Rep|Gen|Lt|Col|Inc|Corp|Co|Ltd|No|vs|v|etc|"
                      + "|".join(m[:3].capitalize() for m in MONTHS if m != "may") + r"|Sept)\.)$")
 
 

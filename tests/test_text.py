@@ -60,6 +60,13 @@ def test_abbreviations_initials_and_decimals_do_not_end_a_sentence():
                                "Acme Co. Ltd. paid on Sept. 5 now."]
 
 
+def test_a_case_name_is_one_sentence():
+    """"Roe v. Wade": the verifier had checked an LLM's "... overturned Roe v." and "Wade in June." as two
+    claims, dropped the first and showed the fragment."""
+    text = "The court overturned Roe v. Wade in June. Voters in Kansas rejected the amendment."
+    assert sentences(text) == ["The court overturned Roe v. Wade in June.", "Voters in Kansas rejected the amendment."]
+
+
 def test_an_abbreviation_ends_a_sentence_before_a_capitalised_function_word():
     """"... within the U.S. The fact sheet ..." is two sentences (the seeds had quoted a 300-character window
     of the two from mid-sentence); "the U.S. Trade Commission" and "Mr. Smith" stay whole."""
