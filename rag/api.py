@@ -15,6 +15,7 @@ answerer (`rag.answer`, chosen by name) answers from them. Shapes:
 from __future__ import annotations
 
 import contextlib
+import numbers
 import re
 import threading
 import time
@@ -141,7 +142,7 @@ class RAG:
         """The k best chunks with their alternate sources; `filters` as `Retriever.search` takes them."""
         q = self.check_question(question)
         self._refresh()
-        hits = self.retriever.search(q, k, **filters)
+        hits = self.retriever.search(q, _count(k), **filters)
         alternates = self.retriever.alternates([h.doc_id for h in hits])
         return [replace(h, alternates=alternates.get(h.doc_id, [])) for h in hits]
 
@@ -169,7 +170,7 @@ class RAG:
         follow-up that points back is made standalone (rag/followup.py)."""
         t0 = time.perf_counter()
         earlier = turns(history)
-        k = k or self.settings.retrieval.top_k
+        k = self.settings.retrieval.top_k if k is None else _count(k)
         chosen = self.answerer(answerer)
         follow = standalone(self.check_question(question), earlier, chosen.condense)
         t_condensed = time.perf_counter()
@@ -224,3 +225,11 @@ class RAG:
         text, meta = found[doc_id]
         return {"doc_id": doc_id, "text": text, "title": meta.get("title"), "source": meta.get("source"),
                 "published_at": meta.get("published_at") or None}
+
+
+def _count(k) -> int:
+    """A number of passages as given (`k`): a whole number of at least 1, else a RagError (0 had answered
+    from nothing, and a negative number sliced the list from its end)."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise RagError(f"k must be a whole number of passages, at least 1 (got {k!r})")
+    return int(k)

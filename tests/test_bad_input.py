@@ -90,6 +90,9 @@ def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
     (["retrieve", "tariffs", "--since", "last year"], "not a date"),
     (["ask", "x", "--answerer", "nosuch"], "invalid choice: 'nosuch'"),  # argparse's usage block left out
     (["nosuch"], "invalid choice: 'nosuch'"),
+    (["retrieve", "tariffs", "--k", "0"], "at least 1"),
+    (["retrieve", "tariffs", "--k", "-3"], "at least 1"),
+    (["ask", "tariffs", "--answerer", "local", "--k", "0"], "at least 1"),
 ])
 def test_bad_arguments_fail_with_one_line(env, args, message):
     before = snapshot(env)
