@@ -307,7 +307,8 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
     if m:
         published_at = published_at or m.group(1)
         text = _blank(m) + text[m.end():]
-    title = without_site_name(" ".join(_CONTROL.sub(" ", title).split()), source) if title else title
+    if title:
+        title = without_site_name(" ".join(_CONTROL.sub(" ", title).split()), source)
     headline = title or ""
     if headline and headline.casefold()[:60] not in _squash(text[:1000]).casefold():
         text = f"{headline}\n\n{text}"

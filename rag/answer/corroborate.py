@@ -61,9 +61,10 @@ def most_named(question: str, ranked: list, known: str | None, settings) -> obje
     """For a "who" question: the first of `ranked` (rag.answer.local.Scored, best first), or among the first
     `corroboration_depth` within `corroboration_margin` of it, the best sentence answering with the person
     (or other name of the asked type, spaCy's NER) that more articles state (`corroborated`)."""
-    voters = [x for x in ranked[:settings.corroboration_depth] if x.score >= ranked[0].score - settings.corroboration_margin]
-    read_ahead("person", question, (x.text for x in voters))
-    return corroborated(ranked[:settings.corroboration_depth],
+    leading = ranked[:settings.corroboration_depth]
+    # the NER reads the sentences that vote in one batch (those within the margin)
+    read_ahead("person", question, (x.text for x in leading if x.score >= leading[0].score - settings.corroboration_margin))
+    return corroborated(leading,
                         lambda text: [text[s:e] for s, e in typed_spans("person", question, text)],
                         lambda text: best_phrase("person", question, text, known),
                         lambda x: x.passage.hit.doc_id, settings.corroboration_margin)
