@@ -131,3 +131,51 @@ def test_the_model_condenses_a_follow_up_and_the_chat_shows_it(page, fake):
     assert page.locator("#chat .searched-for").last.inner_text() == f"Searched for: {rewrite}"
     assert "He Lifeng" in second.splitlines()[0], second
     shot(page, "1-llm-condensed-follow-up-light-1440")
+
+
+PANEL_JS = """([doc, opened]) => { const v = document.querySelector('#article .article-view');
+  return !!v && v.dataset.doc === doc && v.dataset.opened === opened; }"""
+
+
+def test_an_article_the_reader_opens_while_an_answer_is_written_stays_open(page, fake):
+    """The reader opens the first answer's source while the second answer streams: neither the second answer's
+    source nor the chat scrolling to it replaces that article. Asking again, the panel follows the new answer."""
+
+    def blocks(body) -> dict[int, tuple[str, str]]:  # n -> (title line, text)
+        user = body["messages"][-1]["content"].split("\n\nQuestion:", 1)[0].removeprefix("Passages:\n\n")
+        return {int(b[1:b.index("]")]): tuple(b[b.index("]") + 2:].split("\n", 1))
+                for b in re.split(r"\n\n(?=\[\d+\] )", user)}
+
+    home = {}  # the title line of the passage the first answer cites
+
+    def citing(body, truce: bool, sleep: float) -> dict:
+        found = blocks(body)
+        if truce:
+            n = next(n for n, (_, text) in found.items() if "set to expire on August 12" in text)
+            home["head"] = found[n][0]
+        else:
+            n = next(n for n, (head, _) in found.items() if head != home["head"])
+        text = found[n][1]
+        return {"text": f"{text[slice(*sentence_spans(text)[0])]} [{n}]", "token_sleep": sleep}
+
+    fake.default = lambda body: citing(body, truce=True, sleep=0)
+    ask_in(page, TRUCE)
+    first = page.locator("#src-1-1").get_attribute("data-doc")
+    page.wait_for_function(PANEL_JS, arg=[first, "auto"])
+    page.evaluate("document.querySelector('#article .article-view').dataset.opened = 'stale'")  # a re-render shows
+
+    fake.default = lambda body: citing(body, truce=False, sleep=0.15)
+    page.fill("#question textarea", "Who led the US officials at the Stockholm talks?")
+    page.click("#ask")
+    page.wait_for_function(STREAMING_JS, arg=r"\w+ \w+ \w+", timeout=120_000)
+    page.locator("#src-1-1").click()  # the reader opens the first answer's source while the second is written
+    page.wait_for_function(PANEL_JS, arg=[first, "user"])
+    page.wait_for_selector("#src-2-1", timeout=120_000)
+    second = page.locator("#src-2-1").get_attribute("data-doc")
+    assert second != first
+    page.wait_for_timeout(1500)  # the chat scrolls to the new answer 300 ms after it lands; the panel follows 150 ms on
+    assert page.evaluate(PANEL_JS, [first, "user"]), page.locator("#article").inner_text()[:200]
+
+    fake.default = lambda body: citing(body, truce=False, sleep=0)
+    ask_in(page, "Who led the US officials at the Stockholm talks?")
+    page.wait_for_function(PANEL_JS, arg=[page.locator("#src-3-1").get_attribute("data-doc"), "auto"])

@@ -25,7 +25,7 @@ from ..models import llm_installed
 from ..settings import Settings, offline_environment
 from ..types import Answer
 from .render import (ARTICLE_EMPTY, DATE_FILTERS, display_line, error_message, filter_problems, filter_values,
-                     locate, md_text, message_text, render_answer_text, render_article, render_article_error,
+                     md_text, message_text, render_answer_text, render_article, render_article_error,
                      render_articles, render_articles_error, render_chips, render_instant, render_message, render_sources,
                      render_turn_cards, undated_left_out, undated_note)
 from .uploads import add_uploads
@@ -140,13 +140,9 @@ def build_demo(rag: RAG) -> gr.Blocks:
             articles = cited_articles(answer)
             turns.append({"question": q, "answer": "" if answer.abstained else answer.answer,
                           "cards": render_turn_cards(answer, turn, q, articles)})
-            shown = gr.skip()
-            if answer.citations:  # the Article panel follows the newest answer: its first source, at the quote
-                c = answer.citations[0]
-                doc = articles[c.doc_id]
-                shown = (render_article(doc, *(locate(doc["text"], c.quote, c.start, c.end) or (-1, -1)),
-                                        opened="auto") if doc else ARTICLE_EMPTY)
-            yield gr.skip(), chat, turns, render_sources(turns), shown, {"chat": chat, "turns": turns}
+            # the Article panel opens the new answer's first source itself (ui.js `newest`), unless the reader
+            # opened another article while it was being written
+            yield gr.skip(), chat, turns, render_sources(turns), gr.skip(), {"chat": chat, "turns": turns}
         except Exception as e:  # noqa: BLE001 - every failure is one line in the chat
             if not isinstance(e, RagError):
                 log.exception("question failed")

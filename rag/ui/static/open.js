@@ -1,9 +1,12 @@
 // js_on_load of the Sources panel and the article list: cards and list items carry data-doc/start/end, and
 // a click (or Enter/Space) asks the server for the whole article. A "rag-open" event (the turn scrolled into
-// view, ui.js) asks the same without moving the page. In the list, ↻ re-indexes an article and ✕ removes it
+// view, ui.js) asks the same without moving the page; so does a new answer's first source in the Sources panel
+// (ui.js `newest`). A reader's own open pins the article (ui.js). In the list, ↻ re-indexes an article and ✕ removes it
 // after a second click on "Remove?".
-const open = (el, opened) => trigger('click', {doc_id: el.dataset.doc, start: Number(el.dataset.start),
-                                                end: Number(el.dataset.end), opened});
+const open = (el, opened) => {
+  if (opened === 'user' && window.__rag) window.__rag.pinned = true;
+  trigger('click', {doc_id: el.dataset.doc, start: Number(el.dataset.start), end: Number(el.dataset.end), opened});
+};
 const act = (b) => {
   if (b.dataset.act === 'remove' && !b.classList.contains('confirm')) {
     b.classList.add('confirm');
@@ -30,3 +33,4 @@ element.addEventListener('keydown', (e) => {
     open(el, 'user');
   }
 });
+if (element.closest('#sources')) watch('value', () => window.__rag && window.__rag.newest(element));

@@ -33,11 +33,43 @@
     card.click();
   }, true);
 
+  // An article the reader opened (a card, an [n], the article list) stays in the Article panel: it follows
+  // neither a new answer nor the chat's own scrolling until the reader scrolls the chat or asks again.
+  window.__rag.pinned = false;
+  const unpin = () => { window.__rag.pinned = false; };
+  const inChat = (e) => !!(e.target && e.target.closest && e.target.closest('#chat'));
+  for (const type of ['wheel', 'touchmove', 'pointerdown']) {
+    document.addEventListener(type, (e) => { if (inChat(e)) unpin(); }, {capture: true, passive: true});
+  }
+  document.addEventListener('keydown', (e) => {
+    if (inChat(e) && /^(Arrow|Page|Home$|End$| $)/.test(e.key)) unpin();
+    if (e.key === 'Enter' && !e.shiftKey && e.target.closest && e.target.closest('#question')) unpin();
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target && e.target.closest && e.target.closest('#ask, #examples button, #regenerate')) unpin();
+  }, true);
+
   // The Article panel follows the answer in view: scrolled to an earlier turn, it shows that turn's first
   // source at its quote (once per turn reached, and not when it shows that quote already). The answer in view
   // is the last one starting above a reading line a third of the way down, or the last one at the bottom.
-  let followed = null, settle = null;
+  let followed = null, settle = null, newest = null;
+  const show = (card) => {
+    const shown = document.querySelector('#article .article-view');
+    if (shown && shown.dataset.doc === card.dataset.doc && shown.dataset.start === card.dataset.start) return;
+    card.dispatchEvent(new CustomEvent('rag-open', {bubbles: true}));
+  };
+  // a new answer's sources (the instant answer's, then the final one's): its first source, at its quote
+  window.__rag.newest = (panel) => {
+    const card = [...panel.querySelectorAll('[id^=turn-]')].map((t) => t.querySelector('.src-card')).filter(Boolean).pop();
+    const key = card && `${card.id}|${card.dataset.doc}|${card.dataset.start}`;
+    if (!card || key === newest) return;
+    newest = key;
+    if (window.__rag.pinned) return;
+    followed = card.id.split('-')[1];
+    show(card);
+  };
   const follow = (box) => {
+    if (window.__rag.pinned) return;
     const answers = Array.from(box.querySelectorAll('[data-testid=bot]')).filter((b) => b.querySelector('a.cite'));
     if (!answers.length) return;
     const view = box.getBoundingClientRect(), line = view.top + view.height / 3;
@@ -48,9 +80,7 @@
     const card = document.querySelector(`#turn-${turn} .src-card`);
     if (!card || turn === followed) return;
     followed = turn;
-    const shown = document.querySelector('#article .article-view');
-    if (shown && shown.dataset.doc === card.dataset.doc && shown.dataset.start === card.dataset.start) return;
-    card.dispatchEvent(new CustomEvent('rag-open', {bubbles: true}));
+    show(card);
   };
   document.addEventListener('scroll', (e) => {
     const box = e.target;
