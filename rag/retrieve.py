@@ -58,6 +58,13 @@ class Filters:
         return (day_number(iso_date(self.since)) if self.since else None,
                 day_number(iso_date(self.until)) if self.until else None)
 
+    def described(self) -> str:
+        """The filters for a message: "source, id or title contains 'ap'; published on or after 2030-01-01"."""
+        said = [f"source, id or title contains {self.source!r}"] if self.source else []
+        said += [f"published on or after {self.since}"] if self.since else []
+        said += [f"published on or before {self.until}"] if self.until else []
+        return "; ".join(said)
+
     @property
     def active(self) -> bool:
         return bool(self.source or self.since or self.until)
@@ -220,7 +227,9 @@ class Retriever:
 
         `as_of` means "asked on that day": later articles are left out and recency counts back from it (on
         RealTime QA this lifts hit@5 from 0.91 to 0.98, bench/retrieval.py). `recency` (default: when the
-        question asks for the latest) weighs newer articles up. Raises RagError for a bad date."""
+        question asks for the latest) weighs newer articles up. Raises RagError for a bad date, and when no
+        indexed article passes `source`, `since` and `until` (a misspelt source had answered "could not find";
+        an `as_of` before every article is a question asked too early, answered as such)."""
         s = self.settings
         as_of = iso_date(as_of) if as_of else None
         filters = Filters(source=source, since=since, until=until or as_of)
@@ -228,12 +237,16 @@ class Retriever:
         lex = self.lexical
         if not len(lex):
             return []
+        mask = lex.mask(filters) if filters.active else None
+        if mask is not None and not mask.any():
+            given = Filters(source=source, since=since, until=until)
+            if given.active and (given == filters or not lex.mask(given).any()):
+                raise RagError(f"no indexed article matches the filters: {given.described()}")
         n = max(s.retrieval.candidates, k)
         q = self.spelled(question)
         vector = self.embedder.embed_query(q)
         dense = self._dense(lex, vector, n, filters, where)
         found = dict(dense)
-        mask = lex.mask(filters) if filters.active else None
         scores, metas = self._fused(lex, q, dense, mask, n)
         if recency if recency is not None else (as_of is not None or wants_recent(q)):
             scores = recency_boost(scores, metas, s.retrieval.recency_half_life_days, day_number(as_of) if as_of else None)

@@ -93,6 +93,10 @@ def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
     (["retrieve", "tariffs", "--k", "0"], "at least 1"),
     (["retrieve", "tariffs", "--k", "-3"], "at least 1"),
     (["ask", "tariffs", "--answerer", "local", "--k", "0"], "at least 1"),
+    # a filter no article passes is a typo to fix, not a question the articles cannot answer
+    (["ask", "tariffs", "--answerer", "local", "--source", "nosuch"],
+     "no indexed article matches the filters: source, id or title contains 'nosuch'"),
+    (["retrieve", "tariffs", "--since", "2099-01-01"], "published on or after 2099-01-01"),
 ])
 def test_bad_arguments_fail_with_one_line(env, args, message):
     before = snapshot(env)
@@ -100,6 +104,13 @@ def test_bad_arguments_fail_with_one_line(env, args, message):
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [out.stderr.strip()] and message in out.stderr
     assert snapshot(env) == before
+
+
+def test_a_question_asked_before_every_article_is_answered_as_not_found(env):
+    """`--as-of` is when the question is asked, not a filter the reader typed: before every article, the
+    articles cannot answer it yet."""
+    out = run_rag("ask", "When does the tariff truce expire?", "--answerer", "local", "--as-of", "1990-01-01", env=env)
+    assert out.returncode == 0 and "could not find" in out.stdout, out.stderr
 
 
 def test_control_characters_in_question_are_ignored(env):
