@@ -233,11 +233,18 @@ def test_a_place_keeps_the_places_that_locate_it():
 
 
 def test_a_number_the_question_names_is_no_answer_in_any_of_its_forms():
-    """The pattern finds "2030" in "2030s"; the answer reads it as the whole word, which the question names, so
-    an amount answers instead (seeds: "how big could the US economy grow by the 2030s?" had answered "2030s")."""
+    """Seeds: "how big could the US economy grow by the 2030s?" had answered "2030s"."""
     from rag.answer.phrases import best_phrase
     q = "How big could the economy grow by the 2030s?"
     assert best_phrase("number", q, "The economy could reach $40 trillion by the 2030s.") == "$40 trillion"
+
+
+def test_digits_inside_a_word_are_no_number():
+    """RealTime QA dev: "How many baby swings were recalled?" had answered "4moms", the maker's name."""
+    from rag.answer.phrases import best_phrase, candidates
+    sentence = "4moms recalls 2 million baby swings after 5G and 3M tests"
+    assert [sentence[s:e] for s, e in candidates("number", sentence)] == ["2 million"]
+    assert best_phrase("number", "How many baby swings were recalled?", "4moms recalls millions of baby swings") != "4moms"
 
 
 def test_a_where_question_is_answered_by_where_things_are_not_by_who_takes_part():

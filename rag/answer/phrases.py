@@ -17,7 +17,7 @@ _DATE = re.compile(
     rf"|(?:next|this|last)\s+(?:week|month|year)|\b(?:{WEEKDAY_PATTERN})\b|\b(?:19|20)\d{{2}}s?)(?!\w)")
 _NUMBER = re.compile(r"(?:\$\s?)?\b\d[\d,]*(?:\.\d+)?(?:(?:\s?(?:%|per\s?cent|percent|trillion|billion|million|"
                      r"thousand|tons|tonnes|barrels|days?|weeks?|months?|years?|points?)|-day|-year|-month|th|st|nd|rd)(?!\w)){0,2}"
-                     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
+                     r"(?!\w)|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?)\s+"
                      r"(?:hundred|thousand|million|billion|of\s+\w+)\b", re.I)
 _CAP = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][\w’'\-]*)"
 _NAME = re.compile(rf"{_CAP}(?:\s+(?:de|van|von|bin|al-)?\s*{_CAP}){{0,5}}")
@@ -215,7 +215,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     # hosted" asks for a party
     if kind == "place" and not _ASKS_GPE.search(asked_sentence(question)):
         typed = [sp for sp in typed if located(sentence[:TYPED_CHARS], *sp)] or typed
-    # a number is read as the whole words it is part of ("2030" of "2030s") before it is compared with the question
+    # a number is read as the whole words it is part of ("19" of "COVID-19") before it is compared with the question
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
