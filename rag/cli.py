@@ -13,7 +13,7 @@ from .settings import offline_environment
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", help="only articles published on/after YYYY-MM-DD")
     p.add_argument("--until", help="only articles published on/before YYYY-MM-DD")
-    p.add_argument("--source", help="only articles whose source/id contains this text")
+    p.add_argument("--source", help="only articles whose source, id or title contains this text")
     p.add_argument("--as-of", dest="as_of", help="reference date for recency (YYYY-MM-DD)")
 
 
@@ -162,6 +162,11 @@ def cmd_ask(args) -> int:
         print()
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
+    if args.since or args.until or args.as_of:  # as the chat says it under the answer
+        from .retrieve import undated_left_out, undated_note
+
+        if left_out := undated_note(undated_left_out(_filter_kwargs(args), rag.articles())):
+            print(f"note: {left_out}", file=sys.stderr)
     searched = answer.searched
     if searched and searched != args.question:
         print(f"(searched for: {searched})", file=sys.stderr)

@@ -117,6 +117,11 @@ def asked_years(question: str) -> frozenset[str]:
                      for y in _YEAR.findall(question[s:e]))
 
 
+def names_year(years: frozenset[str], text: str, published_at: str | None) -> bool:
+    """Whether `text` (an article's words and title) or its published date names one of `years`."""
+    return bool(years & set(_YEAR.findall(f"{text} {published_at or ''}")))
+
+
 def another_year(years: frozenset[str], text: str, published_at: str | None) -> bool:
     """True when an article names years (in `text`, its words and title, or its published date) and none of
     `years`: a report of another season, quarter or election than the one asked about. An article naming no

@@ -93,6 +93,24 @@ def iso_date(value: str) -> str:
     return day.isoformat()
 
 
+def undated_left_out(values: dict[str, str], rows: list[dict]) -> int:
+    """How many of the articles (`RAG.articles` rows) a date filter leaves out for being undated, counting only
+    those the source filter would have let through; 0 when no date filter is set."""
+    if not any(values.get(k) for k in ("since", "until", "as_of")):
+        return 0
+    keep = Filters(source=values.get("source") or None)
+    return sum(1 for r in rows if not r.get("published_at")
+               and keep.accepts({"source": r.get("source") or "", "doc_id": r["doc_id"], "title": r.get("title") or "",
+                                 "day": -1}))
+
+
+def undated_note(n: int) -> str:
+    """"N undated articles were left out by the date filter", or "" for none."""
+    if not n:
+        return ""
+    return f"{n} undated article{'s were' if n != 1 else ' was'} left out by the date filter"
+
+
 def wants_recent(question: str) -> bool:
     return bool(_RECENCY.search(question))
 

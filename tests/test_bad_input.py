@@ -111,6 +111,8 @@ def test_a_question_asked_before_every_article_is_answered_as_not_found(env):
     articles cannot answer it yet."""
     out = run_rag("ask", "When does the tariff truce expire?", "--answerer", "local", "--as-of", "1990-01-01", env=env)
     assert out.returncode == 0 and "could not find" in out.stdout, out.stderr
+    # undated articles cannot be placed before or after a date: the reader is told they were left out
+    assert "4 undated articles were left out by the date filter" in out.stderr, out.stderr
 
 
 def test_control_characters_in_question_are_ignored(env):

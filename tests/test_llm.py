@@ -318,10 +318,29 @@ def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, loca
     fake.script("Harbor Mills reported revenue of $23.3 million in Q1 2023 [1].")
     _, answer = run(make(fake, local), [report], question=q)
     assert answer.abstained and answer.diagnostics["abstain_reason"] == "no passage names the question's numbers"
-    assert answer.notice == "the model cites only reports of another year than asked; showing the extractive answer"
+    assert answer.notice == "the model cites no report of the year asked; showing the extractive answer"
     fake.script("Harbor Mills reported revenue of $23.3 million in Q1 2023 [1].")
     _, answer = run(make(fake, local), [report], question=q.replace("2021", "2023"))
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
+
+
+def test_a_year_the_best_report_never_names_is_no_answer(fake, local):
+    """Asked about the 2018 prize, an undated snippet says who "is being awarded" the prize and names no year;
+    another names 2018 and no winner. Neither answers, the extractive answerer nor the model (RGB rejection:
+    "Gurnah" had answered "Who was awarded the 2018 Nobel Prize in Literature?"). With the year, it answers."""
+    award = passage(1, "award", "Lumen Prize\nProfessor Ada Nwosu is being awarded the Lumen Prize for Literature.",
+                    "Professor", "Literature.")
+    shortlist = passage(2, "shortlist", "Lumen shortlist\nThe 2018 Lumen Prize shortlist was announced in May.",
+                        "The 2018", "May.")
+    q = "Who was awarded the 2018 Lumen Prize for Literature?"
+    answer = local.answer(q, [award, shortlist])
+    assert answer.abstained and answer.diagnostics["abstain_reason"] == "the best passage names no year the question names"
+    fake.script("Ada Nwosu was awarded the 2018 Lumen Prize for Literature [1].")
+    _, answer = run(make(fake, local), [award, shortlist], question=q)
+    assert answer.abstained, answer.answer
+    dated = passage(1, "award", "Lumen Prize\nIn 2018 Professor Ada Nwosu was awarded the Lumen Prize for Literature.",
+                    "In 2018", "Literature.")
+    assert "Ada Nwosu" in local.answer(q, [dated, shortlist]).answer
 
 
 def test_no_model_answer_where_the_evidence_holds_no_value_of_the_asked_type(fake, local):

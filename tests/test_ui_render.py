@@ -275,9 +275,10 @@ def test_undated_left_out_counts_what_the_source_filter_lets_through():
     rows = [{"doc_id": "a.txt", "title": "Reuters: rates", "source": "a.txt", "published_at": None},
             {"doc_id": "b.txt", "title": "AP: rates", "source": "b.txt", "published_at": None},
             {"doc_id": "c.txt", "title": "Reuters: dated", "source": "c.txt", "published_at": "2025-07-01"}]
-    assert render.undated_left_out({"since": "2025-01-01"}, rows) == 2
-    assert render.undated_left_out({"since": "2025-01-01", "source": "reuters"}, rows) == 1
-    assert render.undated_left_out({"source": "reuters"}, rows) == 0  # no date filter: nothing left out for it
+    from rag.retrieve import undated_left_out
+    assert undated_left_out({"since": "2025-01-01"}, rows) == 2
+    assert undated_left_out({"since": "2025-01-01", "source": "reuters"}, rows) == 1
+    assert undated_left_out({"source": "reuters"}, rows) == 0  # no date filter: nothing left out for it
     assert render.undated_note(0) == ""
     assert render.undated_note(1) == "1 undated article was left out by the date filter"
     assert render.undated_note(3) == "3 undated articles were left out by the date filter"

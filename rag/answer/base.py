@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..cite import quote_ok
-from ..dates import another_year, relative_dates
+from ..dates import names_year, relative_dates
 from ..text import sentence_spans
 from ..types import Answer, Citation, Hit, Turn
 
@@ -72,9 +72,11 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
     return c if quote_ok(c, passage.article) else None
 
 
-def of_another_year(years: frozenset[str], passage: Passage) -> bool:
-    """Whether the passage's article names years, none of them `years` (`rag.dates.another_year`)."""
-    return another_year(years, f"{passage.article} {passage.hit.title}", passage.hit.published_at)
+def without_year(years: frozenset[str], passage: Passage) -> bool:
+    """Whether the question names years (`years`) and the passage's article names none of them in its words,
+    title or date: a report of another season, or one that never says which (RGB rejection: "Gurnah is being
+    awarded the Nobel Prize" answered "Who was awarded the 2018 Nobel Prize?")."""
+    return bool(years) and not names_year(years, f"{passage.article} {passage.hit.title}", passage.hit.published_at)
 
 
 def abstention(answerer: str, reason: str, **diagnostics) -> Answer:

@@ -18,7 +18,7 @@ from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
 from ..text import NUMBER
 from ..types import Answer, Turn
-from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, of_another_year, passage_text
+from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .phrases import said_on
 from .question import asked_sentence, question_kind
 from .verify import ABSTAINED, MARKS, Markers, verify
@@ -144,8 +144,8 @@ class OpenAIAnswerer:
         reports giving values of one type (two people, two amounts: `typed_sides`) and the model's answer gives
         some of them, not all, or none (then it answered with something neither report gives). A small model
         picks one report and never says they differ (RGB dev: 0 of 50); the extractive answer cites each,
-        newest first. Also when every passage the model cites names only other years than the question
-        (`of_another_year`): the 1.5B model answered "Tesla's revenue in Q1 2021" from a Q1 2023 report.
+        newest first. Also when no passage the model cites names a year the question names (`without_year`):
+        the 1.5B model answered "Tesla's revenue in Q1 2021" from a Q1 2023 report.
         And when a "when" question's two answers give days that cannot be the same
         (`_other_date`): the 1.5B model copies a nearby date ("announced … on January 23, 2013" for a release
         date), and the extractive date was right on each such dev question. And when a number question's model
@@ -163,8 +163,8 @@ class OpenAIAnswerer:
         cited = {c.doc_id for c in answer.citations}
         if local.abstained and local.diagnostics.get("off_topic"):
             local.notice = f"not answered: {local.diagnostics['abstain_reason']} (the model's answer was not used)"
-        elif years and all(of_another_year(years, p) for p in passages if p.hit.doc_id in cited):
-            local.notice = "the model cites only reports of another year than asked; showing the extractive answer"
+        elif years and all(without_year(years, p) for p in passages if p.hit.doc_id in cited):
+            local.notice = "the model cites no report of the year asked; showing the extractive answer"
         elif values and len(held) < len(values):  # the model gave some of the values, or none
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")

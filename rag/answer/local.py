@@ -13,7 +13,7 @@ from ..nlp import NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import Context, Passage, Request, abstention, cite_sentence, of_another_year
+from .base import Context, Passage, Request, abstention, cite_sentence, without_year
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
@@ -173,8 +173,8 @@ class LocalAnswerer:
         if typed is not best:
             best, ranked, everything = typed, _first(typed, ranked), _first(typed, everything)
         # the evidence is not about what was asked: an answer any answerer builds on it is unsupported
-        if of_another_year(asked_years(asked_sentence(question)), best.passage):
-            return abstention(NAME, "the best passage is about another year", off_topic=True, **diag)
+        if without_year(asked_years(asked_sentence(question)), best.passage):
+            return abstention(NAME, "the best passage names no year the question names", off_topic=True, **diag)
         if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, known) is None:
             # the subject is named above, the answer given in a sentence that only refers to it
             after = next((x for x in ranked if _follows(best, x) and best_phrase(kind, question, x.text, known)), None)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import RagError, describe, one_line
-from ..retrieve import Filters, iso_date
+from ..retrieve import iso_date, undated_note
 from ..settings import Settings
 from ..types import Answer, Citation
 
@@ -302,24 +302,6 @@ def filter_problems(values: dict[str, str]) -> list[str]:
             except (RagError, ValueError):
                 out.append(f"{FILTER_LABELS[k]}: “{values[k]}” is not a date; pick one or type YYYY-MM-DD")
     return out
-
-
-def undated_left_out(values: dict[str, str], rows: list[dict]) -> int:
-    """How many of the articles (`RAG.articles` rows) a date filter leaves out for being undated, counting only
-    those the source filter would have let through; 0 when no date filter is set."""
-    if not any(k in values for k in DATE_FILTERS):
-        return 0
-    keep = Filters(source=values.get("source") or None)
-    return sum(1 for r in rows if not r.get("published_at")
-               and keep.accepts({"source": r.get("source") or "", "doc_id": r["doc_id"], "title": r.get("title") or "",
-                                 "day": -1}))
-
-
-def undated_note(n: int) -> str:
-    """"N undated articles were left out by the date filter", or "" for none."""
-    if not n:
-        return ""
-    return f"{n} undated article{'s were' if n != 1 else ' was'} left out by the date filter"
 
 
 def render_chips(since: str | None = None, until: str | None = None, as_of: str | None = None,
