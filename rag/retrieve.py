@@ -93,15 +93,17 @@ def iso_date(value: str) -> str:
     return day.isoformat()
 
 
+DATE_FILTERS = ("since", "until", "as_of")  # the filters that leave out an article without a date
+
+
 def undated_left_out(values: dict[str, str], rows: list[dict]) -> int:
     """How many of the articles (`RAG.articles` rows) a date filter leaves out for being undated, counting only
     those the source filter would have let through; 0 when no date filter is set."""
-    if not any(values.get(k) for k in ("since", "until", "as_of")):
+    if not any(values.get(k) for k in DATE_FILTERS):
         return 0
     keep = Filters(source=values.get("source") or None)
-    return sum(1 for r in rows if not r.get("published_at")
-               and keep.accepts({"source": r.get("source") or "", "doc_id": r["doc_id"], "title": r.get("title") or "",
-                                 "day": -1}))
+    return sum(1 for r in rows if not r.get("published_at") and keep.accepts_source(
+        {"source": r.get("source") or "", "doc_id": r["doc_id"], "title": r.get("title") or ""}))
 
 
 def undated_note(n: int) -> str:

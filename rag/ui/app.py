@@ -21,11 +21,11 @@ from ..answer import resolve
 from ..api import RAG
 from ..errors import RagError
 from ..load import SUPPORTED
-from ..retrieve import undated_left_out
 from ..models import llm_installed
+from ..retrieve import DATE_FILTERS, undated_left_out
 from ..settings import Settings, offline_environment
 from ..types import Answer
-from .render import (ARTICLE_EMPTY, DATE_FILTERS, display_line, error_message, filter_problems, filter_values,
+from .render import (ARTICLE_EMPTY, display_line, error_message, filter_problems, filter_values,
                      md_text, message_text, render_answer_text, render_article, render_article_error,
                      render_articles, render_articles_error, render_chips, render_instant, render_message, render_sources,
                      render_turn_cards, undated_note)

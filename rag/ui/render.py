@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import RagError, describe, one_line
-from ..retrieve import iso_date, undated_note
+from ..retrieve import DATE_FILTERS, iso_date, undated_note
 from ..settings import Settings
 from ..types import Answer, Citation
 
@@ -282,7 +282,6 @@ def render_articles_error(exc: BaseException) -> str:
 
 FILTER_LABELS = {"since": "Published since", "until": "Published until", "as_of": "Asked as of",
                  "source": "Source contains"}
-DATE_FILTERS = ("since", "until", "as_of")
 
 
 def filter_values(since: str | None, until: str | None, as_of: str | None, source: str | None) -> dict[str, str]:

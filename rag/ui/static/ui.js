@@ -37,17 +37,15 @@
   // neither a new answer nor the chat's own scrolling until the reader scrolls the chat or asks again.
   window.__rag.pinned = false;
   const unpin = () => { window.__rag.pinned = false; };
-  const inChat = (e) => !!(e.target && e.target.closest && e.target.closest('#chat'));
+  const within = (e, selector) => !!(e.target && e.target.closest && e.target.closest(selector));
   for (const type of ['wheel', 'touchmove', 'pointerdown']) {
-    document.addEventListener(type, (e) => { if (inChat(e)) unpin(); }, {capture: true, passive: true});
+    document.addEventListener(type, (e) => { if (within(e, '#chat')) unpin(); }, {capture: true, passive: true});
   }
   document.addEventListener('keydown', (e) => {
-    if (inChat(e) && /^(Arrow|Page|Home$|End$| $)/.test(e.key)) unpin();
-    if (e.key === 'Enter' && !e.shiftKey && e.target.closest && e.target.closest('#question')) unpin();
+    if (within(e, '#chat') && /^(Arrow|Page|Home$|End$| $)/.test(e.key)) unpin();
+    if (e.key === 'Enter' && !e.shiftKey && within(e, '#question')) unpin();
   }, true);
-  document.addEventListener('click', (e) => {
-    if (e.target && e.target.closest && e.target.closest('#ask, #examples button, #regenerate')) unpin();
-  }, true);
+  document.addEventListener('click', (e) => { if (within(e, '#ask, #examples button, #regenerate')) unpin(); }, true);
 
   // The Article panel follows the answer in view: scrolled to an earlier turn, it shows that turn's first
   // source at its quote (once per turn reached, and not when it shows that quote already). The answer in view
