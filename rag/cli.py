@@ -105,7 +105,7 @@ def _rag():
 
 def cmd_index(args) -> int:
     rag = _rag()
-    report = rag.index(args.paths, prune=args.prune, progress=not args.json)
+    report = rag.index(args.paths, prune=args.prune, progress=not args.json and sys.stderr.isatty())
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -113,13 +113,18 @@ def cmd_index(args) -> int:
     return 1 if report.skipped and report.seen == 0 else 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def summary(report, folders: int = 1) -> str:
     """The one line `rag index` ends with; `--json` gives the same as data."""
-    line = (f"indexed {report.seen} articles in {report.seconds:.1f}s: {report.added} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped; "
-            f"{report.chunks_written} chunks written; {report.folded} near-duplicates folded")
+    line = (f"indexed {_count(report.seen, 'article')} in {report.seconds:.1f}s: {report.added} added, "
+            f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed, "
+            f"{len(report.skipped)} skipped; {_count(report.chunks_written, 'chunk')} written; "
+            f"{_count(report.folded, 'near-duplicate')} folded")
     if report.warnings:
-        line += f"; {len(report.warnings)} warning{'s' * (len(report.warnings) != 1)} (listed above)"
+        line += f"; {_count(len(report.warnings), 'warning')} (listed above)"
     if report.repaired:
         line += f"; {report.repaired} leftover chunks repaired"
     if report.missing:
@@ -162,11 +167,7 @@ def cmd_ask(args) -> int:
         print()
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
-    if args.since or args.until or args.as_of:  # as the chat says it under the answer
-        from .retrieve import undated_left_out, undated_note
-
-        if left_out := undated_note(undated_left_out(_filter_kwargs(args), rag.articles())):
-            print(f"note: {left_out}", file=sys.stderr)
+    _note_undated(rag, args)
     searched = answer.searched
     if searched and searched != args.question:
         print(f"(searched for: {searched})", file=sys.stderr)
@@ -193,11 +194,21 @@ def sources(answer) -> list[str]:
     return out
 
 
+def _note_undated(rag, args) -> None:
+    """On stderr, how many undated articles a date filter left out, as the chat says it under the answer."""
+    if args.since or args.until or args.as_of:
+        from .retrieve import undated_left_out, undated_note
+
+        if left_out := undated_note(undated_left_out(_filter_kwargs(args), rag.articles())):
+            print(f"note: {left_out}", file=sys.stderr)
+
+
 def cmd_retrieve(args) -> int:
     rag = _rag()
     rag.prefetch(args.question)
     rag.ensure_index()
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
+    _note_undated(rag, args)
     if args.json:
         print(json.dumps({"hits": [h.to_json() for h in hits]}, ensure_ascii=False))
         return 0
@@ -220,8 +231,11 @@ def cmd_eval(args) -> int:
 
 
 def cmd_articles(args) -> int:
-    for a in _rag().articles():
+    articles = _rag().articles()
+    for a in articles:
         print(f"{a['published_at'] or 'undated':10}  {a['doc_id']}  {a['title']}")
+    if not articles:
+        print("no articles are indexed; `rag index PATH` adds them", file=sys.stderr)
     return 0
 
 
@@ -234,7 +248,7 @@ def cmd_remove(args) -> int:
         raise RagError(f"no indexed article with id {unknown[0]!r}; `rag articles` lists them (nothing was removed)")
     for doc_id in ids:
         rag.remove(doc_id)
-    print(f"removed {len(ids)} article{'s' * (len(ids) != 1)}: {', '.join(ids)}")
+    print(f"removed {_count(len(ids), 'article')}: {', '.join(ids)}")
     return 0
 
 

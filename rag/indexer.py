@@ -51,18 +51,22 @@ class Indexer:
             ids = Ids(articles)
             seen: set[str] = set()
             bar = _progress(len(docs), progress)
+
+            def say(message: str) -> None:
+                with bar.external_write_mode(file=sys.stderr):  # the message on its own line, the bar redrawn below
+                    notice(message)
             with Writer() as writer:
                 pending: list[tuple[Document, list[Chunk], list[str], bool]] = []
                 for item in docs:
                     bar.update(1)
                     if isinstance(item, Skip):
                         report.skipped.append((item.input, item.reason))
-                        notice(f"skipped {item.input}: {item.reason}")
+                        say(f"skipped {item.input}: {item.reason}")
                         continue
                     item = ids.assign(item)
                     for where, warning in item.warnings:
                         report.warnings.append((where, warning))
-                        notice(f"warning: {where}: {warning}")
+                        say(f"warning: {where}: {warning}")
                     if item.doc_id in seen:
                         why = "the same file as one read before in this run" if item.key and ids.by_key.get(
                             item.key) == item.doc_id else "duplicate id"

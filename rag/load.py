@@ -199,6 +199,7 @@ def extract_html(html: str, url: str | None = None) -> tuple[str | None, str, di
     and a list item is one "- " line. The stored text, which the article view shows and citation
     offsets index, is this text."""
     meta: dict = {}
+    text = ""  # trafilatura finds no article in an empty or script-only page
     try:
         import trafilatura
         from lxml import etree

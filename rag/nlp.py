@@ -14,6 +14,7 @@ The model is never fetched by name from a hub: it is the pip package `en-core-we
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections import OrderedDict
 from functools import cache, lru_cache
 from pathlib import Path
@@ -258,5 +259,25 @@ def _ner_only(pipeline) -> list[str]:
 
 
 def _spans(doc) -> tuple[tuple[int, int, str], ...]:
-    return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents
-                 if e.label_ not in _PROPER or e.text[:1].isupper())
+    """The entities as (start, end, label); a count the small model leaves outside its currency ("42 million"
+    of "42 million euros": CARDINAL) is the amount of money with it (MONEY, to the currency's end)."""
+    out = []
+    for e in doc.ents:
+        if e.label_ in _PROPER and not e.text[:1].isupper():
+            continue
+        money = _currency().match(doc.text, e.end_char) if e.label_ == "CARDINAL" else None
+        out.append((e.start_char, money.end(), "MONEY") if money else (e.start_char, e.end_char, e.label_))
+    return tuple(out)
+
+
+@cache
+def _currency():
+    """A currency's English name, singular or plural, right after a number ("euros", "Swiss francs", "yuan"):
+    Babel's CLDR names of every currency, and each name's last word ("francs" of "Swiss francs")."""
+    from babel.numbers import get_currency_name, list_currencies
+
+    names = {n.lower() for c in list_currencies() for count in (1, 2)
+             for n in (get_currency_name(c, count=count, locale="en"),) if not n.isupper()}
+    names |= {n.split()[-1] for n in names}
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"\s(?:{alternatives})(?!\w)", re.I)

@@ -40,6 +40,9 @@ BAD_FILES = {
     "bad.jsonl": (b'{"id": "x1", "text": "fine article text"}\n{not json\n', "malformed JSON line"),
     "notext.jsonl": (b'{"id": "x2", "title": "no text"}\n', "no non-empty 'text'"),
     "image.png": (b"\x89PNG\r\n\x1a\n", "unsupported file type"),
+    # trafilatura finds no article in these: the page had crashed the whole run (UnboundLocalError)
+    "empty.html": (b"<html><body></body></html>", "no text in the file"),
+    "script.html": (b"<html><head><script>var a = 1;</script></head></html>", "no text in the file"),
 }
 
 
@@ -76,9 +79,10 @@ def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
     folder.mkdir()
     (folder / "good.txt").write_text("date 2025-09-01\nZephyr Corp names CEO\nMaria Quintero will lead Zephyr Corp.\n")
     (folder / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    (folder / "empty.html").write_bytes(b"<html><body></body></html>")
     out = run_rag("index", str(folder), "--json", env=env)
     report = json.loads(out.stdout)
-    assert out.returncode == 0 and report["added"] == 1 and len(report["skipped"]) == 1
+    assert out.returncode == 0 and report["added"] == 1 and len(report["skipped"]) == 2
     assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
 
 
@@ -113,6 +117,24 @@ def test_a_question_asked_before_every_article_is_answered_as_not_found(env):
     assert out.returncode == 0 and "could not find" in out.stdout, out.stderr
     # undated articles cannot be placed before or after a date: the reader is told they were left out
     assert "4 undated articles were left out by the date filter" in out.stderr, out.stderr
+
+
+def test_retrieve_notes_the_undated_articles_a_date_filter_left_out(env):
+    out = run_rag("retrieve", "tariff truce", "--since", "2025-07-01", env=env)
+    assert out.returncode == 0 and "2025-07-23" in out.stdout and "undated" not in out.stdout, out.stderr
+    assert out.stderr.strip() == "note: 4 undated articles were left out by the date filter", out.stderr
+
+
+def test_skip_notices_are_lines_of_their_own(env, tmp_path):
+    """Not glued to a progress bar: `rag index` draws none when stderr is not a terminal."""
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "a.txt").write_text("date 2025-09-02\nThe Korvik tunnel opened on Monday after three years of work.\n")
+    (folder / "b.txt").write_bytes(b"")
+    out = run_rag("index", str(folder), env=env)
+    assert out.returncode == 0 and out.stderr.splitlines() == [f"skipped {folder / 'b.txt'}: empty file"], out.stderr
+    assert out.stdout.startswith("indexed 1 article in ") and "; 1 chunk written; 0 near-duplicates folded" in out.stdout
+    assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
 
 
 def test_control_characters_in_question_are_ignored(env):

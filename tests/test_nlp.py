@@ -86,3 +86,11 @@ def test_a_whole_name_is_left_whole():
         "Scott Bessent", "He Lifeng"]
     assert _named("Martin Luther King Jr. spoke in Memphis.", "PERSON") == ["Martin Luther King Jr."]
     assert _named("Bed Bath & Beyond is closing stores.", "ORG") == ["Bed Bath & Beyond"]
+
+
+def test_a_count_before_a_currency_name_is_an_amount_of_money():
+    """The small NER reads "42 million" of "42 million euros" as a bare count (CARDINAL); Babel's currency
+    names make it money. A weight in pounds stays a quantity."""
+    text = "The terminal cost 42 million euros, the ferry 500 Swiss francs, and the python weighed 215 pounds."
+    assert [text[s:e] for s, e, _ in entities(text, ("MONEY",))] == ["42 million euros", "500 Swiss francs"]
+    assert label_at(text, text.index("215"), text.index("215") + 3) != "MONEY"

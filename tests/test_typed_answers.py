@@ -55,6 +55,8 @@ ARTICLES = {
     "visit.txt": "First ladies meet\n\nFirst lady Mara Quist told reporters in Detroit on Thursday that her "
                  "counterpart's visit went well. Quist and Olena Zelenska first met in May, when Quist made a trip "
                  "to Ukraine.\n",
+    "terminal.txt": "Veldra opens ferry terminal\n\nThe Veldra ferry terminal opened on Monday. The terminal cost "
+                    "42 million euros, the port authority said.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -68,6 +70,8 @@ def rag(tmp_path_factory):
 @pytest.mark.parametrize("question,expected", [
     ("How much do Riverlight festival tickets cost?", "35 dollars"),  # the price sentence, with its unit
     ("How much did the city pay for the buses?", "€3.5m"),  # with its unit
+    # the small NER reads "42 million" as a bare count; the currency's name after it makes it money (Babel)
+    ("How much did the Veldra ferry terminal cost?", "42 million euros"),
     ("Who won the women's singles title at the Lakeside Open?", "Anna Varga"),  # a person, not the event
     ("Who won the mayoral election in Elmstad?", "Jonas Berg"),
 ])
