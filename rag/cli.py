@@ -7,7 +7,7 @@ import os
 import sys
 
 from .errors import RagError, describe
-from .settings import offline_environment
+from .settings import misspelt_variables, offline_environment
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
     p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
-                   help=ANSWERER_HELP)
+                   help="default: the answerer setting (RAG_ANSWERER) when it names one, else local, never auto; "
+                        + ANSWERER_HELP.split("; ", 1)[1])
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
     sub.add_parser("articles", help="list indexed articles")
@@ -78,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     offline_environment()
+    for line in misspelt_variables():
+        print(f"rag: warning: {line}", file=sys.stderr)
     try:
         return COMMANDS[args.command](args) or 0
     except RagError as e:

@@ -18,6 +18,7 @@ import sys
 import tomllib
 from functools import cache
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -333,6 +334,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise RagError(f"config {path}: `rag` must be a table ([rag])")
     return _flatten(table)
+
+
+def misspelt_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line for each `RAG_` environment variable that names no setting but nearly names one
+    ("RAG_TOPK is no setting; did you mean RAG_TOP_K?"): such a variable is otherwise silently ignored. A
+    variable near no setting's name may be another program's and is left alone."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    names = [f"RAG_{name.upper()}" for name in _section_of()]
+    own = {*names, "RAG_CONFIG", "RAG_DEBUG"}
+    return [f"{var} is no setting; did you mean {near[0]}?" for var in sorted(environ)
+            if var.startswith("RAG_") and var not in own and (near := difflib.get_close_matches(var, names, 1, 0.85))]
 
 
 def _problem(err: ErrorDetails) -> str:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from conftest import ROOT
 from rag.errors import RagError
-from rag.settings import (FALLBACK_ENV, OFFLINE_ENVIRONMENT, Settings, markdown_table, offline_environment,
-                          readme_with_table)
+from rag.settings import (FALLBACK_ENV, OFFLINE_ENVIRONMENT, Settings, markdown_table, misspelt_variables,
+                          offline_environment, readme_with_table)
 
 REGENERATE = "python -m rag.settings --readme README.md"
 
@@ -101,6 +101,18 @@ def _from_toml() -> Settings:
 def test_unknown_setting_is_one_line(clean, load):
     with pytest.raises(RagError, match=r"^unknown setting 'bogus'$"):
         load()
+
+
+def test_a_variable_that_nearly_names_a_setting_is_named_in_a_warning(clean, tmp_path):
+    """An environment variable cannot be told from another program's, so it is no error; one that nearly
+    names a setting is a typo the CLI warns about instead of ignoring it silently."""
+    assert misspelt_variables({"RAG_TOPK": "3", "RAG_INDEXDIR": "x", "RAG_TOP_K": "3", "RAG_DEBUG": "1",
+                               "RAG_BIN": "x", "OTHER_TOPK": "3"}) == [
+        "RAG_INDEXDIR is no setting; did you mean RAG_INDEX_DIR?", "RAG_TOPK is no setting; did you mean RAG_TOP_K?"]
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "articles"], capture_output=True, text=True,
+                         env={**os.environ, "RAG_TOPK": "3", "RAG_INDEX_DIR": str(tmp_path / "index")}, timeout=120)
+    assert out.returncode == 0
+    assert out.stderr.splitlines()[0] == "rag: warning: RAG_TOPK is no setting; did you mean RAG_TOP_K?", out.stderr
 
 
 def test_a_setting_in_the_wrong_section_is_unknown(clean, tmp_path):
