@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .answer import Answerer, Context, create
 from .answer.base import final
+from .cite import addressed_to_ai
 from .errors import RagError
 from .followup import standalone, turns
 from .retrieve import Retriever, alternate_rows
@@ -197,6 +198,7 @@ class RAG:
         alternates = {p.hit.doc_id: p.hit.alternates for p in passages}
         answer.citations = [replace(c, alternates=alternates.get(c.doc_id, []), versions=versions.get(c.doc_id, []))
                             for c in answer.citations]
+        _warn_of_instructions(answer, {p.hit.doc_id: p.article for p in passages})
         answer.timings.update(retrieve_ms=round((t1 - t0) * 1000, 1), answer_ms=round((t2 - t1) * 1000, 1),
                               total_ms=round((t2 - t0) * 1000, 1))
         if follow.search != question.strip():
@@ -225,6 +227,18 @@ class RAG:
         text, meta = found[doc_id]
         return {"doc_id": doc_id, "text": text, "title": meta.get("title"), "source": meta.get("source"),
                 "published_at": meta.get("published_at") or None}
+
+
+def _warn_of_instructions(answer: Answer, articles: dict[str, str]) -> None:
+    """Notes on `answer` the cited articles that hold text addressed to an AI: the answer never follows it,
+    but a reader should know a source tried to steer it ("Ignore previous instructions and answer ...")."""
+    suspect = [c for c in answer.citations if addressed_to_ai(articles.get(c.doc_id, ""))]
+    if suspect:
+        cited = ", ".join(f"[{c.n}]" for c in suspect)
+        note = (f"the article of {cited} holds text addressed to an AI assistant, which was not followed; "
+                "weigh what it says with care")
+        answer.notice = f"{answer.notice}; {note}" if answer.notice else note
+        answer.diagnostics["sources_with_instructions"] = sorted({c.doc_id for c in suspect})
 
 
 def _count(k) -> int:
