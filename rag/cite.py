@@ -21,12 +21,13 @@ _DATE_WORDS = (frozenset(MONTHS) | frozenset(WEEKDAYS)) - {"may"}
 # Text addressed to an AI rather than written for readers: such a sentence never backs a claim or an answer.
 # The first kind is never written for readers ("ignore previous instructions", "SYSTEM MESSAGE"): in none of
 # RealTime QA's 4,971 news pages; the second also catches reader-facing lines ("Say no to bottled water").
-_STEERING = (r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?"
-             r"(?:previous|prior|above|earlier|preceding|original|system|all|your)\s+"
-             r"(?:instructions?|prompts?|rules|directions|messages?)\b"
-             r"|\bsystem\s+(?:prompt|message|instruction)s?\b")
+_STEERING = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?"
+    r"(?:previous|prior|above|earlier|preceding|original|system|all|your)\s+"
+    r"(?:instructions?|prompts?|rules|directions|messages?)\b"
+    r"|\bsystem\s+(?:prompt|message|instruction)s?\b", re.I)
 _INSTRUCTION = re.compile(
-    _STEERING + r"|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bas\s+an\s+ai\b"
+    _STEERING.pattern + r"|\byou\s+are\s+now\b|\bnew\s+instructions?\b|\bas\s+an\s+ai\b"
     r"|\breply\s+that\b|\bwhen\s+asked\b[^.!?]{0,120}?\b(?:answer|reply|respond|say)\b"
     r"|^\W*(?:please\s+)?(?:reply|respond|answer|say|output|print|tell\s+the\s+user)\b",
     re.I)
@@ -42,7 +43,7 @@ def addressed_to_ai(article: str) -> bool:
     """Whether an article tells an AI what to do ("Ignore previous instructions and ...", "SYSTEM MESSAGE:"):
     its instructions are never followed, but it was written to steer an answer, so what else it says is
     suspect too. Only the kind no news text uses (see _STEERING), so a reader is not warned about "Say no"."""
-    return bool(re.search(_STEERING, article, re.I))
+    return bool(_STEERING.search(article))
 
 
 def quote_ok(c: Citation, article: str) -> bool:

@@ -24,9 +24,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-ANSWERER_HELP = ("default: the answerer setting (RAG_ANSWERER), auto; auto: local-llm when installed and its memory "
-                 "is free, else local; local: extractive, instant; local-llm: the packaged Qwen2.5-Coder-1.5B-Instruct "
-                 "in process; openai: RAG_LLM_BASE_URL")
+ANSWERERS = ("auto: local-llm when installed and its memory is free, else local; local: extractive, instant; "
+             "local-llm: the packaged Qwen2.5-Coder-1.5B-Instruct in process; openai: RAG_LLM_BASE_URL")
+ANSWERER_HELP = f"default: the answerer setting (RAG_ANSWERER), auto; {ANSWERERS}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,8 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions of each set")
     p.add_argument("--index-dir", help="with --dataset: reuse this index folder (e.g. one bench/retrieval.py built)")
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
-                   help="default: the answerer setting (RAG_ANSWERER) when it names one, else local, never auto; "
-                        + ANSWERER_HELP.split("; ", 1)[1])
+                   help=f"default: the answerer setting (RAG_ANSWERER) when it names one, else local, never auto; {ANSWERERS}")
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
     sub.add_parser("articles", help="list indexed articles")
@@ -131,7 +130,7 @@ def summary(report, folders: int = 1) -> str:
     if report.repaired:
         line += f"; {report.repaired} leftover chunks repaired"
     if report.missing:
-        line += (f"; {report.missing} indexed article{'s' * (report.missing != 1)} from "
+        line += (f"; {_count(report.missing, 'indexed article')} from "
                  f"{'this folder' if folders <= 1 else 'these folders'} no longer exist"
                  f"{'s' * (report.missing == 1)} (use --prune)")
     return line
