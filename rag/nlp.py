@@ -51,7 +51,29 @@ def nlp():
         import spacy
     except ImportError:
         raise RagError("spaCy is not installed; install it with: pip install 'spacy>=3.7.5,<3.9'") from None
-    return spacy.load(model_path())
+    from spacy.language import Language
+
+    pipeline = spacy.load(model_path())
+    if not Language.has_factory(_CURRENCY_PIPE):
+        Language.component(_CURRENCY_PIPE, func=_currency_money)
+    pipeline.add_pipe(_CURRENCY_PIPE, after="ner")
+    return pipeline
+
+
+_CURRENCY_PIPE = "rag_currency_money"
+
+
+def _currency_money(doc):
+    """A count the small NER leaves outside its currency ("42 million" of "42 million euros": CARDINAL) made
+    the amount of money with it (MONEY, to the currency name's end), for every reader of the entities."""
+    ents = list(doc.ents)
+    for i, e in enumerate(ents):
+        money = _currency().match(doc.text, e.end_char) if e.label_ == "CARDINAL" else None
+        span = doc.char_span(e.start_char, money.end(), label="MONEY", alignment_mode="expand") if money else None
+        if span is not None and not any(o.start < span.end and o.end > span.start for o in ents[i + 1:]):
+            ents[i] = span
+    doc.ents = ents
+    return doc
 
 
 def normalise(text: str) -> str:
@@ -255,19 +277,13 @@ def _entities(text: str) -> tuple[tuple[int, int, str], ...]:
 
 
 def _ner_only(pipeline) -> list[str]:
-    return [name for name in pipeline.pipe_names if name not in ("tok2vec", "ner")]
+    return [name for name in pipeline.pipe_names if name not in ("tok2vec", "ner", _CURRENCY_PIPE)]
 
 
 def _spans(doc) -> tuple[tuple[int, int, str], ...]:
-    """The entities as (start, end, label); a count the small model leaves outside its currency ("42 million"
-    of "42 million euros": CARDINAL) is the amount of money with it (MONEY, to the currency's end)."""
-    out = []
-    for e in doc.ents:
-        if e.label_ in _PROPER and not e.text[:1].isupper():
-            continue
-        money = _currency().match(doc.text, e.end_char) if e.label_ == "CARDINAL" else None
-        out.append((e.start_char, money.end(), "MONEY") if money else (e.start_char, e.end_char, e.label_))
-    return tuple(out)
+    """The entities as (start, end, label), a person, organisation or place only when capitalised."""
+    return tuple((e.start_char, e.end_char, e.label_) for e in doc.ents
+                 if e.label_ not in _PROPER or e.text[:1].isupper())
 
 
 @cache

@@ -94,3 +94,6 @@ def test_a_count_before_a_currency_name_is_an_amount_of_money():
     text = "The terminal cost 42 million euros, the ferry 500 Swiss francs, and the python weighed 215 pounds."
     assert [text[s:e] for s, e, _ in entities(text, ("MONEY",))] == ["42 million euros", "500 Swiss francs"]
     assert label_at(text, text.index("215"), text.index("215") + 3) != "MONEY"
+    # the same reading for every reader of the entities: a report's values compare the amount with its currency
+    assert {"42000000 eur", "500 swiss francs"} <= values(text)
+    assert "42 million euros" in [e.text for e in parse(text).ents if e.label_ == "MONEY"]
