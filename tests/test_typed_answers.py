@@ -369,3 +369,21 @@ def test_a_which_country_question_is_answered_by_a_country_not_a_city(rag):
     (countryinfo's names; RealTime QA had answered "Reports differ: Detroit; Nashville")."""
     answer = rag.ask("First lady Mara Quist met with the first lady of which country this week?")
     assert answer.answer.startswith("Ukraine ["), answer.answer
+
+
+def test_a_question_about_a_name_no_article_mentions_abstains(rag):
+    """The Elmstad report tells who won an election; asked about Tarnby, which no article names, it answers
+    nothing and says why (bench/unknown_names.py: swapped-name dev questions abstained 134 of 151, from 47)."""
+    answer = rag.ask("Who won the Tarnby mayoral election?")
+    assert answer.abstained and answer.notice == "no article found mentions “Tarnby”", answer.text
+    assert rag.ask("Who won the Elmstad mayoral election?").answer.startswith("Jonas Berg")
+    assert rag.ask("Who won the Elmstda mayoral election?").answer.startswith("Jonas Berg")  # a typo is no new name
+
+
+def test_a_name_the_filtered_articles_never_mention_is_not_answered(rag):
+    """Only the dumpling contest may answer: "Marta Kowal won her 15th title" is a win, but not at the Lakeside
+    Open, which that article never names."""
+    question = "Who won the women's singles title at the Lakeside Open?"
+    assert rag.ask(question).answer.startswith("Anna Varga")
+    answer = rag.ask(question, source="contest")
+    assert answer.abstained and answer.notice.startswith("no article found mentions") and "Lakeside Open" in answer.notice

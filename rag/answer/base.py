@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..cite import quote_ok
+from ..cite import content_terms, quote_ok
 from ..dates import names_year, relative_dates
-from ..text import sentence_spans
+from ..nlp import NAME_LABELS, entities
+from ..text import prefix, sentence_spans
 from ..types import Answer, Citation, Hit, Turn
 
 NOT_FOUND = "I could not find this in the indexed articles."
@@ -72,6 +73,11 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
     return c if quote_ok(c, passage.article) else None
 
 
+def quote_lines(citations: list[Citation]) -> str:
+    """The numbered quotes under an answer, each with its article's date and its relative dates resolved."""
+    return "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
+
+
 def without_year(years: frozenset[str], passage: Passage) -> bool:
     """Whether the question names years (`years`) and the passage's article names none of them in its words,
     title or date: a report of another season, or one that never says which (RGB rejection: "Gurnah is being
@@ -79,8 +85,24 @@ def without_year(years: frozenset[str], passage: Passage) -> bool:
     return bool(years) and not names_year(years, f"{passage.article} {passage.hit.title}", passage.hit.published_at)
 
 
-def abstention(answerer: str, reason: str, **diagnostics) -> Answer:
-    return Answer(text=NOT_FOUND, citations=[], abstained=True, answer=NOT_FOUND, answerer=answerer,
+def unnamed(question: str, passages: list[Passage], doc_freq=None) -> str | None:
+    """The first name the question gives (a person, place, organisation, event or product by spaCy's NER) that the
+    evidence does not mention, or None: no passage's article or title uses any of its words, or the corpus uses
+    one of them nowhere (`doc_freq`: words -> chunk counts, rag.lexical.Lexical.doc_freq), as "Vellmark" of
+    "Vellmark Group". The evidence is then about something else ("Who won the Tarnby mayoral election?" over a
+    report of Elmora's). The question comes spelt as the corpus writes it (rag.retrieve.Retriever.spelled), so
+    a misspelt name the corpus knows ("Tsela") is no unknown one."""
+    have = {prefix(t) for p in passages for t in content_terms(f"{p.hit.title} {p.article}")}
+    for s, e, _ in entities(question, tuple(NAME_LABELS)):
+        words = sorted(content_terms(question[s:e]))
+        spelt = [w for w in words if w.isalpha()]  # numbers are no words of the corpus's vocabulary
+        if words and (not any(prefix(w) in have for w in words) or (doc_freq and spelt and 0 in doc_freq(spelt))):
+            return question[s:e]
+    return None
+
+
+def abstention(answerer: str, reason: str, notice: str | None = None, **diagnostics) -> Answer:
+    return Answer(text=NOT_FOUND, citations=[], abstained=True, answer=NOT_FOUND, answerer=answerer, notice=notice,
                   diagnostics={"abstain_reason": reason, **diagnostics})
 
 

@@ -13,7 +13,7 @@ from ..nlp import NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import Context, Passage, Request, abstention, cite_sentence, without_year
+from .base import Context, Passage, Request, abstention, cite_sentence, quote_lines, unnamed, without_year
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
@@ -157,6 +157,9 @@ class LocalAnswerer:
                 "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
+        if self.settings.answer.name_check and (name := unnamed(question, [*passages, *others], self.words.doc_freq)):
+            return abstention(NAME, f"no passage names {name}", f"no article found mentions “{name}”",
+                              off_topic=True, **diag)
         if all(x.lacks_number for x in ranked):  # "How many tons ... in 2024?" where no passage says 2024
             return abstention(NAME, "no passage names the question's numbers", **diag)
         parts = question_parts(question)
@@ -282,7 +285,7 @@ class LocalAnswerer:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
             return abstention(NAME, "no verifiable quote", **diag)
-        quotes = _quotes(citations)
+        quotes = quote_lines(citations)
         head = _join(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         dated = [c for c in citations if c.published_at]
         if heads and dated:
@@ -346,7 +349,7 @@ class LocalAnswerer:
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
         if len(citations) < 2:
             return None
-        quotes = _quotes(citations)
+        quotes = quote_lines(citations)
         line = f"Reports differ: {'; '.join(heads)}"
         text = f"{line}\n\n{quotes}" if kind else line
         # the values each report gives, when the NER reads them all as one type (two people, two amounts): what
@@ -398,11 +401,6 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     if not phrase or phrase not in sentence:
         return phrase
     return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
-
-
-def _quotes(citations: list[Citation]) -> str:
-    """The numbered quotes under an answer, each with its article's date and its relative dates resolved."""
-    return "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)
 
 
 def _named(question: str, sentence: str) -> str:
