@@ -116,7 +116,9 @@ def cmd_index(args) -> int:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+    from .text import plural
+
+    return f"{n} {plural(n, noun)}"
 
 
 def summary(report, folders: int = 1) -> str:

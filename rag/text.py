@@ -9,6 +9,7 @@ citation check read text the same way.
     MONTHS, MONTH_PATTERN, WEEKDAYS, month_number(word)     calendar names
     NUMBER                                                  digits with inner separators ("1,200", "3.5")
     parse_date(value) -> date | None                        the date an ISO-like value starts with
+    plural(n, noun) -> str                                  "article" for 1, "articles" for any other count
 """
 from __future__ import annotations
 
@@ -132,3 +133,8 @@ def fuller_number(phrase: str, other: str) -> bool:
     given, told = a.group().replace(",", ""), b.group().replace(",", "")
     places = len(given.split(".")[1]) if "." in given else 0
     return told != given and round(float(told), places) == float(given)
+
+
+def plural(n: int, noun: str) -> str:
+    """The noun as a count of `n` takes it in a message: "1 article", "0 articles", "2 chunks"."""
+    return noun if n == 1 else f"{noun}s"

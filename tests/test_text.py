@@ -9,7 +9,7 @@ from datetime import date
 from bm25s.stopwords import STOPWORDS_EN
 
 from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, fuller_number, month_number, parse_date,
-                      prefix, sentence_spans, stem)
+                      plural, prefix, sentence_spans, stem)
 
 
 def test_stems_are_snowball_and_prefixes_five_letters():
@@ -101,3 +101,8 @@ def test_only_sentences_overlapping_lo_hi_are_returned():
     assert sentences(text, 3, 6) == ["one.", "two."]
     assert sentences(text, 4, 5) == []  # the space between: [lo, hi) touches neither
     assert sentences(text, 10) == ["three.", "four."]
+
+
+def test_a_count_takes_its_noun_in_the_singular_only_for_one():
+    """One helper for the CLI's index summary, the chat's article count and its upload lines."""
+    assert [f"{n} {plural(n, 'chunk')}" for n in (0, 1, 2)] == ["0 chunks", "1 chunk", "2 chunks"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import RagError, describe, one_line
 from ..retrieve import DATE_FILTERS, iso_date, undated_note
 from ..settings import Settings
+from ..text import plural
 from ..types import Answer, Citation
 
 MAX_LISTED_ARTICLES = 300
@@ -262,7 +263,7 @@ def render_articles(rows: list[dict], note: str = "") -> str:
     search = ('<input class="art-search" type="search" placeholder="Search titles and dates" '
               'aria-label="Search the article list"> <span class="art-shown"></span>') if n > 1 else ""
     shown = f'<div class="art-note" role="status">{esc(note)}</div>' if note else ""
-    return (f'<div class="art-count"><b>{n:,}</b> article{"s" if n != 1 else ""} indexed</div>'
+    return (f'<div class="art-count"><b>{n:,}</b> {plural(n, "article")} indexed</div>'
             f'{shown}{search}<ul class="art-list">{items}</ul>{more}')
 
 

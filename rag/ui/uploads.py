@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import RagError
 from ..load import SUPPORTED, content_problem, suffix_of
+from ..text import plural
 from .render import md_text
 
 if TYPE_CHECKING:
@@ -78,8 +79,9 @@ def add_uploads(rag: RAG, files: list | None, progress: Progress | None = None) 
                 lines.append(f"✗ **{md_text(safe)}**: not indexed ({md_text(reason)})")
             else:
                 what = ("added" if report.added else "updated" if report.updated else "already indexed")
-                lines.append(f"✓ **{md_text(safe)}**: {report.seen} article{'s' if report.seen != 1 else ''} "
-                             f"{what}, {report.chunks_written} chunks, {report.seconds:.1f} s")
+                lines.append(f"✓ **{md_text(safe)}**: {report.seen} {plural(report.seen, 'article')} "
+                             f"{what}, {report.chunks_written} {plural(report.chunks_written, 'chunk')}, "
+                             f"{report.seconds:.1f} s")
         except RagError as e:
             lines.append(f"✗ **{shown}**: {md_text(str(e))}")
         except Exception as e:  # noqa: BLE001 - shown as one line, logged in full
