@@ -316,6 +316,14 @@ class Lexical:
         pattern = "|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in found)  # "AI", not the "AI" of "SAID"
         return re.sub(pattern, lambda m: found[m.group()], query), found
 
+    def unknown(self, query: str) -> list[str]:
+        """The query's words, as written, that are neither a corpus word (as written or by stem) nor an English
+        one (`_english`): in a spelling-corrected query (`correct`), a name the corpus never mentions
+        ("Tarnby"), however the question is cased and whatever the NER makes of it."""
+        return [w for w in dict.fromkeys(TOKEN.findall(query)) if w.isalpha() and len(w) >= self.spelling.min_len
+                and (low := w.lower()) not in STOPWORDS and low not in _english() and not self._uses(low)
+                and not _near_english(low)]
+
     def _uses(self, word: str) -> bool:
         """Whether the corpus has a lower-case word, as written or by its stem: no typo, no unknown acronym."""
         return any(word in s.words for s in self.segments) or bool(self._df(self.stemmer.stemWord(word)))
@@ -374,6 +382,15 @@ def _load_pickle(speller, path: Path) -> bool:
 
 
 _ENGLISH: frozenset[str] | None = None
+
+
+def _near_english(word: str) -> bool:
+    """Whether one edit (a letter dropped, added, replaced, or two swapped: Norvig's `edits1`) makes the word an
+    English one (`_english`): "newpaper", "retailate" are misspellings the corpus cannot correct, not names."""
+    letters, splits = "abcdefghijklmnopqrstuvwxyz", [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+             | {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters})
+    return not edits.isdisjoint(_english())
 
 
 def _english() -> frozenset[str]:

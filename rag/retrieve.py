@@ -227,6 +227,9 @@ class Retriever:
     def doc_freq(self, words: list[str]) -> list[int]:
         return self.words.doc_freq(words)
 
+    def unknown(self, query: str) -> list[str]:
+        return self.words.unknown(query)
+
     def forget(self) -> None:
         """The next search checks the store afresh (after indexing, or another process's)."""
         self._stale = True

@@ -177,9 +177,9 @@ class AnswerSettings(_Section):
         "Candidate sentences the local answerer embeds on their own; the rest keep their chunk's similarity, "
         "which retrieval already computed (encoding is most of an answer's time)"))
     name_check: bool = Field(True, description=(
-        "Abstain when the question names a person, place, organisation, event or product that no passage's "
-        "article mentions (\"Who won the Tarnby election?\" over an Elmora report); bench/unknown_names.py "
-        "measures it"))
+        "Abstain when the question names something the evidence never mentions: a capitalised word no article "
+        "uses and no English word is (\"Tarnby\"), or a person, place, organisation, event or product no "
+        "retrieved article names; bench/unknown_names.py measures it"))
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused with a one-line error")
     typed_depth: int = Field(5, ge=1, description=(
         "Leading sentences searched for a value of the asked type (a person for \"who\", a date for \"when\") "

@@ -49,6 +49,9 @@ def local():
 
         doc_freq = idf
 
+        def unknown(self, query):
+            return []
+
     return LocalAnswerer(Settings(abstain_threshold=0.35), Embedder(), Flat())
 
 

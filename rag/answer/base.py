@@ -85,25 +85,36 @@ def without_year(years: frozenset[str], passage: Passage) -> bool:
     return bool(years) and not names_year(years, f"{passage.article} {passage.hit.title}", passage.hit.published_at)
 
 
-def unnamed(question: str, passages: list[Passage], doc_freq=None) -> str | None:
-    """The first name the question gives (a person, place, organisation, event or product by spaCy's NER) that the
-    evidence does not mention, or None: no passage's article or title uses any of its words, or the corpus uses
-    one of them nowhere (`doc_freq`: words -> chunk counts, rag.lexical.Lexical.doc_freq), as "Vellmark" of
-    "Vellmark Group". The evidence is then about something else ("Who won the Tarnby mayoral election?" over a
-    report of Elmora's). The question comes spelt as the corpus writes it (rag.retrieve.Retriever.spelled), so
-    a misspelt name the corpus knows ("Tsela") is no unknown one."""
+def unnamed(question: str, passages: list[Passage], unknown=lambda q: [], cased: bool = True) -> str | None:
+    """A name the question gives that the evidence does not mention, or None: then the evidence is about
+    something else ("Who won the Tarnby mayoral election?" over a report of Elmstad's). First a word no article
+    of the corpus uses and no English word is (`unknown`: rag.lexical.Lexical.unknown, on the question as
+    spelling-corrected), capitalised unless the writer used no capitals (`cased`): a word the English list
+    lacks ("superstardom") is not a name. Then a person, place, organisation, facility, event or product by
+    spaCy's NER that no passage's article or title uses in any of its words. Nationalities are no such name:
+    "Swedish" in an article answers a question about "Sweden"."""
+    if word := next((w for w in unknown(question) if w[0].isupper() or not cased), None):
+        return word
     have = {prefix(t) for p in passages for t in content_terms(f"{p.hit.title} {p.article}")}
-    for s, e, _ in entities(question, tuple(NAME_LABELS)):
-        words = sorted(content_terms(question[s:e]))
-        spelt = [w for w in words if w.isalpha()]  # numbers are no words of the corpus's vocabulary
-        if words and (not any(prefix(w) in have for w in words) or (doc_freq and spelt and 0 in doc_freq(spelt))):
+    for s, e, _ in entities(question, _NAMED):
+        words = content_terms(question[s:e])
+        if words and not any(prefix(w) in have for w in words):
             return question[s:e]
     return None
+
+
+_NAMED = tuple(sorted(NAME_LABELS - {"NORP"}))
 
 
 def abstention(answerer: str, reason: str, notice: str | None = None, **diagnostics) -> Answer:
     return Answer(text=NOT_FOUND, citations=[], abstained=True, answer=NOT_FOUND, answerer=answerer, notice=notice,
                   diagnostics={"abstain_reason": reason, **diagnostics})
+
+
+def not_mentioned(answerer: str, name: str, **diagnostics) -> Answer:
+    """The abstention for a question about a name the evidence never mentions (`unnamed`), saying so."""
+    return abstention(answerer, f"no passage names {name}", f"no article found mentions “{name}”", off_topic=True,
+                      **diagnostics)
 
 
 def final(pieces: Iterator[str | Answer]) -> Answer:

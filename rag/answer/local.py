@@ -13,7 +13,7 @@ from ..nlp import NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import Context, Passage, Request, abstention, cite_sentence, quote_lines, unnamed, without_year
+from .base import Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, unnamed, without_year
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
@@ -49,6 +49,8 @@ class WordStats(Protocol):
     def idf(self, words: list[str]) -> np.ndarray: ...
 
     def doc_freq(self, words: list[str]) -> list[int]: ...
+
+    def unknown(self, query: str) -> list[str]: ...
 
 
 class LocalAnswerer:
@@ -141,7 +143,8 @@ class LocalAnswerer:
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
-        # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM
+        # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM; a writer
+        cased = question != question.lower()  # who capitalises does so for names (`unnamed`)
         question = truecased(question, (p.hit.text for p in (*passages, *context.others)))
         earlier = context.follows
         # words the answer phrase is not anchored to: what the conversation was already about
@@ -157,9 +160,8 @@ class LocalAnswerer:
                 "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
         if best.score < self.threshold:
             return abstention(NAME, "weak evidence", **diag)
-        if self.settings.answer.name_check and (name := unnamed(question, [*passages, *others], self.words.doc_freq)):
-            return abstention(NAME, f"no passage names {name}", f"no article found mentions “{name}”",
-                              off_topic=True, **diag)
+        if self.settings.answer.name_check and (name := unnamed(question, [*passages, *others], self.words.unknown, cased)):
+            return not_mentioned(NAME, name, **diag)
         if all(x.lacks_number for x in ranked):  # "How many tons ... in 2024?" where no passage says 2024
             return abstention(NAME, "no passage names the question's numbers", **diag)
         parts = question_parts(question)
