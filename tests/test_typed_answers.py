@@ -402,3 +402,19 @@ def test_a_name_the_filtered_articles_never_mention_is_not_answered(rag):
     assert rag.ask(question).answer.startswith("Anna Varga")
     answer = rag.ask(question, source="contest")
     assert answer.abstained and answer.notice.startswith("no article found mentions") and "Lakeside Open" in answer.notice
+
+
+@pytest.mark.parametrize("question,unknown", [
+    ("Which company from Sweden reported a profit?", None),  # the article says "Swedish"
+    ("Did demand from German customers drive the growth?", None),  # a nationality is no name
+    ("Which company from Norway reported a profit?", "Norway"),
+    ("Who leads Veltrix Group?", "Veltrix Group"),
+])
+def test_a_country_counts_as_named_by_any_of_its_names(question, unknown):
+    from rag.answer.base import Passage, unnamed
+    from rag.types import Hit
+
+    article = "Heat pumps sell\n\nNorvanta, the Swedish maker of heat pumps, reported a profit of 42 million euros."
+    hit = Hit(chunk_id="a:0", doc_id="a", title="Heat pumps sell", source="test", published_at=None, score=1.0,
+              text=article, start=0, end=len(article))
+    assert unnamed(question, [Passage(1, hit, article)]) == unknown

@@ -11,6 +11,7 @@ from ..dates import names_year, relative_dates
 from ..nlp import NAME_LABELS, entities
 from ..text import prefix, sentence_spans
 from ..types import Answer, Citation, Hit, Turn
+from .countries import countries
 
 NOT_FOUND = "I could not find this in the indexed articles."
 
@@ -91,16 +92,23 @@ def unnamed(question: str, passages: list[Passage], unknown=lambda q: [], cased:
     of the corpus uses and no English word is (`unknown`: rag.lexical.Lexical.unknown, on the question as
     spelling-corrected), capitalised unless the writer used no capitals (`cased`): a word the English list
     lacks ("superstardom") is not a name. Then a person, place, organisation, facility, event or product by
-    spaCy's NER that no passage's article or title uses in any of its words. Nationalities are no such name:
-    "Swedish" in an article answers a question about "Sweden"."""
+    spaCy's NER that no passage's article or title uses in any of its words, or names otherwise when it is a
+    country ("Swedish" for "Sweden", rag.answer.countries). Nationalities are no such name."""
     if word := next((w for w in unknown(question) if w[0].isupper() or not cased), None):
         return word
-    have = {prefix(t) for p in passages for t in content_terms(f"{p.hit.title} {p.article}")}
+    texts = [f"{p.hit.title} {p.article}" for p in passages]
+    have = {prefix(t) for text in texts for t in content_terms(text)}
     for s, e, _ in entities(question, _NAMED):
         words = content_terms(question[s:e])
-        if words and not any(prefix(w) in have for w in words):
+        if words and not any(prefix(w) in have for w in words) and not _country_named(question[s:e], texts):
             return question[s:e]
     return None
+
+
+def _country_named(name: str, texts: list[str]) -> bool:
+    """Whether `name` is a country that one of `texts` names by another of its names: "Sweden" by "Swedish"."""
+    asked = countries(name)
+    return bool(asked) and any(asked & countries(text) for text in texts)
 
 
 _NAMED = tuple(sorted(NAME_LABELS - {"NORP"}))
