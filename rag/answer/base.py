@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from ..cite import content_terms, quote_ok
@@ -96,13 +97,20 @@ def unnamed(question: str, passages: list[Passage], unknown=lambda q: [], cased:
     country ("Swedish" for "Sweden", rag.answer.countries). Nationalities are no such name."""
     if word := next((w for w in unknown(question) if w[0].isupper() or not cased), None):
         return word
-    texts = [f"{p.hit.title} {p.article}" for p in passages]
-    have = {prefix(t) for text in texts for t in content_terms(text)}
-    for s, e, _ in entities(question, _NAMED):
+    names = entities(question, _NAMED)
+    texts = list(dict.fromkeys(f"{p.hit.title} {p.article}" for p in passages)) if names else []
+    have = set().union(*map(_prefixes, texts))
+    for s, e, _ in names:
         words = content_terms(question[s:e])
         if words and not any(prefix(w) in have for w in words) and not _country_named(question[s:e], texts):
             return question[s:e]
     return None
+
+
+@lru_cache(maxsize=256)
+def _prefixes(text: str) -> frozenset[str]:
+    """The word forms of an article as `unnamed` matches them; the next questions often retrieve it again."""
+    return frozenset(prefix(t) for t in content_terms(text))
 
 
 def _country_named(name: str, texts: list[str]) -> bool:
