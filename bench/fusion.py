@@ -185,18 +185,29 @@ def cell(m: dict) -> str:
     return f"{m['hit@1']:.3f} / {m['hit@5']:.3f} / {m['mrr@10']:.3f}"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def index_dir_argument(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--index-dir", type=Path, default=Path(os.environ.get("RAG_INDEX_DIR") or common.CACHE),
                     help="holds dev-suite/ (default: $RAG_INDEX_DIR, else the repository's index/)")
-    ap.add_argument("--answers", action="store_true", help="also run the dev suite's answers for each rag variant")
-    ap.add_argument("--progress", action="store_true")
-    args = ap.parse_args()
+
+
+def dev_data_absent() -> bool:
+    """True, after printing "skipped: data absent (...)", when ../shared/bench lacks the dev suite's data."""
     bench = common.DATA.parent
     missing = [str(p) for p in (bench / "realtimeqa/dev.jsonl", bench / "realtimeqa/corpus.jsonl.gz",
                                 bench / "rgb/dev.jsonl") if not p.is_file()]
     if missing:
         print(f"skipped: data absent ({', '.join(missing)})")
+    return bool(missing)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    index_dir_argument(ap)
+    ap.add_argument("--answers", action="store_true", help="also run the dev suite's answers for each rag variant")
+    ap.add_argument("--progress", action="store_true")
+    args = ap.parse_args()
+    bench = common.DATA.parent
+    if dev_data_absent():
         return 0
     from rag.settings import Settings
 

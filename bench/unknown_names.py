@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
 
 import common
 
@@ -59,18 +57,15 @@ def run(sets: dict, name: str, check: bool) -> list[dict]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--index-dir", type=Path, default=Path(os.environ.get("RAG_INDEX_DIR") or common.CACHE),
-                    help="holds dev-suite/ (default: $RAG_INDEX_DIR, else the repository's index/)")
-    args = ap.parse_args()
-    bench = common.DATA.parent
-    missing = [str(p) for p in (bench / "realtimeqa/dev.jsonl", bench / "realtimeqa/corpus.jsonl.gz",
-                                bench / "rgb/dev.jsonl") if not p.is_file()]
-    if missing:
-        print(f"skipped: data absent ({', '.join(missing)})")
-        return 0
     import fusion
     from rag.settings import Settings
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    fusion.index_dir_argument(ap)
+    args = ap.parse_args()
+    bench = common.DATA.parent
+    if fusion.dev_data_absent():
+        return 0
 
     payload = {"benchmark": "unknown_names", "date": common.now(), "git_commit": common.git_commit(),
                "machine": common.machine(), "invented": INVENTED, "runs": {}}
