@@ -143,8 +143,8 @@ class LocalAnswerer:
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
-        # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM; a writer
-        cased = question != question.lower()  # who capitalises does so for names (`unnamed`)
+        # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM
+        cased = question != question.lower()  # `unnamed` reads capitals as names only if the writer uses them
         question = truecased(question, (p.hit.text for p in (*passages, *context.others)))
         earlier = context.follows
         # words the answer phrase is not anchored to: what the conversation was already about
