@@ -320,9 +320,10 @@ class Lexical:
         """The query's words, as written, that are neither a corpus word (as written or by stem) nor an English
         one (`_english`): in a spelling-corrected query (`correct`), a name the corpus never mentions
         ("Tarnby"), however the question is cased and whatever the NER makes of it."""
-        return [w for w in dict.fromkeys(TOKEN.findall(query)) if w.isalpha() and len(w) >= self.spelling.min_len
-                and (low := w.lower()) not in STOPWORDS and low not in _english() and not self._uses(low)
-                and not _near_english(low)]
+        # Latin letters only: capitals and the English list say nothing about a word of another script
+        return [w for w in dict.fromkeys(TOKEN.findall(query))
+                if w.isascii() and w.isalpha() and len(w) >= self.spelling.min_len and (low := w.lower()) not in STOPWORDS
+                and low not in _english() and not self._uses(low) and not _near_english(low)]
 
     def _uses(self, word: str) -> bool:
         """Whether the corpus has a lower-case word, as written or by its stem: no typo, no unknown acronym."""
