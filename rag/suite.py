@@ -244,8 +244,8 @@ def rgb_corpus(rows: list[dict], *kinds: str) -> list[dict]:
 def rgb_questions(rows: list[dict], gold: str | None) -> list[dict]:
     """The questions, their gold documents the snippets of kind `gold`; with `gold` None, unanswerable."""
     return [{"id": r["id"], "type": "rgb", "question": r["question"], "answers": r["answers"] if gold else [],
-             "fake_answer": r["fake_answer"], "gold_docs": [_snippet_id(t) for t in r[gold]] if gold else []}
-            for r in rows]
+             "aliases": r["answers"], "fake_answer": r["fake_answer"],
+             "gold_docs": [_snippet_id(t) for t in r[gold]] if gold else []} for r in rows]
 
 
 def _rgb(ctx: _Context):
@@ -256,6 +256,7 @@ def _rgb(ctx: _Context):
     rej = ctx.ask(ctx.rag("rgb-rejection", records=rgb_corpus(rows, "negative")), rgb_questions(rows, None),
                   score=_rejection)
     yield "rgb-rejection", {"summary": {"n": len(rej), "rejection": _mean(r["rejection"] for r in rej),
+                                        "answered_right": sum(r["answered_right"] for r in rej),
                                         **_latency(rej)}, "questions": rej}
     con = ctx.ask(ctx.rag("rgb-conflict", records=rgb_corpus(rows, "positive", "positive_wrong", "negative")),
                   rgb_questions(rows, "positive"), score=_conflict)
@@ -275,7 +276,10 @@ def _base_row(q: dict, answer) -> dict:
 
 
 def _rejection(q: dict, ranking: list[str], answer) -> dict:
-    return {**_base_row(q, answer), "rejection": float(answer.abstained)}
+    """Abstaining is right; `answered_right` marks an answer holding the true value, which some of RGB's
+    negative snippets state (its README): not counted as rejection, but no made-up answer either."""
+    right = not answer.abstained and contains(answer.answer, q["aliases"])
+    return {**_base_row(q, answer), "rejection": float(answer.abstained), "answered_right": right}
 
 
 def _conflict(q: dict, ranking: list[str], answer) -> dict:
@@ -324,6 +328,12 @@ def markdown(report: dict) -> str:
         lines += ["", f"RGB conflict (accuracy = true value only, or both with \"Reports differ\"): true only "
                   f"{c['true_only']}, fake only {c['fake_only']}, both {c['both']} ({c['both_differ']} saying reports "
                   f"differ), neither {c['neither']}, of {c['n']}."]
+    if "rgb-rejection" in sets:
+        r = sets["rgb-rejection"]["summary"]
+        abstained = round(r["rejection"] * r["n"])
+        lines += ["", f"RGB rejection (negative snippets only): abstained {abstained}, answered with the true value "
+                  f"{r['answered_right']} (some negatives state it), answered otherwise "
+                  f"{r['n'] - abstained - r['answered_right']}, of {r['n']}."]
     if "realtimeqa" in sets:
         lines += ["", f"RealTime QA corpus: {sets['realtimeqa']['corpus']}."]
     if curve := report.get("abstention_curve"):

@@ -124,6 +124,12 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks rather than states ("But which film roared loudest?"): it asserts no fact,
+    so it answers nothing, whatever words it shares with the question."""
+    return sentence.rstrip(" \"'”’)»」』").endswith(("?", "？"))
+
+
 def fuller_number(phrase: str, other: str) -> bool:
     """Whether amount `other` states amount `phrase` more precisely, in the same words and unit: the same
     value to more digits ("$5" -> "$5.02", "2 million" -> "2.1 million")."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, fuller_number, month_number, parse_date,
-                      plural, prefix, sentence_spans, stem)
+from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, fuller_number, is_question,
+                      month_number, parse_date, plural, prefix, sentence_spans, stem)
 
 
 def test_stems_are_snowball_and_prefixes_five_letters():
@@ -106,3 +107,14 @@ def test_only_sentences_overlapping_lo_hi_are_returned():
 def test_a_count_takes_its_noun_in_the_singular_only_for_one():
     """One helper for the CLI's index summary, the chat's article count and its upload lines."""
     assert [f"{n} {plural(n, 'chunk')}" for n in (0, 1, 2)] == ["0 chunks", "1 chunk", "2 chunks"]
+
+
+@pytest.mark.parametrize("sentence,asks", [
+    ("But which film has had the most deafening roar at the ticket booth?", True),
+    ("“Who is going to pay for this?”", True),
+    ("这次谈判什么时候结束？", True),
+    ("The truce expires on August 12.", False),
+    ("He asked why?, and left.", False),
+])
+def test_a_sentence_that_asks_is_told_from_one_that_states(sentence, asks):
+    assert is_question(sentence) is asks

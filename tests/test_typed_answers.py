@@ -57,6 +57,8 @@ ARTICLES = {
                  "to Ukraine.\n",
     "terminal.txt": "Veldra opens ferry terminal\n\nThe Veldra ferry terminal opened on Monday. The terminal cost "
                     "42 million euros, the port authority said.\n",
+    "mustard.txt": "Shelves empty in Valdre\n\nWhich condiment have Valdre supermarkets run out of this summer? "
+                   "Valdre supermarkets have run out of Dijon mustard after a poor harvest of mustard seed.\n",
     "ferry-launch.txt": "Shipyard hands over vessel\n\nThe new Nordhavn ferry, handed over by the shipyard this "
                         "week, goes into service on September 20, 2026, with a crew of twelve.\n",
 }
@@ -79,6 +81,14 @@ def test_answer_is_a_value_of_the_asked_type(rag, question, expected):
     answer = rag.ask(question)
     assert not answer.abstained and expected in answer.answer, answer.answer
     assert expected in answer.citations[0].quote and "festival returns" not in answer.answer
+
+
+def test_a_question_in_an_article_answers_nothing(rag):
+    """A sentence that asks repeats the question's words best and states no fact (RealTime QA dev: "Which
+    condiment ...?" had been answered with the article's own question)."""
+    answer = rag.ask("Which condiment have Valdre supermarkets run out of?")
+    assert not answer.abstained and "mustard" in answer.answer, answer.text
+    assert all(not c.quote.endswith("?") for c in answer.citations), answer.text
 
 
 def test_a_person_question_over_a_sentence_naming_an_event_answers_the_person(rag):

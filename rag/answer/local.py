@@ -10,7 +10,7 @@ import numpy as np
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, other_month
 from ..nlp import NAME_LABELS, value_label
-from ..text import NUMBER, fuller_number, prefix, sentence_spans
+from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, unnamed, without_year
@@ -100,7 +100,8 @@ class LocalAnswerer:
                     continue
                 seen.add((p.hit.doc_id, s))
                 text = p.article[s:e]
-                if is_instruction(text):  # text addressed to an AI is data, never evidence
+                # text addressed to an AI is data and a question states nothing: neither is evidence
+                if is_instruction(text) or is_question(text):
                     continue
                 have = content_terms(text)
                 stems = {prefix(t) for t in have}
