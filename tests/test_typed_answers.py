@@ -359,6 +359,19 @@ def test_a_length_of_time_answers_no_when():
     assert best_phrase("date", "When did he leave?", "He left three years ago.") == "three years ago"
 
 
+@pytest.mark.parametrize("sentence,expected", [
+    ("The park will reopen between May 3 and May 10, officials said.", "between May 3 and May 10"),
+    ("The park road is closed from Monday until Friday.", "from Monday until Friday"),
+    ("Talks on the park are planned between March 2 and 4.", "between March 2 and 4"),
+    ("The park truce, agreed in May, expires on August 12.", "August 12"),
+])
+def test_a_range_of_dates_is_answered_whole(sentence, expected):
+    """The NER tags each end of a range on its own; the parse joins them (a new user had been told "May 3"
+    for a reopening "between May 3 and May 10")."""
+    from rag.answer.phrases import best_phrase
+    assert best_phrase("date", "When will the park reopen?", sentence) == expected
+
+
 def test_how_many_of_a_noun_is_answered_by_the_number_that_counts_it(rag):
     """The sentence that repeats the question's words holds another number ("86,000 people"); the close
     runner-up counts what is asked (RealTime QA: "give birth to how many children?" had answered 86,000)."""

@@ -109,7 +109,33 @@ def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[in
     most fitting label present (spaCy's NER); [] when there is none. A date is a point in time: the NER's
     DATE also tags lengths of time ("90-day" truce, "two years"), which answer no "when"."""
     spans = typed_spans_of(asked_labels(kind, question), question, sentence)
-    return [sp for sp in spans if not _duration(sentence[sp[0]:sp[1]])] if kind == "date" else spans
+    if kind != "date":
+        return spans
+    spans = [_ranged(sentence, *sp) for sp in spans if not _duration(sentence[sp[0]:sp[1]])]
+    return [sp for sp in spans if not any(o != sp and o[0] <= sp[0] and sp[1] <= o[1] for o in spans)]
+
+
+_RANGE_ENDS = {"between": ("conj",), "from": ("to", "until", "till", "through")}
+
+
+def _ranged(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A date's span grown to the range it opens, read from the parse ("between May 3 and May 10", "from Monday
+    until Friday"): the NER tags each end on its own, and one end alone is no answer to when."""
+    doc = parse(sentence[:TYPED_CHARS])
+    span = doc.char_span(start, end, alignment_mode="expand") if end <= len(doc.text) else None
+    if span is None or span.root.dep_ != "pobj" or span.root.head.lower_ not in _RANGE_ENDS:
+        return start, end
+    prep, root = span.root.head, span.root
+    if prep.lower_ == "between":
+        other = next((t for t in root.children if t.dep_ == "conj"), None)
+    else:
+        to = next((t for t in prep.head.children if t.i > root.i and t.dep_ == "prep"
+                   and t.lower_ in _RANGE_ENDS["from"]), None)
+        other = next((t for t in to.children if t.dep_ == "pobj"), None) if to is not None else None
+    if other is None:
+        return start, end
+    last = max(other.subtree, key=lambda t: t.i)
+    return prep.idx, max(end, last.idx + len(last))
 
 
 _UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "decade", "decades"})
@@ -219,6 +245,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
+    if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
+        patterns = [p for p in patterns if not any(t[0] <= p[0] and p[1] <= t[1] and t != p for t in typed)]
     spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
