@@ -19,6 +19,7 @@ from ..nlp import entities
 from ..text import NUMBER
 from ..types import Answer, Turn
 from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
+from .copies import with_copies
 from .phrases import said_on
 from .question import asked_sentence, question_kind
 from .verify import ABSTAINED, MARKS, Markers, verify
@@ -155,7 +156,7 @@ class OpenAIAnswerer:
         Wimbledon in 2021?" with a winner of another year from RGB's answerless snippets (RGB rejection 0.08 ->
         0.16, no other dev set changed; its "weak evidence" too would have cost RealTime QA three answers)."""
         if self.fallback is None:
-            return answer
+            return with_copies(answer, [*passages, *context.others])
         local = final(self.fallback.stream(question, passages, context))
         said, values = content_terms(answer.answer), local.diagnostics.get("typed_sides") or []
         held = [v for v in values if (terms := content_terms(v)) and terms <= said]
@@ -173,7 +174,7 @@ class OpenAIAnswerer:
         elif _no_number(question_kind(question, context.follows), answer, local):
             local.notice = "the model's answer gives no figure; showing the extractive answer"
         else:
-            return answer
+            return with_copies(answer, [*passages, *context.others])
         local.timings.update(answer.timings)
         local.diagnostics.update(answer.diagnostics, llm_answer=answer.answer)
         return local

@@ -15,6 +15,7 @@ from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, unnamed, without_year
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
+from .copies import with_copies
 from .corroborate import most_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
 from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
@@ -153,8 +154,7 @@ class LocalAnswerer:
         wanted = self.settings.retrieval.other_passages
         others = [*context.others[:wanted], *(p for p in context.others[wanted:] if candidates("number", p.hit.text))]
         everything, unknown = self.rank(question, passages, others, earlier=earlier, referent=context.referent)
-        ranked = [x for x in everything if not x.other]
-        if not ranked:
+        if not (ranked := [x for x in everything if not x.other]):
             return abstention(NAME, "no passages")
         best = ranked[0]
         diag = {"best_score": round(best.score, 4), "best_dense": round(best.dense, 4),
@@ -196,10 +196,8 @@ class LocalAnswerer:
         sides = (disagreement(question, kind, reports, self.threshold, self.max_sentences)
                  or rescheduled(question, kind, best, everything))
         sides = revised(question, kind, best, everything, sides) or sides
-        if sides:
-            answer = self._disagree(question, kind, sides, diag)
-            if answer is not None:
-                return answer
+        if sides and (answer := self._disagree(question, kind, sides, diag)) is not None:
+            return answer
         chosen = [best]
         if wants_list(question):
             for x in ranked[1:self.settings.answer.list_rescore]:
@@ -207,7 +205,8 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-        return self._compose([(question, kind, x) for x in chosen], diag, known)
+        # another article's copy of the answer's sentence with its value changed is the other side
+        return with_copies(self._compose([(question, kind, x) for x in chosen], diag, known), [*passages, *others])
 
     def _typed_leader(self, kind: str | None, question: str, ranked: list[Scored]) -> Scored:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
