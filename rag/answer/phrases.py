@@ -112,7 +112,12 @@ def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[in
     if kind != "date":
         return spans
     spans = [_ranged(sentence, *sp) for sp in spans if not _duration(sentence[sp[0]:sp[1]])]
-    return [sp for sp in spans if not any(o != sp and o[0] <= sp[0] and sp[1] <= o[1] for o in spans)]
+    return [sp for sp in spans if not _inside(sp, spans)]
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether `span` lies within another of `spans` ("May 3" within "between May 3 and May 10")."""
+    return any(o != span and o[0] <= span[0] and span[1] <= o[1] for o in spans)
 
 
 _RANGE_ENDS = {"between": ("conj",), "from": ("to", "until", "till", "through")}
@@ -246,7 +251,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
-        patterns = [p for p in patterns if not any(t[0] <= p[0] and p[1] <= t[1] and t != p for t in typed)]
+        patterns = [p for p in patterns if not _inside(p, typed)]
     spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
