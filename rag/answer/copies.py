@@ -17,6 +17,9 @@ from .base import Passage, cite_sentence, quote_lines
 # A copy keeps at least this share of the longer sentence's words, and MIN_KEPT words: "Simona Halep Wins
 # Wimbledon Women's Singles Title" keeps 5 of 7 words of its copy naming Ashleigh Barty
 SIMILAR, MIN_KEPT = 0.6, 4
+# the quoted sentence alone, then with 1 and 2 neighbours each side: a snippet split at "Director." or
+# "Release date." puts the value a sentence or two from the words a copy keeps
+WIDTHS = (0, 1, 2)
 # values a word-level comparison splits ("7, 2018" of "September 7, 2018"); a name's changed words are the name
 _VALUES = ("DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL")
 _EDGE = ".,;:!?()[]“”\"'‘’…"
@@ -24,56 +27,103 @@ _EDGE = ".,;:!?()[]“”\"'‘’…"
 
 @dataclass(frozen=True)
 class Copy:
-    """Another passage's copy of a quoted sentence: where it is, and the value each copy gives."""
+    """Another passage's copy of a quoted sentence: where each copy's changed value is (the sentence holding it,
+    as offsets into its article), and the value each copy gives."""
 
     passage: Passage
     start: int
     end: int
     ours: str  # the words of the quoted sentence that the copy changes
     theirs: str  # what the copy says instead
+    our_start: int
+    our_end: int
 
 
-def changed_copies(quote: str, doc_id: str, answer: str, passages: list[Passage]) -> list[Copy]:
-    """The copies, in other articles among `passages`, of a sentence of `quote` (from article `doc_id`) that
-    change exactly one run of its words, a run the `answer` line gives and the copy's words do not: one copy
-    for each different value, best-ranked passage first."""
+def changed_copies(cited: Passage, start: int, end: int, answer: str, passages: list[Passage]) -> list[Copy]:
+    """The copies, in other articles among `passages`, of the sentence `cited.article[start:end]` that change
+    exactly one run of its words, a run the `answer` line gives and the copy's words do not: one copy for each
+    different value, best-ranked passage first. The sentence is compared alone, then with its neighbours in the
+    passage: a search snippet or a wire lead splits into a dateline ("Nov 30, 2017 ...") and the sentence that
+    names the answer, and the model's citation may quote either."""
     said = content_terms(answer)
     found: dict[str, Copy] = {}
-    for qs, qe in sentence_spans(quote):
-        ours = quote[qs:qe]
-        for p in passages:
-            if p.hit.doc_id == doc_id:
-                continue
-            for s, e in sentence_spans(p.article, p.hit.start, p.hit.end):
-                change = _one_change(ours, p.article[s:e])
-                if change and content_terms(change[0]) & said and not content_terms(change[1]) <= said:
-                    found.setdefault(change[1].lower(), Copy(p, s, e, *change))
+    ours_all = sentence_spans(cited.article, min(start, cited.hit.start), max(end, cited.hit.end))
+    for i, (qs, qe) in enumerate(ours_all):
+        if qe <= start or qs >= end:
+            continue
+        for width in WIDTHS:
+            window = ours_all[max(0, i - width):i + width + 1]
+            for p in passages:
+                if p.hit.doc_id == cited.hit.doc_id:
+                    continue
+                theirs_all = sentence_spans(p.article, p.hit.start, p.hit.end)
+                for j in range(len(theirs_all) - len(window) + 1):
+                    other = theirs_all[j:j + len(window)]
+                    change = _one_change(cited.article, window, p.article, other)
+                    if change and content_terms(change[0]) & said and not content_terms(change[1]) <= said:
+                        found.setdefault(change[1].lower(), Copy(p, *change[3], change[0], change[1], *change[2]))
+            if found:
+                return list(found.values())
     return list(found.values())
 
 
-def _one_change(ours: str, other: str) -> tuple[str, str] | None:
-    """The value `ours` gives and the one `other` gives instead, when `other` is `ours` with one run of words
-    replaced (keeping `SIMILAR` of the words and `MIN_KEPT`); else None."""
-    if other == ours or not 0.7 <= len(other) / max(len(ours), 1) <= 1.4:
+def _one_change(text: str, ours: list[tuple[int, int]], other_text: str, other: list[tuple[int, int]]):
+    """(our value, their value, our sentence's span, their sentence's span) when the sentences `other` of
+    `other_text` are the sentences `ours` of `text` with one run of words replaced (keeping `SIMILAR` of the
+    words and `MIN_KEPT`), or with several runs inside one value ("October 19, 2011" / "Oct 19, 2021"); else
+    None."""
+    a, b = _words(text, ours), _words(other_text, other)
+    if not a or not 0.7 <= (other[-1][1] - other[0][0]) / max(ours[-1][1] - ours[0][0], 1) <= 1.4:
         return None
-    a, b = ([(m.start(), m.end()) for m in re.finditer(r"\S+", text)] for text in (ours, other))
-    ops = SequenceMatcher(None, [ours[x:y] for x, y in a], [other[x:y] for x, y in b], autojunk=False).get_opcodes()
+    matcher = SequenceMatcher(None, [text[x:y] for x, y in a], [other_text[x:y] for x, y in b], autojunk=False)
+    if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:  # bounds: most windows stop here
+        return None
+    ops = matcher.get_opcodes()
     changes = [op for op in ops if op[0] != "equal"]
-    kept = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
-    if len(changes) != 1 or changes[0][0] != "replace" or kept < MIN_KEPT or kept < SIMILAR * max(len(a), len(b)):
+    if not changes:
         return None
-    _, i1, i2, j1, j2 = changes[0]
-    mine, theirs = _whole(ours, a[i1][0], a[i2 - 1][1]), _whole(other, b[j1][0], b[j2 - 1][1])
-    return (mine, theirs) if content_terms(theirs) else None
+    i1, i2, j1, j2 = changes[0][1], changes[-1][2], changes[0][3], changes[-1][4]
+    kept = sum(x2 - x1 for tag, x1, x2, _, _ in ops if tag == "equal" and (x2 <= i1 or x1 >= i2))
+    if i1 == i2 or j1 == j2 or kept < MIN_KEPT or kept < SIMILAR * max(len(a), len(b)):
+        return None
+    mine, theirs = _whole(text, a[i1][0], a[i2 - 1][1]), _whole(other_text, b[j1][0], b[j2 - 1][1])
+    if len(changes) > 1 and not (mine.one_value and theirs.one_value):  # several runs, not inside one value
+        return None
+    if not content_terms(theirs.text):
+        return None
+    return mine.text, theirs.text, _holding(ours, mine.start), _holding(other, theirs.start)
 
 
-def _whole(sentence: str, start: int, end: int) -> str:
-    """The changed words grown to the value (spaCy's NER) they are part of: "7, 2018" of "September 7, 2018"
-    changed to "1, 2020" is one date changed to another."""
-    for s, e, _ in entities(sentence, _VALUES):
+def _words(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The words of `sentences`, as (start, end) offsets into `text`."""
+    return [(s + m.start(), s + m.end()) for s, e in sentences for m in re.finditer(r"\S+", text[s:e])]
+
+
+def _holding(sentences: list[tuple[int, int]], offset: int) -> tuple[int, int]:
+    """The sentence among `sentences` that holds `offset`."""
+    return next((s, e) for s, e in sentences if s <= offset < e)
+
+
+@dataclass(frozen=True)
+class _Value:
+    start: int
+    text: str
+    one_value: bool  # the words changed lie inside one value the NER found
+
+
+def _whole(text: str, start: int, end: int) -> _Value:
+    """The changed words text[start:end] grown to the values (spaCy's NER) they are part of: "7, 2018" of
+    "September 7, 2018" changed to "1, 2020" is one date changed to another."""
+    sentence = next(((s, e) for s, e in sentence_spans(text, start, end) if s <= start < e), (start, end))
+    one = False
+    for s, e, _ in entities(text[sentence[0]:max(end, sentence[1])], _VALUES):
+        s, e = s + sentence[0], e + sentence[0]
         if s < end and start < e:
+            one = one or (s <= start and end <= e)
             start, end = min(start, s), max(end, e)
-    return sentence[start:end].strip(_EDGE)
+    value = text[start:end]
+    lead = len(value) - len(value.lstrip(_EDGE))
+    return _Value(start + lead, value.strip(_EDGE), one)
 
 
 def with_copies(answer: Answer, passages: list[Passage]) -> Answer:
@@ -83,10 +133,10 @@ def with_copies(answer: Answer, passages: list[Passage]) -> Answer:
     says they differ (RGB dev: it took the counterfeit value alone 10 times of 50)."""
     by_id = {p.hit.doc_id: p for p in passages}
     for c in answer.citations:
-        copies = changed_copies(c.quote, c.doc_id, answer.answer, passages) if c.doc_id in by_id else []
+        copies = changed_copies(by_id[c.doc_id], c.start, c.end, answer.answer, passages) if c.doc_id in by_id else []
         if not copies:
             continue
-        sides = [(c.published_at, copies[0].ours, by_id[c.doc_id], c.start, c.end),
+        sides = [(c.published_at, copies[0].ours, by_id[c.doc_id], copies[0].our_start, copies[0].our_end),
                  *((x.passage.hit.published_at, x.theirs, x.passage, x.start, x.end) for x in copies)]
         sides.sort(key=lambda side: side[0] or "", reverse=True)
         citations = [cited for n, (_, _, p, s, e) in enumerate(sides, 1) if (cited := cite_sentence(n, p, s, e))]
