@@ -75,6 +75,14 @@ def cite_sentence(n: int, passage: Passage, start: int, end: int) -> Citation | 
     return c if quote_ok(c, passage.article) else None
 
 
+DIFFER = "Reports differ: "
+
+
+def reports_differ(heads: list[str]) -> str:
+    """The answer line of a disagreement: each report's value with its citation, newest first, as given."""
+    return DIFFER + "; ".join(heads)
+
+
 def quote_lines(citations: list[Citation]) -> str:
     """The numbered quotes under an answer, each with its article's date and its relative dates resolved."""
     return "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)

@@ -12,7 +12,7 @@ from ..cite import content_terms
 from ..nlp import entities
 from ..text import sentence_spans
 from ..types import Answer
-from .base import Passage, cite_sentence, quote_lines
+from .base import Passage, cite_sentence, quote_lines, reports_differ
 
 # A copy keeps at least this share of the longer sentence's words, and MIN_KEPT words: "Simona Halep Wins
 # Wimbledon Women's Singles Title" keeps 5 of 7 words of its copy naming Ashleigh Barty
@@ -142,8 +142,8 @@ def with_copies(answer: Answer, passages: list[Passage]) -> Answer:
         citations = [cited for n, (_, _, p, s, e) in enumerate(sides, 1) if (cited := cite_sentence(n, p, s, e))]
         if len(citations) < len(sides):
             continue
-        line = "Reports differ: " + "; ".join(
-            f"{value} [{n}]" + (f" (reported {date})" if date else "") for n, (date, value, *_) in enumerate(sides, 1))
+        line = reports_differ([f"{value} [{n}]" + (f" (reported {date})" if date else "")
+                               for n, (date, value, *_) in enumerate(sides, 1)])
         return Answer(text=f"{line}\n\n{quote_lines(citations)}", citations=citations, abstained=False,
                       answer=line, answerer=answer.answerer, timings=answer.timings,
                       notice="copies of one report give different values: each is shown",

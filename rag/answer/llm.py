@@ -18,7 +18,7 @@ from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
 from ..text import NUMBER, prefix
 from ..types import Answer, Turn
-from .base import NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
+from .base import DIFFER, NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .copies import with_copies
 from .phrases import said_on
 from .question import asked_sentence, question_kind
@@ -268,7 +268,7 @@ def _other_date(question: str, model: Answer, local: Answer) -> bool:
     written = phrase.split(" (", 1)[0]  # "Thursday (September 4, 2025)": the quote's word, then its reading
     if written in quote and said_on(question, quote, quote.index(written)):
         return False
-    ours = None if phrase.startswith("Reports differ") else span(phrase, local.citations[0].published_at)
+    ours = None if phrase.startswith(DIFFER) else span(phrase, local.citations[0].published_at)
     theirs = [span(model.answer[s:e], model.citations[0].published_at) for s, e, _ in entities(model.answer, ("DATE",))]
     theirs = [t for t in theirs if t]
     return bool(ours and theirs) and not any(a <= ours[1] and ours[0] <= b for a, b in theirs)

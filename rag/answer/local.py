@@ -13,7 +13,8 @@ from ..nlp import NAME_LABELS, NUMBER_LABELS, parse, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, unnamed, without_year
+from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, reports_differ, unnamed,
+                   without_year)
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
@@ -389,7 +390,7 @@ class LocalAnswerer:
         if len(citations) < 2:
             return None
         quotes = quote_lines(citations)
-        line = f"Reports differ: {'; '.join(heads)}"
+        line = reports_differ(heads)
         text = f"{line}\n\n{quotes}" if kind else line
         # the values each report gives, when the NER reads them all as one type (two people, two amounts): what
         # an LLM answerer checks its single answer against. Names stand as they are; a date or an amount must
