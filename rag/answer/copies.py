@@ -51,12 +51,11 @@ def changed_copies(cited: Passage, start: int, end: int, answer: str, passages: 
     for i, (qs, qe) in enumerate(ours_all):
         if qe <= start or qs >= end:
             continue
+        others = [(p, sentence_spans(p.article, p.hit.start, p.hit.end)) for p in passages
+                  if p.hit.doc_id != cited.hit.doc_id]
         for width in WIDTHS:
             window = ours_all[max(0, i - width):i + width + 1]
-            for p in passages:
-                if p.hit.doc_id == cited.hit.doc_id:
-                    continue
-                theirs_all = sentence_spans(p.article, p.hit.start, p.hit.end)
+            for p, theirs_all in others:
                 for j in range(len(theirs_all) - len(window) + 1):
                     other = theirs_all[j:j + len(window)]
                     change = _one_change(cited.article, window, p.article, other)
@@ -133,8 +132,8 @@ def with_copies(answer: Answer, passages: list[Passage]) -> Answer:
     says they differ (RGB dev: it took the counterfeit value alone 10 times of 50)."""
     by_id = {p.hit.doc_id: p for p in passages}
     for c in answer.citations:
-        copies = changed_copies(by_id[c.doc_id], c.start, c.end, answer.answer, passages) if c.doc_id in by_id else []
-        if not copies:
+        if c.doc_id not in by_id or not (copies := changed_copies(by_id[c.doc_id], c.start, c.end, answer.answer,
+                                                                   passages)):
             continue
         sides = [(c.published_at, copies[0].ours, by_id[c.doc_id], copies[0].our_start, copies[0].our_end),
                  *((x.passage.hit.published_at, x.theirs, x.passage, x.start, x.end) for x in copies)]

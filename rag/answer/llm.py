@@ -243,11 +243,13 @@ def _no_number(kind: str | None, model: Answer, local: Answer) -> bool:
 
 def _part_unanswered(model: Answer, local: Answer) -> bool:
     """Whether the extractive answer gives each part of a compound question a phrase ("145 per cent [1] and
-    200% [2]") and the model's answer has none of one phrase's own words (those the other phrases lack): the 1.5B model answers the first part
-    of "What was the additional tariff …, and what rate did he later threaten …?" and drops the second."""
+    200% [2]") and the model's answer has none of one phrase's own words (those the other phrases lack): the
+    1.5B model answered the first part of "What was the additional tariff …, and what rate did he later
+    threaten …?" and dropped the second."""
     parts = local.diagnostics.get("part_answers") or []
     if local.abstained or len(parts) < 2 or len(parts) < local.diagnostics.get("parts", 0):
         return False
+
     def words(text: str) -> set[str]:
         return {prefix(w) for w in re.findall(r"\w+", text.lower())}
 
