@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, other_month
-from ..nlp import NAME_LABELS, NUMBER_LABELS, parse, value_label
+from ..nlp import NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
@@ -22,6 +22,9 @@ from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, cand
 from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
+# "what illicit trade did"; not "what is the X" (`asked_head`'s reading there cost seeds F1 0.574 -> 0.562)
+_WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
+                      r"will|would|can|could)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -244,7 +247,7 @@ class LocalAnswerer:
         first = self._fits(parts[0], passages)
         if not first:
             return None
-        named = self._part_named(parts[0], first[0].text)
+        named = _named(parts[0], first[0].text)
         chosen, used = [(parts[0], question_kind(parts[0]), first[0])], {(first[0].passage.hit.doc_id, first[0].start)}
         for part in parts[1:]:
             asked = f"{part} {named}" if named and _POINTS_BACK.search(part) else part
@@ -280,7 +283,7 @@ class LocalAnswerer:
             citations.append(c)
             phrase = _resolved(found, x.text, c)
             if each and not phrase:
-                phrase = self._part_named(question, c.quote)
+                phrase = _named(question, c.quote)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -291,47 +294,7 @@ class LocalAnswerer:
         if heads and dated:
             head += f" (reported {dated[0].published_at})"
         text = head if not heads else f"{head}\n\n{quotes}"
-        if each:  # what each part of a compound question was answered with, for the LLM answerer's check
-            diag = {**diag, "part_answers": [h.rsplit(" [", 1)[0] for h in heads]}
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
-
-    def _part_named(self, question: str, sentence: str) -> str:
-        """What `sentence` names for the thing an untyped part of a compound question asks for ("What was the
-        additional tariff ...?", "Which farm product ...?"): a value spaCy's parse attaches to the asked noun in
-        the sentence ("additional tariffs on China of 145 per cent" -> "145 per cent"), else the sentence's noun
-        phrase or name, not made of the question's words, whose embedding is nearest the asked noun phrase's
-        ("farm product" -> "soybeans", "illicit trade" -> "illegal fentanyl trade"), at least
-        `thing_similarity` near; empty when the part asks for no noun or nothing is that near."""
-        head = asked_head(question)
-        if not head:
-            return ""
-        asked = {prefix(t.lemma_.lower()) for t in parse(question)}
-
-        def new(span) -> bool:  # names something the question does not
-            return any(prefix(t.lemma_.lower()) not in asked for t in span if t.is_alpha or t.like_num)
-
-        doc = parse(sentence)
-        noun = prefix(parse(head)[-1].lemma_.lower())
-        for t in doc:
-            if t.pos_ in ("NOUN", "PROPN") and prefix(t.lemma_.lower()) == noun:
-                for lo, hi in _attached(t):
-                    value = next((e for e in doc.ents if e.label_ in NUMBER_LABELS and lo <= e.start and e.end <= hi
-                                  and new(e)), None)
-                    if value is not None:
-                        return value.text
-        chunks = [c[next((i for i, w in enumerate(c) if w.pos_ not in ("DET", "PRON")), len(c)):] for c in doc.noun_chunks]
-        spans = [s for s in [*chunks, *(e for e in doc.ents if e.label_ in THING_LABELS)] if len(s) and new(s)]
-        if not spans:
-            return ""
-        sims = self.embedder.embed([s.text for s in spans]) @ self.embedder.embed_query(head)
-        best = spans[int(np.argmax(sims))]
-        if float(np.max(sims)) < self.settings.answer.thing_similarity:
-            return ""
-        # "soybeans or other U.S. goods": the class is named to say what the thing before it is (Hearst's
-        # "X or other Y"); the thing is the answer
-        if best.root.dep_ == "conj" and any(t.lower_ == "other" for t in best.root.children):
-            return next((c.text for c in chunks if c.root == best.root.head), best.text)
-        return best.text
 
     def _nearest_named(self, question: str, sentence: str, found: str | None) -> str | None:
         """The phrase found by the nearest-anchor rule (`best_phrase`), or the sentence's name (`_things`)
@@ -443,15 +406,15 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
 
 
-def _attached(noun) -> list[tuple[int, int]]:
-    """Token ranges [lo, hi) that describe `noun` in spaCy's parse: its own subtree, then, for a subject or
-    object, the phrases its verb takes after it (the small parser hangs "of 145 per cent" of "slapped
-    additional tariffs on China of 145 per cent" on the verb), not another clause's."""
-    ranges = [(noun.left_edge.i, noun.right_edge.i + 1)]
-    if noun.dep_ in ("dobj", "nsubj", "nsubjpass", "attr"):
-        ranges += [(c.left_edge.i, c.right_edge.i + 1) for c in noun.head.children
-                   if c.i > noun.i and c.dep_ not in ("conj", "cc", "ccomp", "advcl", "relcl", "punct", "parataxis")]
-    return ranges
+def _named(question: str, sentence: str) -> str:
+    """What the sentence names for the thing a "what/which X did/is ..." question asks about: X with the two words
+    before it in the sentence ("What illicit trade ...?" -> "illegal fentanyl trade"); empty when absent."""
+    m = _WH_HEAD.match(question)
+    if not m:
+        return ""
+    words = re.findall(r"[\w’'-]+", sentence)
+    at = next((i for i, w in enumerate(words) if prefix(w.lower()) == prefix(m.group(1).lower())), None)
+    return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
 def _join(parts: list[str]) -> str:
