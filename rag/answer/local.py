@@ -352,9 +352,8 @@ class LocalAnswerer:
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
         if len(citations) < 2:
             return None
-        quotes = quote_lines(citations)
         line = reports_differ(heads)
-        text = f"{line}\n\n{quotes}" if kind else line
+        text = f"{line}\n\n{quote_lines(citations)}" if kind else line
         # the values each report gives, when the NER reads them all as one type (two people, two amounts): what
         # an LLM answerer checks its single answer against. Names stand as they are; a date or an amount must
         # also sit close to the question's words, since one article holds many (a filming date is no premiere)
