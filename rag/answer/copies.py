@@ -48,13 +48,14 @@ def changed_copies(cited: Passage, start: int, end: int, answer: str, passages: 
     said = content_terms(answer)
     found: dict[str, Copy] = {}
     ours_all = sentence_spans(cited.article, min(start, cited.hit.start), max(end, cited.hit.end))
+    others = [(p, sentence_spans(p.article, p.hit.start, p.hit.end)) for p in passages
+              if p.hit.doc_id != cited.hit.doc_id]
     for i, (qs, qe) in enumerate(ours_all):
         if qe <= start or qs >= end:
             continue
-        others = [(p, sentence_spans(p.article, p.hit.start, p.hit.end)) for p in passages
-                  if p.hit.doc_id != cited.hit.doc_id]
-        for width in WIDTHS:
-            window = ours_all[max(0, i - width):i + width + 1]
+        # at a passage's edge a wider window is clipped to the narrower one: compared once
+        windows = dict.fromkeys(tuple(ours_all[max(0, i - width):i + width + 1]) for width in WIDTHS)
+        for window in windows:
             for p, theirs_all in others:
                 for j in range(len(theirs_all) - len(window) + 1):
                     other = theirs_all[j:j + len(window)]
