@@ -4,6 +4,7 @@ quoted evidence; quotes count only for citation precision and recall. `rag/suite
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import statistics
@@ -42,6 +43,14 @@ def token_f1(prediction: str, truth: str) -> float:
         return 0.0
     precision, recall = common / len(p), common / len(t)
     return 2 * precision * recall / (precision + recall)
+
+
+def answer_f1(prediction: str, comps: list[list[str]]) -> float:
+    """Token F1 of `prediction` against the whole expected answer: one form of each of its parts, joined, the
+    forms that score best (SQuAD's F1, max over the gold forms, when the answer has one part). An answer to
+    "Which product ..., and how much of it ...?" is scored against "soybeans 12 million tons", not against
+    whichever part alone scores best, which would rate naming one part above naming both."""
+    return max(token_f1(prediction, " ".join(forms)) for forms in itertools.product(*comps))
 
 
 def answer_phrase(line: str) -> str:
@@ -87,7 +96,7 @@ def score_question(q: dict, doc_ranking: list[str], answer: Answer) -> dict:
         found = [contains(answer.answer, forms) for forms in comps] if not answer.abstained else [False] * len(comps)
         row["accuracy"] = float(all(found))
         row["partial"] = sum(found) / len(found)
-        row["f1"] = 0.0 if answer.abstained else max(token_f1(_NOTE.sub("", answer.answer), a) for a in q["answers"])
+        row["f1"] = 0.0 if answer.abstained else answer_f1(_NOTE.sub("", answer.answer), comps)
         supported = [c for c in answer.citations if (not gold or c.doc_id in gold)
                      and any(contains(c.quote, forms) for forms in comps)]
         if answer.citations:

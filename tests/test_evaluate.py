@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rag.errors import RagError
-from rag.evaluate import answer_phrase, contains, load_questions, normalize, score_question, summarize, token_f1
+from rag.evaluate import answer_f1, answer_phrase, contains, load_questions, normalize, score_question, summarize, token_f1
 from rag.types import Answer, Citation
 
 QUOTE = "The 90-day truce is set to expire on August 12."
@@ -39,6 +39,15 @@ def test_token_f1():
     assert token_f1("the truce ends August 12", "August 12") == pytest.approx(2 / 3)
     assert token_f1("August 12", "August 12") == 1.0
     assert token_f1("July", "August 12") == 0.0
+
+
+def test_answer_f1_scores_a_compound_answer_against_all_its_parts():
+    """Naming both parts scores above naming one, which the best-single-form F1 had rated the other way."""
+    parts = [["soybeans", "soybean"], ["12 million tons", "12 million"]]
+    both, one = answer_f1("soybeans 12 million tons", parts), answer_f1("12 million tons", parts)
+    assert both == 1.0 and one == pytest.approx(2 * 0.75 / 1.75) and both > one
+    assert answer_f1("the truce ends August 12", [["August 12", "Aug 12"]]) == token_f1("the truce ends August 12",
+                                                                                        "August 12")
 
 
 def test_answer_phrase_drops_markers_and_bracketed_notes():

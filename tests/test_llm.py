@@ -608,3 +608,23 @@ def test_verify_checks_the_places_a_claim_names():
                     "U.S. delegation.", "Vice", "delegation.")
     assert verify("The Chinese side led the Stockholm talks with the U. S. delegation headed by Vice Premier He "
                   "Lifeng [1].", [talks], MIN_SUPPORT, "And who led the Chinese side?")[1]
+
+
+def test_a_model_answer_that_drops_a_part_of_a_compound_question_gives_way(fake, local):
+    """The 1.5B model answered the first part of "What was the additional tariff …, and what rate did he later
+    threaten …?" and dropped the second (seeds); the extractive answer gives each part its phrase and is shown,
+    with a notice. A model answer that names both stays."""
+    steel = passage(1, "steel", "Steel levies\nIn a sharp escalation, Northwind this month slapped additional levies "
+                    "on Eastbay steel of 45 per cent.", "In a sharp", "per cent.", date="2025-04-20")
+    cars = passage(2, "cars", "Car levies\nNorthwind later threatened levies of up to 90 per cent on Eastbay cars if "
+                   "the port stayed closed.", "Northwind later", "closed.", date="2025-06-02")
+    q = "What was the additional levy Northwind imposed on Eastbay steel, and what rate did it later threaten on cars?"
+    fake.script("Northwind imposed an additional levy of 45 per cent on Eastbay steel [1].")
+    _, answer = run(make(fake, local), [steel, cars], question=q)
+    assert answer.answerer == "local" and answer.answer.startswith("45 per cent [1] and "), answer.answer
+    assert "90 per cent [2]" in answer.answer, answer.answer
+    assert answer.notice == "the model's answer leaves a part of the question unanswered; showing the extractive answer"
+    fake.script("Northwind imposed a 45 per cent levy on Eastbay steel [1] and later threatened up to 90 per cent "
+                "on cars [2].")
+    _, answer = run(make(fake, local), [steel, cars], question=q)
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer

@@ -16,7 +16,7 @@ from ..cite import content_terms
 from ..dates import asked_years, span
 from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
-from ..text import NUMBER
+from ..text import NUMBER, prefix
 from ..types import Answer, Turn
 from .base import DIFFER, NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .copies import with_copies
@@ -169,6 +169,8 @@ class OpenAIAnswerer:
         elif values and len(held) < len(values):  # the model gave some of the values, or none
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
+        elif _part_unanswered(answer, local):
+            local.notice = "the model's answer leaves a part of the question unanswered; showing the extractive answer"
         elif _other_date(question, answer, local):
             local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"
         elif _no_number(question_kind(question, context.follows), answer, local):
@@ -237,6 +239,24 @@ def _no_number(kind: str | None, model: Answer, local: Answer) -> bool:
         return False
     ours = NUMBER.search(MARKS.sub("", re.sub(r"\(reported [^)]*\)", "", local.answer)))
     return bool(ours) and not NUMBER.search(MARKS.sub("", model.answer))
+
+
+def _part_unanswered(model: Answer, local: Answer) -> bool:
+    """Whether the extractive answer gives each part of a compound question a phrase ("145 per cent [1] and
+    200% [2]") and the model's answer has none of one phrase's own words (those the other phrases lack): the
+    1.5B model answers the first part of "What was the additional tariff …, and what rate did he later
+    threaten …?" and drops the second."""
+    parts = local.diagnostics.get("part_answers") or []
+    if local.abstained or len(parts) < 2 or len(parts) < local.diagnostics.get("parts", 0):
+        return False
+
+    def words(text: str) -> set[str]:
+        return {prefix(w) for w in re.findall(r"\w+", text.lower())}
+
+    said, each = words(model.answer), [words(p) for p in parts]
+    # a part is told by its own words: "90" of "90 per cent" when another part is "45 per cent"
+    own = [w - set().union(*(o for j, o in enumerate(each) if j != i)) or w for i, w in enumerate(each)]
+    return any(not w & said for w in own)
 
 
 def _other_date(question: str, model: Answer, local: Answer) -> bool:

@@ -18,13 +18,11 @@ from .base import (Context, Passage, Request, abstention, cite_sentence, not_men
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
+from .parts import part_named
 from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
 from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
-# "what illicit trade did"; not "what is the X" (`asked_head`'s reading there cost seeds F1 0.574 -> 0.562)
-_WH_HEAD = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+){0,3}?([\w-]+)\s+(?:is|are|was|were|did|does|do|has|have|had|"
-                      r"will|would|can|could)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
 
 
@@ -206,6 +204,9 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
+            # the items in reading order, newest report first, not in score order, which a rewording reshuffles
+            chosen.sort(key=lambda x: (x.passage.hit.doc_id, x.passage.hit.start + x.start))
+            chosen.sort(key=lambda x: x.passage.hit.published_at or "", reverse=True)
         # another article's copy of the answer's sentence with its value changed is the other side
         return with_copies(self._compose([(question, kind, x) for x in chosen], diag, known), [*passages, *others])
 
@@ -239,22 +240,25 @@ class LocalAnswerer:
                 and x.score >= best.score - self.settings.answer.typed_margin]
 
     def _answer_parts(self, parts: list[str], passages: list[Passage], diag: dict) -> Answer | None:
-        """Each part of a compound question answered in turn by its own sentence, one holding the kind of
-        value the part asks for. Passages were retrieved for the whole question, so each part reads beyond
-        the top k and embeds its leading sentences. A later part that points back at a thing ("what rate
-        are the tariffs tied to it") is asked about what the first answer named ("illegal fentanyl trade").
+        """Each part of a compound question answered by its own sentence, one holding the kind of value the part
+        asks for. Passages were retrieved for the whole question, so each part reads beyond the top k and embeds
+        its leading sentences. A later part that points back at a thing ("what rate are the tariffs tied to it")
+        is asked about what the first part's best sentence names ("illegal fentanyl trade"). Two parts that want
+        the same sentence: the part it fits better takes it, the other its next (greedy matching by score).
         None when the first part finds nothing."""
         first = self._fits(parts[0], passages)
         if not first:
             return None
-        named = _named(parts[0], first[0].text)
-        chosen, used = [(parts[0], question_kind(parts[0]), first[0])], {(first[0].passage.hit.doc_id, first[0].start)}
-        for part in parts[1:]:
-            asked = f"{part} {named}" if named and _POINTS_BACK.search(part) else part
-            x = next((x for x in self._fits(asked, passages) if (x.passage.hit.doc_id, x.start) not in used), None)
-            if x is not None:
-                used.add((x.passage.hit.doc_id, x.start))
-                chosen.append((part, question_kind(part), x))
+        # embedded only when a later part points back at it
+        named = self._part_named(parts[0], first[0].text) if any(_POINTS_BACK.search(p) for p in parts[1:]) else ""
+        fits = [first, *(self._fits(f"{part} {named}" if named and _POINTS_BACK.search(part) else part, passages)
+                         for part in parts[1:])]
+        picks: dict[int, Scored] = {}
+        for _, i, x in sorted(((x.score, i, x) for i, f in enumerate(fits) for x in f), key=lambda t: -t[0]):
+            if i not in picks and all((x.passage.hit.doc_id, x.start) != (y.passage.hit.doc_id, y.start)
+                                      for y in picks.values()):
+                picks[i] = x
+        chosen = [(part, question_kind(part), picks[i]) for i, part in enumerate(parts) if i in picks]
         return self._compose(chosen, {**diag, "parts": len(parts), "parts_answered": len(chosen)}, each=True)
 
     def _fits(self, part: str, passages: list[Passage]) -> list[Scored]:
@@ -268,9 +272,9 @@ class LocalAnswerer:
         """The short answers up front, then the quotes; `picks` pairs each sentence with the question it answers.
         `known`: words the conversation was already about, which no answer phrase is anchored to. `each`: the
         picks answer the parts of a compound question: a part no typed phrase answers is on the answer line by
-        the words its sentence names the asked thing with ("illegal fentanyl trade" for "What illicit trade ...?",
-        `_named`), when it names it. Its quote alone would lengthen the line more than it helps: on the dev suite
-        it took seeds F1 from 0.586 to 0.539 and rewordings' consistency from 0.825 to 0.807."""
+        what its sentence names for the asked thing ("illegal fentanyl trade" for "What illicit trade ...?",
+        rag.answer.parts), when it names it. Its quote alone would lengthen the line more than it helps: on the
+        dev suite it took seeds F1 from 0.586 to 0.539 and rewordings' consistency from 0.825 to 0.807."""
         citations: list[Citation] = []
         heads: list[str] = []
         for question, kind, x in picks:
@@ -283,7 +287,7 @@ class LocalAnswerer:
             citations.append(c)
             phrase = _resolved(found, x.text, c)
             if each and not phrase:
-                phrase = _named(question, c.quote)
+                phrase = self._part_named(question, c.quote)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
                 heads.append(f"{phrase} [{c.n}]")
         if not citations:
@@ -294,7 +298,12 @@ class LocalAnswerer:
         if heads and dated:
             head += f" (reported {dated[0].published_at})"
         text = head if not heads else f"{head}\n\n{quotes}"
+        if each:  # what each part of a compound question was answered with, for the LLM answerer's check
+            diag = {**diag, "part_answers": [h.rsplit(" [", 1)[0] for h in heads]}
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
+
+    def _part_named(self, question: str, sentence: str) -> str:
+        return part_named(question, sentence, self.embedder, self.settings.answer.thing_similarity)
 
     def _nearest_named(self, question: str, sentence: str, found: str | None) -> str | None:
         """The phrase found by the nearest-anchor rule (`best_phrase`), or the sentence's name (`_things`)
@@ -403,17 +412,6 @@ def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
     if not phrase or phrase not in sentence:
         return phrase
     return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
-
-
-def _named(question: str, sentence: str) -> str:
-    """What the sentence names for the thing a "what/which X did/is ..." question asks about: X with the two words
-    before it in the sentence ("What illicit trade ...?" -> "illegal fentanyl trade"); empty when absent."""
-    m = _WH_HEAD.match(question)
-    if not m:
-        return ""
-    words = re.findall(r"[\w’'-]+", sentence)
-    at = next((i for i, w in enumerate(words) if prefix(w.lower()) == prefix(m.group(1).lower())), None)
-    return " ".join(words[max(at - 2, 0):at + 1]) if at is not None else ""
 
 
 def _join(parts: list[str]) -> str:
