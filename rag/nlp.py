@@ -100,7 +100,7 @@ _UNITS = {"$": "usd", "us$": "usd", "usd": "usd", "dollar": "usd", "dollars": "u
           "¥": "jpy", "yen": "jpy", "%": "%", "percent": "%", "pct": "%"}
 _SCALES = {"thousand": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bln": 1e9, "bn": 1e9,
            "trillion": 1e12, "tn": 1e12}
-_AMOUNTS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
+AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"})
 
 
 def canonical(ent) -> str:
@@ -108,7 +108,7 @@ def canonical(ent) -> str:
     their scale words, then the unit ("usd", "eur", "gbp", "jpy", "%" or the unit word as written), e.g.
     "$310 million" -> "310000000 usd", "about 40,000" -> "40000", "40 per cent" -> "40 %"; an amount
     written in words ("three") and every other entity -> `normalise(ent.text)`."""
-    if ent.label_ not in _AMOUNTS:
+    if ent.label_ not in AMOUNT_LABELS:
         return normalise(ent.text)
     number, unit = None, []
     for i, tok in enumerate(ent):

@@ -202,6 +202,34 @@ def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake,
     assert answer.answerer != "local" and "August 12 [1]" in answer.answer
 
 
+def test_a_number_question_checks_the_model_against_the_amounts_reports_give(local):
+    """What a verified model answer to a number question must name when reports differ: the amounts the reports
+    give, whatever the small NER calls each ("45 per cent" MONEY, "90%" PERCENT), with a report giving no
+    amount ("agreed to lower levies", where the NER reads "Eastbay" as a place) set aside. The seeds' "What is
+    the US tariff rate on Chinese goods?" had kept the model's "10 per cent" beside "Reports differ: 200%
+    (threatened); 145 per cent; lower tariffs on Chinese goods"."""
+    from rag.answer.conflicts import Side
+
+    apr = passage(1, "apr", "Steel levies\nIn a sharp escalation, Northwind this month slapped additional levies on "
+                  "Eastbay steel of 45 per cent.", "In a", "cent.", date="2025-04-20")
+    jun = passage(2, "jun", "Steel threat\nNorthwind on Monday also threatened new levies of up to 90% on Eastbay "
+                  "steel if port access is restricted.", "Northwind", "restricted.", date="2025-06-02")
+    dec = passage(3, "dec", "Steel deal\nUnder the deal, Northwind agreed to lower levies on Eastbay steel in "
+                  "exchange for port access.", "Under", "access.", date="2025-12-05")
+    q = "What is the levy rate on Eastbay steel?"
+    ranked, _ = local.rank(q, [apr, jun, dec])
+    first = {x.passage.hit.doc_id: x for x in reversed(ranked)}
+    sides = [Side(first["dec"], "lower levies on Eastbay steel"), Side(first["jun"], "90%"),
+             Side(first["apr"], "45 per cent")]
+    answer = local._disagree(q, "number", sides, {})
+    assert answer.answer.startswith("Reports differ: lower levies on Eastbay steel [1]"), answer.answer
+    assert answer.diagnostics["typed_sides"] == ["90%", "45 per cent"]
+    # names are compared only when every report gives one
+    names = [Side(first["dec"], "lower levies on Eastbay steel"), Side(first["apr"], "Northwind")]
+    assert local._disagree("Who raised the levies on Eastbay steel?", "person", names, {}).diagnostics[
+        "typed_sides"] == []
+
+
 def test_verify_handles_marker_placement(truce):
     text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce], MIN_SUPPORT)
     assert text == "The truce expires on August 12. [1]" and len(cites) == 1 and (total, dropped) == (2, 1)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, other_month
-from ..nlp import NAME_LABELS, value_label
+from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
@@ -344,15 +344,15 @@ class LocalAnswerer:
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
         """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""
         citations: list[Citation] = []
-        heads, shown, labels = [], [], []
+        heads, labels, kept = [], [], []
         for side in sides:
             x = side.item
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, side.value or question))
             if c is None:
                 continue
             citations.append(c)
-            shown.append(side.value)
-            labels.append(value_label(x.text, side.value))
+            kept.append(side)
+            labels.append("amount" if (lab := value_label(x.text, side.value)) in AMOUNT_LABELS else lab)
             said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
             if side.value and (held := hedge(x.text, side.value)):
                 said += f" ({held})"
@@ -363,11 +363,13 @@ class LocalAnswerer:
             return None
         line = reports_differ(heads)
         text = f"{line}\n\n{quote_lines(citations)}" if kind else line
-        # the values each report gives, when the NER reads them all as one type (two people, two amounts): what
-        # an LLM answerer checks its single answer against. Names stand as they are; a date or an amount must
-        # also sit close to the question's words, since one article holds many (a filming date is no premiere)
-        typed = shown if None not in labels and len(set(labels)) == 1 and (
-            labels[0] in NAME_LABELS or close_sides(question, sides)) else []
+        # the values each report gives, when the NER reads them all as one type (two people, two amounts; for a number
+        # question its amounts, "145 per cent" read as MONEY as "200%" is): what an LLM answer is checked against.
+        # A date or an amount must also sit close to the question's words, since one article holds many
+        ones = ([side for lab, side in zip(labels, kept) if lab == "amount"] if kind == "number"
+                else kept if None not in labels and len(set(labels)) == 1 else [])
+        typed = [side.value for side in ones] if len(ones) > 1 and (
+            kind != "number" and labels[0] in NAME_LABELS or close_sides(question, ones)) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
                       diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
 
