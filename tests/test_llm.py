@@ -230,6 +230,27 @@ def test_a_number_question_checks_the_model_against_the_amounts_reports_give(loc
         "typed_sides"] == []
 
 
+def test_a_model_citing_one_side_of_a_stance_disagreement_gives_way_to_both(fake, local):
+    """The reports differ in what they say, not in a value ("not sustainable" in April, "in a good place" in
+    August; the seeds' "How does Bessent describe the state of US-China trade?"): a model answer citing one side
+    gives way to the extractive "Reports differ", each side quoted, newest first; one citing both stays."""
+    apr = passage(1, "mill-apr", "Greyfield mill jobs at risk\nGovernor Alma Ruiz said the Greyfield mill economy is "
+                  "not sustainable without new orders.", "Governor", "orders.", date="2025-04-01")
+    aug = passage(2, "mill-aug", "Greyfield mill hires again\nTrade at the Greyfield mill had stalled after the spring "
+                  "layoffs, although Governor Alma Ruiz said the mill economy is in a good place now.", "Trade", "now.",
+                  date="2025-08-10")
+    q = "How does Governor Ruiz describe the Greyfield mill economy?"
+    fake.script("Governor Ruiz said the mill economy is in a good place now [1].")
+    _, answer = run(make(fake, local), [aug, apr], question=q)
+    assert answer.answerer == "local" and answer.answer.startswith("Reports differ:"), answer.answer
+    assert [c.doc_id for c in answer.citations] == ["mill-aug", "mill-apr"]
+    assert answer.notice == "the sources disagree: each report is shown, newest first"
+    fake.script("Governor Ruiz said the mill economy is in a good place now [1], after calling the Greyfield mill "
+                "economy not sustainable without new orders [2].")
+    _, answer = run(make(fake, local), [aug, apr], question=q)
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
+
+
 def test_verify_handles_marker_placement(truce):
     text, cites, total, dropped = verify("The truce expires on August 12. [1] Nothing here [9].", [truce], MIN_SUPPORT)
     assert text == "The truce expires on August 12. [1]" and len(cites) == 1 and (total, dropped) == (2, 1)

@@ -167,7 +167,8 @@ class OpenAIAnswerer:
             local.notice = f"not answered: {local.diagnostics['abstain_reason']} (the model's answer was not used)"
         elif years and all(without_year(years, p) for p in passages if p.hit.doc_id in cited):
             local.notice = "the model cites no report of the year asked; showing the extractive answer"
-        elif values and len(held) < len(values):  # the model gave some of the values, or none
+        elif (values and len(held) < len(values)  # the model gave some of the values, or none
+              or _one_side(answer, shown, local)):
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
         elif _part_unanswered(answer, local):
@@ -260,6 +261,14 @@ def _part_unanswered(model: Answer, local: Answer) -> bool:
     # a part is told by its own words: "90" of "90 per cent" when another part is "45 per cent"
     own = [w - set().union(*(o for j, o in enumerate(each) if j != i)) or w for i, w in enumerate(each)]
     return any(not w & said for w in own)
+
+
+def _one_side(model: Answer, shown: Answer, local: Answer) -> bool:
+    """Whether the extractive answer found reports that differ in what they say, not in a typed value (a stance:
+    "not sustainable" against "in a good place"), and the model cites the reports of one side alone."""
+    if not local.diagnostics.get("stance") or shown.answer.startswith(DIFFER):
+        return False
+    return len({c.doc_id for c in local.citations} & {c.doc_id for c in model.citations}) < 2
 
 
 def _other_person(question: str, model: Answer, local: Answer) -> bool:

@@ -363,15 +363,15 @@ class LocalAnswerer:
             return None
         line = reports_differ(heads)
         text = f"{line}\n\n{quote_lines(citations)}" if kind else line
-        # the values each report gives, when the NER reads them all as one type (two people, two amounts; for a number
-        # question its amounts, "145 per cent" read as MONEY as "200%" is): what an LLM answer is checked against.
-        # A date or an amount must also sit close to the question's words, since one article holds many
+        # what an LLM answer is checked against: the values, when the NER reads them as one type (two people), or a
+        # number question's amounts ("145 per cent" MONEY as "200%"), a date or an amount close to the question's words
         ones = ([side for lab, side in zip(labels, kept) if lab == "amount"] if kind == "number"
                 else kept if None not in labels and len(set(labels)) == 1 else [])
         typed = [side.value for side in ones] if len(ones) > 1 and (
             kind != "number" and labels[0] in NAME_LABELS or close_sides(question, ones)) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
-                      diagnostics={**diag, "conflict": len(citations), "typed_sides": typed})
+                      diagnostics={**diag, "conflict": len(citations), "typed_sides": typed,
+                                   "stance": not any(side.value for side in kept)})
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
         """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
