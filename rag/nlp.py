@@ -175,6 +175,27 @@ def wh_verb(question: str) -> str | None:
     return t.lemma_.lower() if t is not None and t.pos_ == "VERB" else None
 
 
+def actor(text: str, start: int, end: int) -> str | None:
+    """The subject of the verb that the words at [start, end) hang on, in spaCy's parse ("Beijing responded with
+    125 per cent": "Beijing" for "125"), with its compound words; None when no verb with a subject governs them."""
+    doc = parse(text)
+    t = next((t for t in doc if t.idx >= start and t.idx < end), None)
+    while t is not None and t.head.i != t.i and not (t.pos_ in ("VERB", "AUX") and _subject(t)):
+        t = t.head
+    subject = _subject(t) if t is not None else None
+    return " ".join(w.text for w in subject.subtree if w.dep_ in ("compound", "nsubj", "nsubjpass")) if subject else None
+
+
+def subjects(text: str) -> list[str]:
+    """The subjects of the text's verbs, as `actor` gives them."""
+    return [" ".join(w.text for w in t.subtree if w.dep_ in ("compound", "nsubj", "nsubjpass"))
+            for t in parse(text) if t.dep_ in ("nsubj", "nsubjpass")]
+
+
+def _subject(verb):
+    return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
+
 def tree_distance(doc, a: tuple[int, int], b: tuple[int, int]) -> int | None:
     """Edges on the dependency path between the head words of two character spans of a parsed text, or None
     when either span is outside it."""

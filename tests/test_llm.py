@@ -714,3 +714,16 @@ def test_a_model_answer_that_drops_a_part_of_a_compound_question_gives_way(fake,
                 "on cars [2].")
     _, answer = run(make(fake, local), [steel, cars], question=q)
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
+
+
+def test_verify_drops_an_amount_given_to_another_actor():
+    """Who did what, from spaCy's parse: the seeds' "And what did Beijing retaliate with?" was answered
+    "Beijing retaliated with additional tariffs of 145 per cent" on a quote where Trump slapped 145 per cent and
+    Beijing responded with 125 per cent. The claim giving the amount to the actor the quote gives it to stays."""
+    levies = passage(1, "levies", "Levies\nIn a tit-for-tat escalation, Northwind this month slapped additional levies "
+                     "on Eastbay of 45 per cent and Eastbay responded with 30 per cent.", "In a", "30 per cent.")
+    q = "And what did Eastbay retaliate with?"
+    assert verify("Eastbay retaliated with additional levies of 45 per cent [1].", [levies], MIN_SUPPORT, q)[1] == []
+    assert verify("Eastbay responded with levies of 30 per cent [1].", [levies], MIN_SUPPORT, q)[1]
+    assert verify("Northwind slapped additional levies of 45 per cent on Eastbay [1].", [levies], MIN_SUPPORT,
+                  "How high were Northwind's levies?")[1]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from ..cite import claim_terms, content_terms, is_figure, is_instruction, support
-from ..nlp import entities
-from ..text import sentence_spans
+from ..nlp import AMOUNT_LABELS, actor, entities, subjects
+from ..text import prefix, sentence_spans
 from ..types import Citation
 from .base import Passage, cite_sentence, passage_text
 from .countries import countries
@@ -211,6 +211,8 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
                     if where <= places:  # "Germany" for "the Germans", "China" for "Beijing"
                         continue
                 return None
+        if _misattributed(part, [by_n[n].article[s:e] for n, spans in chosen.items() for s, e in spans]):
+            return None
         plans.append((runs, chosen))
 
     replace: dict[int, str] = {}  # marker run start -> its new markers
@@ -229,6 +231,25 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     if tail:
         out = re.sub(r"(?=[.!?]?\s*$)", f" {tail}", out.rstrip(), count=1)
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip().rstrip(",;")
+
+
+def _misattributed(part: str, quotes: list[str]) -> bool:
+    """Whether the claim gives an amount (spaCy's MONEY, PERCENT, QUANTITY, CARDINAL) to another actor than its
+    quote does, where the quote has the claim's actor do something else: "Beijing retaliated with 145 per cent"
+    on "Trump slapped tariffs of 145 per cent and Beijing responded with 125 per cent". Who did what is read
+    from spaCy's parse (`rag.nlp.actor`)."""
+    def stems(text: str) -> set[str]:
+        return {prefix(w) for w in re.findall(r"\w+", text.lower())}
+
+    for a, b, _ in entities(part, tuple(AMOUNT_LABELS)):
+        if not (ours := actor(part, a, b)):
+            continue
+        for quote in quotes:
+            at = quote.find(part[a:b])
+            theirs = actor(quote, at, at + b - a) if at >= 0 else None
+            if theirs and not stems(ours) & stems(theirs) and any(stems(ours) & stems(s) for s in subjects(quote)):
+                return True
+    return False
 
 
 _WORD = re.compile(r"[^\W_]+")
