@@ -183,17 +183,21 @@ def actor(text: str, start: int, end: int) -> str | None:
     while t is not None and t.head.i != t.i and not (t.pos_ in ("VERB", "AUX") and _subject(t)):
         t = t.head
     subject = _subject(t) if t is not None else None
-    return " ".join(w.text for w in subject.subtree if w.dep_ in ("compound", "nsubj", "nsubjpass")) if subject else None
+    return _named(subject) if subject else None
 
 
 def subjects(text: str) -> list[str]:
     """The subjects of the text's verbs, as `actor` gives them."""
-    return [" ".join(w.text for w in t.subtree if w.dep_ in ("compound", "nsubj", "nsubjpass"))
-            for t in parse(text) if t.dep_ in ("nsubj", "nsubjpass")]
+    return [_named(t) for t in parse(text) if t.dep_ in ("nsubj", "nsubjpass")]
 
 
 def _subject(verb):
     return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
+
+def _named(subject) -> str:
+    """A subject's words with its compounds ("US President Donald Trump")."""
+    return " ".join(w.text for w in subject.subtree if w.dep_ in ("compound", "nsubj", "nsubjpass"))
 
 
 def tree_distance(doc, a: tuple[int, int], b: tuple[int, int]) -> int | None:

@@ -16,13 +16,13 @@ from ..cite import content_terms
 from ..dates import asked_years, span
 from ..llm_client import LLMClient, LLMFailure
 from ..nlp import entities
-from ..text import NUMBER, prefix
+from ..text import NUMBER
 from ..types import Answer, Turn
 from .base import DIFFER, NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .copies import with_copies
 from .phrases import said_on
 from .question import asked_sentence, question_kind, wants_list
-from .verify import ABSTAINED, MARKS, Markers, verify
+from .verify import ABSTAINED, MARKS, Markers, stems, verify
 
 log = logging.getLogger(__name__)
 
@@ -261,10 +261,7 @@ def _part_unanswered(question: str, model: Answer, local: Answer) -> bool:
     if local.abstained or len(parts) < 2 or len(parts) < local.diagnostics.get("parts", 0):
         return False
 
-    def words(text: str) -> set[str]:
-        return {prefix(w) for w in re.findall(r"\w+", text.lower())}
-
-    said, each = words(model.answer), [words(p) for p in parts]
+    said, each = stems(model.answer), [stems(p) for p in parts]
     # a part is told by its own words: "90" of "90 per cent" when another part is "45 per cent"
     own = [w - set().union(*(o for j, o in enumerate(each) if j != i)) or w for i, w in enumerate(each)]
     return any(not w & said for w in own)
@@ -285,11 +282,7 @@ def _other_person(question: str, model: Answer, local: Answer) -> bool:
     about the 2012 award) where the reports agree on another."""
     if question_kind(question) != "person" or local.abstained or len(local.citations) != 1:
         return False
-
-    def words(text: str) -> set[str]:
-        return {prefix(w) for w in re.findall(r"\w+", MARKS.sub("", text).lower())}
-
-    return not words(local.answer.split(" [", 1)[0]) & words(model.answer)
+    return not stems(local.answer.split(" [", 1)[0]) & stems(MARKS.sub("", model.answer))
 
 
 def _other_date(question: str, model: Answer, local: Answer) -> bool:

@@ -233,14 +233,16 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     return re.sub(r"[ \t]+(?=[.,;:!?]|$)", "", re.sub(r"[ \t]{2,}", " ", out)).strip().rstrip(",;")
 
 
+def stems(text: str) -> set[str]:
+    """The text's words as compared: lower-cased prefixes (rag.text.prefix)."""
+    return {prefix(w) for w in re.findall(r"\w+", text.lower())}
+
+
 def _misattributed(part: str, quotes: list[str]) -> bool:
     """Whether the claim gives an amount (spaCy's MONEY, PERCENT, QUANTITY, CARDINAL) to another actor than its
     quote does, where the quote has the claim's actor do something else: "Beijing retaliated with 145 per cent"
     on "Trump slapped tariffs of 145 per cent and Beijing responded with 125 per cent". Who did what is read
     from spaCy's parse (`rag.nlp.actor`)."""
-    def stems(text: str) -> set[str]:
-        return {prefix(w) for w in re.findall(r"\w+", text.lower())}
-
     for a, b, _ in entities(part, tuple(AMOUNT_LABELS)):
         if not (ours := actor(part, a, b)):
             continue
