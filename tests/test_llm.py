@@ -343,43 +343,6 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
-def test_a_model_naming_another_person_than_the_reports_gives_way(fake, local):
-    """Asked "who", the 1.5B model named the person next to the question's words in one snippet ("The Walter
-    Camp Award winner in 2017 is Manti Te'o", from a snippet about 2012; RGB dev) while the extractive answer
-    names the one most reports give: that answer is shown, with a notice. A model answer naming that person
-    stays, and so does one whose report another report contradicts (then both are shown as differing)."""
-    won = passage(1, "won", "Prize news\nClara Holm won the 2024 Ridgeway Prize for her novel.", "Clara", "novel.")
-    jury = passage(2, "jury", "Jury notes\nThe 2024 Ridgeway Prize jury praised Clara Holm's novel.", "The 2024", "novel.")
-    past = passage(3, "past", "Prize history\nJonas Berg, a past Ridgeway Prize winner, presented the 2024 award.",
-                   "Jonas", "award.")
-    q = "Who won the 2024 Ridgeway Prize?"
-    fake.script("Jonas Berg won the 2024 Ridgeway Prize [3].")
-    _, answer = run(make(fake, local), [won, jury, past], question=q)
-    assert answer.answerer == "local" and answer.answer.startswith("Clara Holm [1]"), answer.answer
-    assert answer.notice == ("the model names another person than the one most reports name; showing the "
-                             "extractive answer")
-    fake.script("Clara Holm won the 2024 Ridgeway Prize [1].")
-    _, answer = run(make(fake, local), [won, jury, past], question=q)
-    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
-
-
-def test_a_model_answer_naming_one_item_of_a_list_gives_way(fake, local):
-    """Asked for a list, the 1.5B model names one item ("… met in person for trade talks in Stockholm"): the
-    extractive list, each item cited, is shown with a notice; a model answer naming every item stays."""
-    may = passage(1, "may", "Talks in May\nTop Northwind and Eastbay trade officials met in Geneva in May.", "Top",
-                  "May.", date="2025-05-12")
-    june = passage(2, "june", "Talks in June\nTop Northwind and Eastbay trade officials met again in London in June.",
-                   "Top", "June.", date="2025-06-10")
-    q = "In which cities have top Northwind and Eastbay trade officials met?"
-    fake.script("Top Northwind and Eastbay trade officials met in Geneva in May [1].")
-    _, answer = run(make(fake, local), [may, june], question=q)
-    assert answer.answerer == "local" and "Geneva [" in answer.answer and "London [" in answer.answer, answer.answer
-    assert answer.notice == "the model's answer leaves out part of what the sources give; showing the extractive answer"
-    fake.script("Top Northwind and Eastbay trade officials met in Geneva in May [1] and in London in June [2].")
-    _, answer = run(make(fake, local), [may, june], question=q)
-    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
-
-
 def test_a_model_answer_without_a_figure_gives_way_to_the_extractive_one(fake, local):
     """Asked "what rate", the model restated the question without a figure (seeds: "... and the US tariffs are
     tied to it [1]"); the extractive answer's figure is shown, with a notice. A model answer with a figure

@@ -173,8 +173,6 @@ class OpenAIAnswerer:
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
         elif _part_unanswered(question, answer, local):
             local.notice = "the model's answer leaves out part of what the sources give; showing the extractive answer"
-        elif not shown.answer.startswith(DIFFER) and _other_person(question, answer, local):
-            local.notice = "the model names another person than the one most reports name; showing the extractive answer"
         elif _other_date(question, answer, local):
             local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"
         elif _no_number(question_kind(question, context.follows), answer, local):
@@ -273,16 +271,6 @@ def _one_side(model: Answer, shown: Answer, local: Answer) -> bool:
     if not local.diagnostics.get("stance") or shown.answer.startswith(DIFFER):
         return False
     return len({c.doc_id for c in local.citations} & {c.doc_id for c in model.citations}) < 2
-
-
-def _other_person(question: str, model: Answer, local: Answer) -> bool:
-    """Whether a "who" question's extractive answer is one name (the person most of the passages name,
-    rag.answer.corroborate) and the model's answer has none of its words: the 1.5B model copies a name
-    next to the question's words ("The Walter Camp Award winner in 2017 is Manti Te'o", from a snippet
-    about the 2012 award) where the reports agree on another."""
-    if question_kind(question) != "person" or local.abstained or len(local.citations) != 1:
-        return False
-    return not stems(local.answer.split(" [", 1)[0]) & stems(MARKS.sub("", model.answer))
 
 
 def _other_date(question: str, model: Answer, local: Answer) -> bool:
