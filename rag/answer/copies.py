@@ -147,5 +147,6 @@ def with_copies(answer: Answer, passages: list[Passage]) -> Answer:
         return Answer(text=f"{line}\n\n{quote_lines(citations)}", citations=citations, abstained=False,
                       answer=line, answerer=answer.answerer, timings=answer.timings,
                       notice="copies of one report give different values: each is shown",
-                      diagnostics={**answer.diagnostics, "single_answer": answer.answer, "conflict": len(citations)})
+                      diagnostics={**{k: v for k, v in answer.diagnostics.items() if k != "part_answers"},
+                                   "single_answer": answer.answer, "conflict": len(citations)})
     return answer

@@ -21,7 +21,7 @@ from ..types import Answer, Turn
 from .base import DIFFER, NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .copies import with_copies
 from .phrases import said_on
-from .question import asked_sentence, question_kind, wants_list
+from .question import asked_sentence, question_kind
 from .verify import ABSTAINED, MARKS, Markers, stems, verify
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class OpenAIAnswerer:
               or _one_side(answer, shown, local)):
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
-        elif _part_unanswered(question, answer, local):
+        elif _part_unanswered(answer, local):
             local.notice = "the model's answer leaves out part of what the sources give; showing the extractive answer"
         elif _other_date(question, answer, local):
             local.notice = "the model's date is not the one the extractive answer reads; showing the extractive answer"
@@ -243,19 +243,13 @@ def _no_number(kind: str | None, model: Answer, local: Answer) -> bool:
     return bool(ours) and not NUMBER.search(MARKS.sub("", model.answer))
 
 
-_ITEM = re.compile(r"(?:^|, | and )(.+?) \[\d+\]")  # a list item of an extractive answer line
-
-
-def _part_unanswered(question: str, model: Answer, local: Answer) -> bool:
+def _part_unanswered(model: Answer, local: Answer) -> bool:
     """Whether the extractive answer gives each part of a compound question a phrase ("145 per cent [1] and
     200% [2]"), or each item of a list ("Geneva [1], London [2] and Stockholm [3]"), and the model's answer has
     none of one phrase's own words (those the other phrases lack): the 1.5B model answers the first part of
     "What was the additional tariff …, and what rate did he later threaten …?" and drops the second, and
     names one city of three."""
-    parts = local.diagnostics.get("part_answers") or []
-    # a list of phrases, each quoted below the line (a list of whole sentences has no phrases to name)
-    if not parts and wants_list(question) and local.text != local.answer and not local.answer.startswith(DIFFER):
-        parts = _ITEM.findall(local.answer)
+    parts = local.diagnostics.get("part_answers") or []  # a list of whole sentences has no phrases to name
     if local.abstained or len(parts) < 2 or len(parts) < local.diagnostics.get("parts", 0):
         return False
 

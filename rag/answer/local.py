@@ -298,7 +298,7 @@ class LocalAnswerer:
         if heads and dated:
             head += f" (reported {dated[0].published_at})"
         text = head if not heads else f"{head}\n\n{quotes}"
-        if each:  # what each part of a compound question was answered with, for the LLM answerer's check
+        if each or len(heads) > 1:  # each part's or list item's phrase, for the LLM answerer's check
             diag = {**diag, "part_answers": [h.rsplit(" [", 1)[0] for h in heads]}
         return Answer(text=text, citations=citations, abstained=False, answer=head, answerer=NAME, diagnostics=diag)
 
