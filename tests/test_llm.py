@@ -690,3 +690,41 @@ def test_verify_drops_an_amount_given_to_another_actor():
     assert verify("Eastbay responded with levies of 30 per cent [1].", [levies], MIN_SUPPORT, q)[1]
     assert verify("Northwind slapped additional levies of 45 per cent on Eastbay [1].", [levies], MIN_SUPPORT,
                   "How high were Northwind's levies?")[1]
+
+
+def test_a_model_answer_gives_way_where_the_question_is_about_words_no_article_uses(fake):
+    """Seeds: "What tariff rate did the US set on Japanese cars?" over articles that never say "Japanese" or
+    "cars". The model restated the question around a quoted figure ("The US set a 10 per cent blanket rate on
+    Japanese cars [1]"), which the citation check passes; the extractive answerer's evidence is weak and most of
+    the question's weight is in words no article uses, so nothing is answered. Below `unknown_off_topic` the
+    model's answer stands."""
+    from rag.cite import content_terms
+    from rag.embed import Embedder
+
+    article = (SEEDS / "001_7d42abc8abeb86ca.txt").read_text(encoding="utf-8")
+
+    class Corpus:
+        """Every word equally rare; a word the article never uses is in no chunk."""
+        words = content_terms(article)
+
+        def idf(self, words):
+            return np.ones(len(words))
+
+        def doc_freq(self, words):
+            return [int(w in self.words) for w in words]
+
+        def unknown(self, query):
+            return []
+
+    rate = passage(1, "001", article, "The 10 per cent blanket rate", "avert this outcome.")
+    q = "What tariff rate did the US set on Japanese cars?"
+    script = "The US set a 10 per cent blanket rate on Japanese cars [1]."
+    for share, abstains in ((Settings().answer.unknown_off_topic, True), (1.0, False)):
+        local = LocalAnswerer(Settings(unknown_off_topic=share), Embedder(), Corpus())
+        assert local.answer(q, [rate]).diagnostics["abstain_reason"] == "weak evidence"
+        fake.script(script)
+        _, answer = run(make(fake, local), [rate], question=q)
+        assert answer.abstained is abstains, answer.answer
+        if abstains:
+            assert answer.notice == "not answered: weak evidence (the model's answer was not used)"
+    assert answer.answer.startswith("The US set a 10 per cent blanket rate")

@@ -158,8 +158,8 @@ class LocalAnswerer:
         best = ranked[0]
         diag = {"best_score": round(best.score, 4), "best_dense": round(best.dense, 4),
                 "best_lexical": round(best.lexical, 4), "unknown_terms": round(unknown, 4)}
-        if best.score < self.threshold:
-            return abstention(NAME, "weak evidence", **diag)
+        if best.score < self.threshold:  # off the question too when most of its weight is in words no article uses
+            return abstention(NAME, "weak evidence", off_topic=unknown >= self.settings.answer.unknown_off_topic, **diag)
         if self.settings.answer.name_check and (name := unnamed(question, [*passages, *others], self.words.unknown, cased)):
             return not_mentioned(NAME, name, **diag)
         if all(x.lacks_number for x in ranked):  # "How many tons ... in 2024?" where no passage says 2024
