@@ -245,19 +245,16 @@ class Lexical:
                 out += len(column[0]) if alive is None else int(np.count_nonzero(alive[column[0] + int(offset)]))
         return out
 
-    def doc_freq(self, words: list[str]) -> list[int]:
+    def doc_freq(self, words: list[str]) -> list[int | None]:
         """Chunks holding each word; a compound ("US-China") is as rare as its rarest part, since BM25's
-        tokenizer splits it."""
-        out = []
-        for w in words:
-            parts = TOKEN.findall(w.lower())
-            out.append(min(self._df(s) for s in self.stemmer.stemWords(parts)) if parts else 0)
-        return out
+        tokenizer splits it. None for a word BM25 does not index (a stopword, or a single character: the "6" of
+        "Pixel 6"), which no count of chunks says anything about."""
+        return [min(self._df(s) for s in stems) if (stems := query_tokens(w)) else None for w in words]
 
     def idf(self, words: list[str]) -> np.ndarray:
         """Rarity of each word in the indexed chunks, for weighting question words when picking sentences."""
         n = max(len(self), 1)
-        df = np.array(self.doc_freq(words), dtype=np.float32)
+        df = np.array([d or 0 for d in self.doc_freq(words)], dtype=np.float32)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
     @cached_property

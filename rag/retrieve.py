@@ -224,7 +224,7 @@ class Retriever:
     def idf(self, words: list[str]):
         return self.words.idf(words)
 
-    def doc_freq(self, words: list[str]) -> list[int]:
+    def doc_freq(self, words: list[str]) -> list[int | None]:
         return self.words.doc_freq(words)
 
     def unknown(self, query: str) -> list[str]:

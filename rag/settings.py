@@ -174,7 +174,7 @@ class AnswerSettings(_Section):
     unknown_off_topic: float = Field(0.4, ge=0, le=1, description=(
         "A weak-evidence abstention is also off the question (an LLM answer then gives way to it) when this share "
         "of the question's rarity weight is in words no article uses; on the dev suite the answerable questions "
-        "abstained on reached 0.31, the seeds' unanswerable ones 0.48 to 1"))
+        "abstained on reach 0.30, the seeds' unanswerable ones 0.48 to 1"))
     max_answer_sentences: int = Field(3, ge=1, description=(
         "Most sentences a local answer quotes (items of a list, sides of a disagreement)"))
     answer_rescore: int = Field(1, ge=0, description=(

@@ -89,7 +89,9 @@ def test_fix_leaves_corpus_words_stems_english_words_short_words_and_digits_alon
 
 def test_doc_freq_counts_chunks_by_stem_and_a_compound_by_its_rarest_part(lex):
     assert lex.doc_freq(["tariff", "truces", "ferry", "bakery", "zebra"]) == [2, 2, 2, 1, 0]
-    assert lex.doc_freq(["Stockholm-ferry", "US-China", "", "!"]) == [1, 0, 0, 0]
+    assert lex.doc_freq(["Stockholm-ferry", "US-China", "", "!"]) == [1, 0, None, None]
+    # what BM25 does not index, no count says anything about: a stopword, a single character
+    assert lex.doc_freq(["there", "6", "it's"]) == [None, None, None]
 
 
 def test_idf_is_log_one_plus_n_minus_df_over_df_smoothed(lex):
