@@ -10,11 +10,20 @@ from .errors import RagError, describe
 from .settings import misspelt_variables, offline_environment
 
 
+def _date(value: str) -> str:
+    """A date argument, checked as the arguments are read, before any index or model loads."""
+    from .text import parse_date
+
+    if parse_date(value) is None:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    return value
+
+
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--since", help="only articles published on/after YYYY-MM-DD")
-    p.add_argument("--until", help="only articles published on/before YYYY-MM-DD")
+    p.add_argument("--since", type=_date, help="only articles published on/after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="only articles published on/before YYYY-MM-DD")
     p.add_argument("--source", help="only articles whose source, id or title contains this text")
-    p.add_argument("--as-of", dest="as_of", help="reference date for recency (YYYY-MM-DD)")
+    p.add_argument("--as-of", dest="as_of", type=_date, help="reference date for recency (YYYY-MM-DD)")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -86,6 +86,14 @@ def test_one_bad_file_among_good_ones_is_counted(env, tmp_path):
     assert run_rag("index", str(SEEDS), "--prune", env=env).returncode == 0
 
 
+def test_a_bad_date_fails_before_anything_loads(tmp_path):
+    """The date is read with the arguments: a first `ask` would index the seeds and load the model first."""
+    index = tmp_path / "index"
+    out = run_rag("ask", "x", "--as-of", "2025-13-45", env={"RAG_INDEX_DIR": str(index), "RAG_SEEDS_DIR": str(SEEDS)})
+    assert out.returncode == 2 and "not a date: '2025-13-45' (use YYYY-MM-DD)" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and not index.exists()
+
+
 @pytest.mark.parametrize("args,message", [
     (["index", "/no/such/folder"], "no such file or folder"),
     (["ask", ""], "the question is empty"),
