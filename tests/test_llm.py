@@ -343,6 +343,23 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
+def test_a_model_answer_naming_one_item_of_a_list_gives_way(fake, local):
+    """Asked for a list, the 1.5B model names one item ("… met in person for trade talks in Stockholm"): the
+    extractive list, each item cited, is shown with a notice; a model answer naming every item stays."""
+    may = passage(1, "may", "Talks in May\nTop Northwind and Eastbay trade officials met in Geneva in May.", "Top",
+                  "May.", date="2025-05-12")
+    june = passage(2, "june", "Talks in June\nTop Northwind and Eastbay trade officials met again in London in June.",
+                   "Top", "June.", date="2025-06-10")
+    q = "In which cities have top Northwind and Eastbay trade officials met?"
+    fake.script("Top Northwind and Eastbay trade officials met in Geneva in May [1].")
+    _, answer = run(make(fake, local), [may, june], question=q)
+    assert answer.answerer == "local" and "Geneva [" in answer.answer and "London [" in answer.answer, answer.answer
+    assert answer.notice == "the model's answer leaves out part of what the sources give; showing the extractive answer"
+    fake.script("Top Northwind and Eastbay trade officials met in Geneva in May [1] and in London in June [2].")
+    _, answer = run(make(fake, local), [may, june], question=q)
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
+
+
 def test_a_model_answer_without_a_figure_gives_way_to_the_extractive_one(fake, local):
     """Asked "what rate", the model restated the question without a figure (seeds: "... and the US tariffs are
     tied to it [1]"); the extractive answer's figure is shown, with a notice. A model answer with a figure
