@@ -11,11 +11,13 @@ from .settings import misspelt_variables, offline_environment
 
 
 def _date(value: str) -> str:
-    """A date argument, checked as the arguments are read, before any index or model loads."""
-    from .text import parse_date
+    """A date argument, checked (rag.retrieve.iso_date) as the arguments are read, before any index or model loads."""
+    from .retrieve import iso_date
 
-    if parse_date(value) is None:
-        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    try:
+        iso_date(value)
+    except RagError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return value
 
 
