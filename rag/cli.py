@@ -83,11 +83,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("articles", help="list indexed articles")
     p = sub.add_parser("remove", help="remove indexed articles (and the copies folded into them) by id; files are left alone")
     p.add_argument("doc_ids", nargs="+", metavar="ID", help="an article id as `rag articles` lists it")
+    ap.set_defaults(commands=sub.choices)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:  # named by the command's parser, so the error points at `rag ask --help`, whose flags they are
+        args.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     offline_environment()
     for line in misspelt_variables():
         print(f"rag: warning: {line}", file=sys.stderr)

@@ -318,7 +318,7 @@ def markdown(report: dict) -> str:
     sets = report["sets"]
     cols = [c for c in HEADLINE if any(r["summary"].get(c) is not None for r in sets.values())]
     lines = [f"Dev suite with the `{report['answerer']}` answerer ({report['seconds']} s); every answer scored on "
-             "its answer line.", "", "| set | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+             "its answer line.", "", "| set | " + " | ".join(cols or ["result"]) + " |", "|---" * (len(cols or [0]) + 1) + "|"]
     for name, r in sets.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(r["summary"].get(c), c) for c in cols) + " |")
     for name, why in report["skipped"].items():

@@ -102,6 +102,7 @@ def test_a_bad_date_fails_before_anything_loads(tmp_path):
     (["retrieve", "tariffs", "--since", "last year"], "not a date"),
     (["ask", "x", "--answerer", "nosuch"], "invalid choice: 'nosuch'"),  # argparse's usage block left out
     (["nosuch"], "invalid choice: 'nosuch'"),
+    (["ask", "x", "--bogus"], "rag ask: error: unrecognized arguments: --bogus (see rag ask --help)"),
     (["retrieve", "tariffs", "--k", "0"], "at least 1"),
     (["retrieve", "tariffs", "--k", "-3"], "at least 1"),
     (["ask", "tariffs", "--answerer", "local", "--k", "0"], "at least 1"),

@@ -108,6 +108,12 @@ def test_non_streaming_answer(fake, local, truce):
     assert not fake.requests[0].get("stream")
 
 
+def test_initials_the_model_spaced_out_are_shown_as_the_passage_writes_them(fake, local, truce):
+    fake.script("The truce between China and the U. S. expires on August 12 [1].")
+    answer = make(fake, local).answer(QUESTION, [truce])
+    assert answer.text.startswith("The truce between China and the U.S. expires on August 12 [1]"), answer.text
+
+
 def test_hallucinated_sentences_are_dropped_then_local_fallback(fake, local, truce):
     fake.script("The truce expires on August 12, 2023 [1]. Talks were held in Paris [1].")
     pieces, answer = run(make(fake, local), [truce])

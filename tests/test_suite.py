@@ -92,7 +92,7 @@ def test_dev_suite_scores_every_set_and_reuses_its_indexes(tmp_path):
 
 def test_absent_data_is_skipped_with_its_reason(tmp_path):
     done = _eval(tmp_path, tmp_path / "nowhere")
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 2 and done.stderr.startswith("rag: error: no eval set ran (realtimeqa: data absent:"), done.stderr[-2000:]
     assert "| realtimeqa | skipped: data absent:" in done.stdout and "| rgb | skipped: data absent:" in done.stdout
 
 
