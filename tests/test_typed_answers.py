@@ -441,3 +441,18 @@ def test_a_country_counts_as_named_by_any_of_its_names(question, unknown):
     hit = Hit(chunk_id="a:0", doc_id="a", title="Heat pumps sell", source="test", published_at=None, score=1.0,
               text=article, start=0, end=len(article))
     assert unnamed(question, [Passage(1, hit, article)]) == unknown
+
+
+def test_a_list_of_people_names_no_place_or_outlet_among_them(tmp_path_factory):
+    """"who" takes an organisation or a place only where no person is named, so a list answer keeps to the
+    label of its best item (seeds: "Macau Business", the outlet a report cites, had been listed among the
+    Chinese officials who went abroad)."""
+    rag = indexed_rag(tmp_path_factory, {
+        "oslo.txt": "Talks open in Oslo\n\nHeading into trade talks with Norland in Oslo on May 3 and 4, Vestria aimed "
+                    "to establish fair trade between the two nations, as reported by Harbor Business. Vestria's "
+                    "delegation was headed by Vice Premier Ada Moen.\n",
+        "berlin.txt": "Minister in Berlin\n\nVestria's Vice Commerce Minister Per Vik will travel to Berlin this week for "
+                      "trade talks with Norland, marking the first round of talks in the German capital.\n"}, "list")
+    answer = rag.ask("Name the Vestrian officials who went abroad to negotiate trade: the vice premier who went to "
+                     "Oslo and the vice commerce minister who went to Berlin.")
+    assert answer.answer.startswith("Per Vik [1] and Ada Moen [2]"), answer.answer

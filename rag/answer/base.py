@@ -83,6 +83,13 @@ def reports_differ(heads: list[str]) -> str:
     return DIFFER + "; ".join(heads)
 
 
+def reading_order(items: list) -> list:
+    """List items (sentences with `.passage` and `.start`) in reading order, newest report first: not in score
+    order, which a rewording reshuffles."""
+    items = sorted(items, key=lambda x: (x.passage.hit.doc_id, x.passage.hit.start + x.start))
+    return sorted(items, key=lambda x: x.passage.hit.published_at or "", reverse=True)
+
+
 def quote_lines(citations: list[Citation]) -> str:
     """The numbered quotes under an answer, each with its article's date and its relative dates resolved."""
     return "\n".join(f"[{c.n}] “{c.quote}”" + (f" ({c.dated()})" if c.published_at else "") for c in citations)

@@ -13,13 +13,13 @@ from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, reports_differ, unnamed,
-                   without_year)
+from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, reading_order,
+                   reports_differ, unnamed, without_year)
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
 from .parts import part_named
-from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
+from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
 from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
@@ -204,9 +204,7 @@ class LocalAnswerer:
                     break
                 if not kind or candidates(kind, x.text):
                     chosen.append(x)
-            # the items in reading order, newest report first, not in score order, which a rewording reshuffles
-            chosen.sort(key=lambda x: (x.passage.hit.doc_id, x.passage.hit.start + x.start))
-            chosen.sort(key=lambda x: x.passage.hit.published_at or "", reverse=True)
+            chosen = reading_order(alike(kind, question, chosen))
         # another article's copy of the answer's sentence with its value changed is the other side
         return with_copies(self._compose([(question, kind, x) for x in chosen], diag, known), [*passages, *others])
 

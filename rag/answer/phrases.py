@@ -214,6 +214,21 @@ def holds_asked_type(kind: str | None, question: str, sentence: str) -> bool:
     return not asked_labels(kind, question) or bool(typed_spans(kind, question, sentence))
 
 
+def alike(kind: str | None, question: str, items: list) -> list:
+    """The items of a list answer (sentences with `.text`, the best first) whose most fitting entity of the
+    asked labels is as fitting as the best one's, so a list of people names no outlet or place among them
+    ("He Lifeng" and "Li Chenggang", not "Macau Business", an ORG that "who" takes only where no person is
+    named). An item, or a best one, without such an entity stays (the pattern-found names of `candidates`).
+    On the dev suite: seeds F1 0.600 -> 0.603, citation precision 0.887 -> 0.893, no answer worse; letting a
+    later sentence take a dropped item's place instead named Scott Bessent among the Chinese officials."""
+    labels = asked_labels(kind, question)
+    if len(labels) < 2:
+        return items
+    tiers = [min((labels.index(label) for _, _, label in entities(x.text[:TYPED_CHARS], labels)), default=None)
+             for x in items]
+    return [x for x, t in zip(items, tiers) if None in (t, tiers[0]) or t <= tiers[0]]
+
+
 def _whole_words(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The span grown to the whitespace around it, less edge punctuation and a possessive: the tokenizer splits
     "€3.5m" into "€", "3.5" and "m" and the NER may tag only "3.5", but the unit is part of the answer."""
