@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .acronyms import most_used
-from .text import STOPWORDS, stemmer
+from .text import STOPWORDS, stemmer, undotted
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 _ROW_ARRAYS = ("ids", "order", "doc", "start", "end")
@@ -39,8 +39,12 @@ K1, B = 1.5, 0.75  # bm25s's defaults
 
 def query_tokens(query: str) -> list[str]:
     """The query's stems as BM25 indexes them: lower-cased, English stopwords out, repeats kept (bm25s counts
-    a repeated query word twice)."""
-    words = [w for w in TOKEN.findall(query.lower()) if w not in STOPWORDS]
+    a repeated query word twice). The query's dotted initials are one word ("U.S." is "US", `undotted`), so a
+    question matches the articles that write "US" however it spells it. On the dev suite: paraphrases 0.842 ->
+    0.854 (consistency 0.825 -> 0.842), and with the LLM RGB accuracy 0.78 -> 0.80, no set worse. The
+    articles' text is tokenized as written: undotting it too took seeds retrieval MRR 0.962 -> 0.950 and
+    RGB's 0.661 -> 0.642 ("U.S." is in nearly every sentence of US-China news, and "US" is also "us")."""
+    words = [w for w in TOKEN.findall(undotted(query).lower()) if w not in STOPWORDS]
     return stemmer().stemWords(words) if words else []
 
 

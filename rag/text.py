@@ -5,6 +5,7 @@ citation check read text the same way.
     sentence_spans(text, lo=0, hi=None) -> [(start, end)]   whole sentences overlapping [lo, hi)
     stem(word) -> str; stemmer()                            English Snowball stems (PyStemmer), lower-cased
     prefix(word) -> str                                     the answerer's word-form match (first 5 letters)
+    undotted(text) -> str                                   initials as one word: "U.S." and "U. S." read "US"
     STOPWORDS, FUNCTION_WORDS, FILLER                       nested word sets, bm25s's English list first
     MONTHS, MONTH_PATTERN, WEEKDAYS, month_number(word)     calendar names
     NUMBER                                                  digits with inner separators ("1,200", "3.5")
@@ -61,6 +62,15 @@ def stemmer():
 def stem(word: str) -> str:
     """The English Snowball stem of a word, lower-cased ("Tariffs" -> "tariff", "expired" -> "expir")."""
     return stemmer().stemWord(word.lower())
+
+
+_INITIALS = re.compile(r"\b[^\W\d_]\.(?:\s?[^\W\d_]\.)+")
+
+
+def undotted(text: str) -> str:
+    """`text` with dotted initials written as one word ("U.S.-China" -> "US-China", "U. K." -> "UK"): BM25's
+    tokens are two or more word characters, so "U.S." is no token at all. Offsets change: for words only."""
+    return _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group()), text)
 
 
 def prefix(word: str) -> str:

@@ -48,6 +48,15 @@ def test_a_query_of_stopwords_or_unknown_words_finds_nothing(lex):
     assert lex.search_articles("zebra", 5) == []
 
 
+def test_a_query_spelling_initials_with_dots_finds_the_chunks_that_write_them_plain():
+    """"U.S." is no BM25 token (a token has two or more word characters), so a question that wrote it matched
+    nothing where the articles write "US" (RGB: "Who won the women's singles U.S. Open in 2019?")."""
+    lex = Lexical.of(["a", "b"], ["Andreescu won the US Open final in New York.", "Andreescu won the Open final in New York."],
+                     [{"doc_id": d, "title": "", "start": 0, "end": 40, "day": -1} for d in ("a.txt", "b.txt")])
+    for query in ("Who won the U.S. Open final?", "Who won the U. S. Open final?", "Who won the US Open final?"):
+        assert [cid for cid, _ in lex.search(query, 2)] == ["a", "b"], query
+
+
 def test_article_search_reads_each_article_whole_with_its_title(lex):
     assert [d for d, _ in lex.search_articles("ferry sailing", 3)] == ["ferry.txt"]
     assert [d for d, _ in lex.search_articles("timetable", 3)] == ["ferry.txt"]  # a word of the title only
