@@ -456,3 +456,15 @@ def test_a_list_of_people_names_no_place_or_outlet_among_them(tmp_path_factory):
     answer = rag.ask("Name the Vestrian officials who went abroad to negotiate trade: the vice premier who went to "
                      "Oslo and the vice commerce minister who went to Berlin.")
     assert answer.answer.startswith("Per Vik [1] and Ada Moen [2]"), answer.answer
+
+
+def test_a_day_without_its_year_takes_it_from_any_passage_telling_the_same_day(tmp_path_factory):
+    """The best sentence says "19th October"; a sentence far below it in score tells the same day with its
+    year, and the fuller date answers (RGB dev: "When was Pixel 6 announced?" had read "19th October")."""
+    rag = indexed_rag(tmp_path_factory, {
+        "orbix.txt": "Orbix 9 phone\n\nMarlo officially announced the Orbix 9 phone on 19th October at its launch "
+                     "event in Oslo.\n",
+        "orbix-review.txt": "Review: a camera that sees in the dark\n\nThe camera is the best we have tested this "
+                            "year. Marlo unveiled it on October 19, 2021, and the first shipments arrive next week.\n"},
+        "fuller")
+    assert rag.ask("When was the Orbix 9 announced?").answer.startswith("October 19, 2021 [1]")
