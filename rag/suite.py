@@ -317,8 +317,9 @@ def markdown(report: dict) -> str:
     """One table with a row per set, then the seeds' per-type and the paraphrases' per-type tables."""
     sets = report["sets"]
     cols = [c for c in HEADLINE if any(r["summary"].get(c) is not None for r in sets.values())]
+    head = cols or ["result"]  # a table of skipped sets alone has one column, their reason
     lines = [f"Dev suite with the `{report['answerer']}` answerer ({report['seconds']} s); every answer scored on "
-             "its answer line.", "", "| set | " + " | ".join(cols or ["result"]) + " |", "|---" * (len(cols or [0]) + 1) + "|"]
+             "its answer line.", "", "| set | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for name, r in sets.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(r["summary"].get(c), c) for c in cols) + " |")
     for name, why in report["skipped"].items():

@@ -11,7 +11,7 @@ import re
 
 from ..cite import claim_terms, content_terms, is_figure, is_instruction, support
 from ..nlp import AMOUNT_LABELS, actor, entities, subjects
-from ..text import prefix, sentence_spans
+from ..text import prefix, sentence_spans, undotted
 from ..types import Citation
 from .base import Passage, cite_sentence, passage_text
 from .countries import countries
@@ -255,14 +255,13 @@ def _misattributed(part: str, quotes: list[str]) -> bool:
 
 
 _WORD = re.compile(r"[^\W_]+")
-_INITIALS = re.compile(r"\b(\w)\.\s?(?=\w\.)")  # "U. S." is "U.S."
 
 
 def _words(text: str) -> str:
     """The text's words, lower-cased, one space apart and around, dots dropped and apostrophes and hyphens
     splitting them ("Li Chenggang’s" -> " li chenggang s ", "U. S.-China" -> " us china "): a name is found
     in it as " li chenggang "."""
-    return " " + " ".join(_WORD.findall(_INITIALS.sub(r"\1", text.lower()).replace(".", ""))) + " "
+    return " " + " ".join(_WORD.findall(undotted(text.lower()).replace(".", ""))) + " "
 
 
 def _supporting(part: str, passages: list[Passage], checks: list[set[str]], min_support: float,
