@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .nlp import entity_spans
 from .text import MONTH_PATTERN, WEEKDAYS, month_number, parse_date
@@ -102,6 +103,31 @@ def span(phrase: str, published_at: str | None, context: str = "",
         first = date(year, month_number(month_m.group(1)), 1)
         return first, _month(first, 1) - timedelta(days=1)
     return date(year, 1, 1), date(year, 12, 31)
+
+
+_UNITS = ("time", "day", "week", "month", "quarter", "year")  # dateparser's periods, finest first
+
+
+@lru_cache(maxsize=1)
+def _date_parser():
+    from dateparser.date import DateDataParser  # builds its language data on first use (~0.1 s)
+    return DateDataParser(languages=["en"])
+
+
+@lru_cache(maxsize=4096)
+def period(phrase: str) -> str | None:
+    """The calendar unit a date phrase names, as dateparser reads it: "Thursday" and "Jan. 6, 2023" -> "day",
+    "this week" -> "week", "Oct 2021" -> "month", "2019" -> "year"; None when it reads no single date ("Jul 27
+    to 30", "Spring 2025")."""
+    data = _date_parser().get_date_data(phrase)
+    return data.period if data.date_obj is not None and data.period in _UNITS else None
+
+
+def coarser(phrase: str, unit: str) -> bool:
+    """Whether a date phrase names a longer unit than `unit` ("this week" for a day): no answer to "Which
+    day ...?" or "What is the release date ...?"."""
+    named = period(phrase)
+    return named is not None and _UNITS.index(named) > _UNITS.index(unit)
 
 
 def knows_year(phrase: str, published_at: str | None) -> bool:

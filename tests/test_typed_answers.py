@@ -354,9 +354,28 @@ def test_a_length_of_time_answers_no_when():
     seeds "What is the release date of the tariff truce?" and was told "90-day")."""
     from rag.answer.phrases import best_phrase
     q = "What is the release date of the tariff truce?"
-    assert best_phrase("date", q, "The 90-day tariff truce was implemented in May.") == "May"
+    assert best_phrase("date", "When was the tariff truce implemented?", "The 90-day tariff truce was implemented "
+                       "in May.") == "May"
     assert best_phrase("date", q, "The talks focused on the 90-day tariff truce.") is None
     assert best_phrase("date", "When did he leave?", "He left three years ago.") == "three years ago"
+
+
+@pytest.mark.parametrize("question,sentence,expected", [
+    ("Which day will she be in Oslo?", "Ada Moen will travel to Oslo this week.", None),
+    ("Which day will she be in Oslo?", "Ada Moen will be in Oslo on Thursday this week.", "Thursday this week"),
+    ("What is the release date of Starfall Saga?", "Starfall Saga was released in 2020 to strong reviews.", None),
+    ("What is the release date of Starfall Saga?", "Starfall Saga came out in 2020, on June 19.", "June 19"),
+    ("In which month was Starfall Saga released?", "Starfall Saga was released last month.", "last month"),
+    ("In which year was Starfall Saga released?", "Starfall Saga was released on June 19, 2020.", "June 19, 2020"),
+    ("When was Starfall Saga released?", "Starfall Saga was released in 2020 to strong reviews.", "2020"),
+])
+def test_a_date_of_a_longer_unit_than_the_question_asks_for_is_no_answer(question, sentence, expected):
+    """A question asking for a day ("Which days ...?", "What is the release date ...?") is not answered by a
+    week or a year (dateparser's period of each date): RGB dev's answerless snippets had answered the 2021 NBA
+    Draft's date with "2019" and a release date with "2020"; the seeds' "Which days ...?" with "this week".
+    A finer date answers a coarser question, and "when" takes any."""
+    from rag.answer.phrases import best_phrase
+    assert best_phrase("date", question, sentence) == expected
 
 
 @pytest.mark.parametrize("sentence,expected", [

@@ -7,7 +7,8 @@ from ..nlp import entities, name_end, nlp, parse, read, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import located, placed
-from .question import asked_sentence, asks_price, counted_noun
+from ..dates import coarser
+from .question import asked_sentence, asked_unit, asks_price, counted_noun
 
 _DATE = re.compile(
     rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
@@ -107,11 +108,14 @@ def read_ahead(kind: str | None, question: str, sentences) -> None:
 def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[int, int]]:
     """Entities in `sentence` of the type `kind` asks for that the question does not already name, of the
     most fitting label present (spaCy's NER); [] when there is none. A date is a point in time: the NER's
-    DATE also tags lengths of time ("90-day" truce, "two years"), which answer no "when"."""
+    DATE also tags lengths of time ("90-day" truce, "two years"), which answer no "when", and a date of a longer
+    unit than the question asks for ("this week" for "Which days ...?", "2019" for a release date) is none."""
     spans = typed_spans_of(asked_labels(kind, question), question, sentence)
     if kind != "date":
         return spans
-    spans = [_ranged(sentence, *sp) for sp in spans if not _duration(sentence[sp[0]:sp[1]])]
+    unit = asked_unit(question)
+    spans = [_ranged(sentence, *sp) for sp in spans if not _duration(sentence[sp[0]:sp[1]])
+             and not (unit and coarser(sentence[sp[0]:sp[1]], unit))]
     return [sp for sp in spans if not _inside(sp, spans)]
 
 
@@ -266,11 +270,11 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
-        patterns = [p for p in patterns if not _inside(p, typed)]
+        unit = asked_unit(question)
+        patterns = [p for p in patterns if not _inside(p, typed) and not (unit and coarser(sentence[p[0]:p[1]], unit))]
     spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
-    unit = re.search(r"\b(?:what|which)\s+(month|year|week|day)\b", question, re.I)
     anchors = [m.span() for m in re.finditer(r"\w+", sentence)
                if m.group().lower() in qwords - earlier and m.group().lower() not in FUNCTION_WORDS]
 
@@ -288,8 +292,6 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         if kind == "date" and _SAID_ON.search(sentence[:sp[0]]):
             # the day a report was made answers when it was said, and no other "when"
             specific += -3 if _ASKS_SAYING.search(question) else 3
-        if unit and unit.group(1).lower() in sentence[sp[0]:sp[1]].lower():
-            specific -= 2
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")

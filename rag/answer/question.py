@@ -170,6 +170,17 @@ def _noun_run(doc, start: int) -> list:
     return run
 
 
+_UNIT_NOUNS = {"date": "day", "dates": "day", "day": "day", "days": "day", "month": "month", "months": "month",
+               "year": "year", "years": "year"}
+
+
+def asked_unit(question: str) -> str | None:
+    """The calendar unit a "which/what <noun>" question asks its date in (`asked_head`): "day" for "Which days
+    ...?" and "What is the release date ...?", "month", "year"; None for "When ...?", which takes any."""
+    head = asked_head(question)
+    return _UNIT_NOUNS.get(head.split()[-1].lower()) if head else None
+
+
 @lru_cache(maxsize=256)
 def counted_noun(question: str) -> str | None:
     """The lemma of the noun a "how many <noun>" question counts ("How many hot dogs ...?" -> "dog")."""
