@@ -5,7 +5,7 @@ News copy dates events relative to the day it was written; a reader weeks later 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from .nlp import entity_spans
@@ -108,19 +108,40 @@ def span(phrase: str, published_at: str | None, context: str = "",
 _UNITS = ("time", "day", "week", "month", "quarter", "year")  # dateparser's periods, finest first
 
 
-@lru_cache(maxsize=1)
-def _date_parser():
-    from dateparser.date import DateDataParser  # builds its language data on first use (~0.1 s)
-    return DateDataParser(languages=["en"])
-
-
 @lru_cache(maxsize=4096)
 def period(phrase: str) -> str | None:
     """The calendar unit a date phrase names, as dateparser reads it: "Thursday" and "Jan. 6, 2023" -> "day",
     "this week" -> "week", "Oct 2021" -> "month", "2019" -> "year"; None when it reads no single date ("Jul 27
     to 30", "Spring 2025")."""
-    data = _date_parser().get_date_data(phrase)
+    data = _parser_on(None).get_date_data(phrase)
     return data.period if data.date_obj is not None and data.period in _UNITS else None
+
+
+@lru_cache(maxsize=4096)
+def unplaced(phrase: str) -> bool:
+    """Whether only the day it was written places the phrase, as dateparser reads it from different days:
+    "Tuesday", "this week", "next month" (read from two days of one year) and "last year" (a year read from two
+    years) do; "Nov 15" names its day in any year, "2017" and "Oct 2021" name theirs outright. In a passage with
+    no published date such a phrase places nothing on the calendar."""
+    unit = period(phrase)
+    cut = {"year": lambda d: d.year, "month": lambda d: (d.year, d.month), "quarter": lambda d: (d.year, d.month)
+           }.get(unit, lambda d: d.date())  # dateparser fills what the phrase leaves out from the day it reads on
+    read = [_read_on(phrase, datetime(*day)) for day in ((2020, 6, 15), (2020, 3, 3), (2011, 6, 15))]
+    if None in read:
+        return False
+    return cut(read[0]) != cut(read[1]) or unit == "year" and read[0].year != read[2].year
+
+
+def _read_on(phrase: str, base: datetime) -> datetime | None:
+    return _parser_on(base).get_date_data(phrase).date_obj
+
+
+@lru_cache(maxsize=4)
+def _parser_on(base: datetime | None):
+    """dateparser's English reader, reading relative dates from `base` (None: today); builds its language data
+    on first use (~0.1 s)."""
+    from dateparser.date import DateDataParser
+    return DateDataParser(languages=["en"], settings={"RELATIVE_BASE": base} if base else None)
 
 
 def coarser(phrase: str, unit: str) -> bool:

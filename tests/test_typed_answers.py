@@ -487,3 +487,20 @@ def test_a_day_without_its_year_takes_it_from_any_passage_telling_the_same_day(t
                             "year. Marlo unveiled it on October 19, 2021, and the first shipments arrive next week.\n"},
         "fuller")
     assert rag.ask("When was the Orbix 9 announced?").answer.startswith("October 19, 2021 [1]")
+
+
+def test_a_date_only_its_writing_day_places_answers_nothing_in_an_undated_article(tmp_path_factory):
+    """"released last year" answers "when" only where the article's date says which year that was (RGB dev's
+    undated snippets had answered "When was Xenoblade Chronicles 2 released?" with "last year"); a day named
+    in full ("Nov 15") or a year answers in any article."""
+    rag = indexed_rag(tmp_path_factory, {
+        "starfall.txt": "Starfall Saga sales\n\nWhen Starfall Saga was released last year, it sold a million "
+                        "copies in a week.\n",
+        "moonrise.txt": "date 2024-05-02\nMoonrise Tactics sales\n\nWhen Moonrise Tactics was released last year, "
+                        "it sold a million copies in a week.\n",
+        "skyforge.txt": "Skyforge sales\n\nWhen Skyforge was released in 2019, it sold a million copies in a week.\n"},
+        "unplaced")
+    starfall = rag.ask("When was Starfall Saga released?")
+    assert starfall.abstained, starfall.text
+    assert rag.ask("When was Moonrise Tactics released?").answer.startswith("last year (2023) [1]")
+    assert rag.ask("When was Skyforge released?").answer.startswith("2019 [1]")

@@ -2,6 +2,7 @@
 citation is made and checked."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -161,3 +162,25 @@ def passage_text(p: Passage) -> str:
     """A passage as the model reads it: the whole sentences its chunk touches (what a citation can quote)."""
     spans = sentence_spans(p.article, p.hit.start, p.hit.end)
     return (p.article[spans[0][0]:spans[-1][1]] if spans else p.hit.text).strip()
+
+
+def quote_window(text: str, focus: str, limit: int) -> tuple[int, int]:
+    """Offsets into `text` (a sentence) of its quote: the whole of it, or for a run-on sentence longer than `limit`
+    characters (a scraped page without punctuation) a window of whole words that long: from the sentence's start
+    when `focus` ends within it, else around `focus` (the answer phrase where the sentence holds it, else the
+    question's words the sentence shares)."""
+    if len(text) <= limit:
+        return 0, len(text)
+    at = text.find(focus)
+    if at < 0:
+        words = content_terms(focus)
+        hits = [m.start() for m in re.finditer(r"[\w’'-]+", text) if m.group().lower() in words]
+        at = hits[len(hits) // 2] if hits else 0
+    # the sentence's start when the answer fits after it: a quote reads best from where its sentence does
+    lo = 0 if at + len(focus) <= limit - 20 else max(0, min(at - limit // 2, len(text) - limit))
+    hi = lo + limit
+    while lo > 0 and lo < hi and not text[lo - 1].isspace():
+        lo += 1
+    while hi < len(text) and hi > lo and not text[hi].isspace():
+        hi -= 1
+    return lo, len(text[:hi].rstrip())

@@ -8,13 +8,13 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate, asked_years, fuller_date, month_days, other_month
+from ..dates import annotate, asked_years, fuller_date, month_days, other_month, unplaced
 from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, reading_order,
-                   reports_differ, unnamed, without_year)
+from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, quote_window,
+                   reading_order, reports_differ, unnamed, without_year)
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
@@ -180,11 +180,13 @@ class LocalAnswerer:
         # the evidence is not about what was asked: an answer any answerer builds on it is unsupported
         if without_year(asked_years(asked_sentence(question)), best.passage):
             return abstention(NAME, "the best passage names no year the question names", off_topic=True, **diag)
-        if kind in ANSWER_LABELS and asks_type(question) and best_phrase(kind, question, best.text, known) is None:
+        if kind in ANSWER_LABELS and asks_type(question) and _phrase(kind, question, best, known) is None:
             # the subject is named above, the answer given in a sentence that only refers to it
-            after = next((x for x in ranked if _follows(best, x) and best_phrase(kind, question, x.text, known)), None)
-            if after is None:
-                return abstention(NAME, f"no {kind} in the evidence", off_topic=True, **diag)
+            after = next((x for x in ranked if _follows(best, x) and _phrase(kind, question, x, known)), None)
+            if after is None:  # a date only an undated passage's writing day places: the model may read on
+                unplaced = best_phrase(kind, question, best.text, known) is not None
+                return abstention(NAME, "the evidence dates it only relative to an undated passage" if unplaced else
+                                  f"no {kind} in the evidence", off_topic=not unplaced, **diag)
             best, ranked, everything = after, _first(after, ranked), _first(after, everything)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
             return abstention(NAME, "no amount of money in the evidence", off_topic=True, **diag)
@@ -374,27 +376,9 @@ class LocalAnswerer:
                                    "stance": not any(side.value for side in kept)})
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
-        """The sentence's offsets, or for a run-on sentence longer than `max_quote_chars` (a scraped page
-        without punctuation) a window of whole words that long: from the sentence's start when `focus` ends
-        within it, else around `focus` (the answer phrase where the sentence holds it, else the question's
-        words the sentence shares)."""
-        limit, text = self.settings.answer.max_quote_chars, x.text
-        if len(text) <= limit:
-            return x.start, x.end
-        at = text.find(focus)
-        if at < 0:
-            words = content_terms(focus)
-            hits = [m.start() for m in re.finditer(r"[\w’'-]+", text) if m.group().lower() in words]
-            at = hits[len(hits) // 2] if hits else 0
-        # the sentence's start when the answer fits after it: a quote reads best from where its sentence does
-        lo = 0 if at + len(focus) <= limit - 20 else max(0, min(at - limit // 2, len(text) - limit))
-        hi = lo + limit
-        while lo > 0 and lo < hi and not text[lo - 1].isspace():
-            lo += 1
-        while hi < len(text) and hi > lo and not text[hi].isspace():
-            hi -= 1
-        return x.start + lo, x.start + len(text[:hi].rstrip())
-
+        """The sentence's offsets, or a window `max_quote_chars` long of a run-on one (`quote_window`)."""
+        lo, hi = quote_window(x.text, focus, self.settings.answer.max_quote_chars)
+        return x.start + lo, x.start + hi
 
 def _follows(first: Scored, x: Scored) -> bool:
     """Whether `x` is one of the two sentences after `first` in its article: a headline and its lead name the
@@ -402,6 +386,12 @@ def _follows(first: Scored, x: Scored) -> bool:
     if x.passage.hit.doc_id != first.passage.hit.doc_id or x.start < first.end:
         return False
     return len(sentence_spans(x.passage.article, first.end, x.start)) <= 1
+
+
+def _phrase(kind: str, question: str, x: Scored, known: str | None) -> str | None:
+    """`best_phrase`, but no date that only its writing day places ("released last year") in an undated passage."""
+    phrase = best_phrase(kind, question, x.text, known)
+    return None if kind == "date" and phrase and not x.passage.hit.published_at and unplaced(phrase) else phrase
 
 
 def _first(x: Scored, items: list[Scored]) -> list[Scored]:
