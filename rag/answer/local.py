@@ -180,13 +180,14 @@ class LocalAnswerer:
         # the evidence is not about what was asked: an answer any answerer builds on it is unsupported
         if without_year(asked_years(asked_sentence(question)), best.passage):
             return abstention(NAME, "the best passage names no year the question names", off_topic=True, **diag)
-        if kind in ANSWER_LABELS and asks_type(question) and _phrase(kind, question, best, known) is None:
+        if (kind in ANSWER_LABELS and asks_type(question)
+                and not _placed(kind, best, found := best_phrase(kind, question, best.text, known))):
             # the subject is named above, the answer given in a sentence that only refers to it
-            after = next((x for x in ranked if _follows(best, x) and _phrase(kind, question, x, known)), None)
+            after = next((x for x in ranked if _follows(best, x)
+                          and _placed(kind, x, best_phrase(kind, question, x.text, known))), None)
             if after is None:  # a date only an undated passage's writing day places: the model may read on
-                unplaced = best_phrase(kind, question, best.text, known) is not None
-                return abstention(NAME, "the evidence dates it only relative to an undated passage" if unplaced else
-                                  f"no {kind} in the evidence", off_topic=not unplaced, **diag)
+                return abstention(NAME, "the evidence dates it only relative to an undated passage" if found else
+                                  f"no {kind} in the evidence", off_topic=not found, **diag)
             best, ranked, everything = after, _first(after, ranked), _first(after, everything)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
             return abstention(NAME, "no amount of money in the evidence", off_topic=True, **diag)
@@ -380,6 +381,7 @@ class LocalAnswerer:
         lo, hi = quote_window(x.text, focus, self.settings.answer.max_quote_chars)
         return x.start + lo, x.start + hi
 
+
 def _follows(first: Scored, x: Scored) -> bool:
     """Whether `x` is one of the two sentences after `first` in its article: a headline and its lead name the
     subject, the sentence after often only refers to it ("His rival, Clara Holm, ...")."""
@@ -388,10 +390,10 @@ def _follows(first: Scored, x: Scored) -> bool:
     return len(sentence_spans(x.passage.article, first.end, x.start)) <= 1
 
 
-def _phrase(kind: str, question: str, x: Scored, known: str | None) -> str | None:
-    """`best_phrase`, but no date that only its writing day places ("released last year") in an undated passage."""
-    phrase = best_phrase(kind, question, x.text, known)
-    return None if kind == "date" and phrase and not x.passage.hit.published_at and unplaced(phrase) else phrase
+def _placed(kind: str, x: Scored, phrase: str | None) -> bool:
+    """Whether `phrase` (`x`'s answer phrase) answers: found, and no date that only its writing day places
+    ("released last year") in an undated passage."""
+    return phrase is not None and not (kind == "date" and not x.passage.hit.published_at and unplaced(phrase))
 
 
 def _first(x: Scored, items: list[Scored]) -> list[Scored]:

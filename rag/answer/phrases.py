@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
+from ..dates import coarser
 from ..nlp import entities, name_end, nlp, parse, read, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import located, placed
-from ..dates import coarser
 from .question import asked_sentence, asked_unit, asks_price, counted_noun
 
 _DATE = re.compile(
@@ -113,10 +113,15 @@ def typed_spans(kind: str | None, question: str, sentence: str) -> list[tuple[in
     spans = typed_spans_of(asked_labels(kind, question), question, sentence)
     if kind != "date":
         return spans
-    unit = asked_unit(question)
-    spans = [_ranged(sentence, *sp) for sp in spans if not _duration(sentence[sp[0]:sp[1]])
-             and not (unit and coarser(sentence[sp[0]:sp[1]], unit))]
+    spans = [_ranged(sentence, *sp) for sp in _of_unit(question, sentence, spans)
+             if not _duration(sentence[sp[0]:sp[1]])]
     return [sp for sp in spans if not _inside(sp, spans)]
+
+
+def _of_unit(question: str, sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The date spans no longer a unit than the question asks for (`asked_unit`, rag.dates.coarser)."""
+    unit = asked_unit(question)
+    return [sp for sp in spans if not (unit and coarser(sentence[sp[0]:sp[1]], unit))]
 
 
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -270,8 +275,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
-        unit = asked_unit(question)
-        patterns = [p for p in patterns if not _inside(p, typed) and not (unit and coarser(sentence[p[0]:p[1]], unit))]
+        patterns = [p for p in _of_unit(question, sentence, patterns) if not _inside(p, typed)]
     spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
