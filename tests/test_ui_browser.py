@@ -90,7 +90,8 @@ def test_upload_then_ask(page, tmp_path):
     count_before = int(page.locator("#articles .art-count b").inner_text().replace(",", ""))
 
     page.set_input_files("#upload input[type=file]", [str(article), str(rejected)])
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('notes.txt')",
+    # the final status, not a progress line ("Checking notes.txt - 50.0%") that names the file too
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('✗ notes.txt')",
                            timeout=ANSWER_TIMEOUT_MS)
     status = page.locator("#upload-status").inner_text()
     assert "✓ zephyr.txt: 1 article added" in status

@@ -353,8 +353,11 @@ def build_demo(rag: RAG) -> gr.Blocks:
         for f in filters:
             f.change(chips_for, filters, chips, api_visibility="private", queue=False)
         chips.click(clear_filter, filters, [*filters, chips], api_visibility="private", queue=False)
-        sources.click(open_article, None, article, api_visibility="private")
-        articles_html.click(article_list_click, None, [article, articles_html], api_visibility="private")
+        # every open is run, in order (Gradio's default "once" drops a click made while an earlier open is still
+        # pending, so under load a new answer's source could lose to the previous turn's)
+        opens = dict(api_visibility="private", trigger_mode="multiple", concurrency_limit=1, concurrency_id="article")
+        sources.click(open_article, None, article, **opens)
+        articles_html.click(article_list_click, None, [article, articles_html], **opens)
         files.upload(upload, files, [upload_status, articles_html, files], api_visibility="private",
                      concurrency_limit=1, concurrency_id="index")
         demo.load(list_articles, None, articles_html, api_visibility="private", queue=False)
