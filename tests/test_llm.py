@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_openai import FakeOpenAI, server_fixtures  # noqa: E402
 
 from rag.answer.base import NOT_FOUND, Passage  # noqa: E402
-from rag.answer.llm import SYSTEM, OpenAIAnswerer  # noqa: E402
+from rag.answer.llm import SYSTEM, OpenAIAnswerer, _one_source  # noqa: E402
 from rag.answer.verify import verify  # noqa: E402
 from rag.cite import is_instruction  # noqa: E402
 from rag.answer.local import LocalAnswerer  # noqa: E402
@@ -294,6 +294,28 @@ def test_verify_checks_what_a_claim_adds_and_finds_its_passage():
     assert verify("Mark Cavendish won the 2021 Tour de France. [1]", [tour, site], MIN_SUPPORT, q)[1] == []
     assert verify("Tadej Pogačar won the 2019 Tour de France. [1]", [tour], MIN_SUPPORT,
                   "Who won the 2019 Tour de France?")[1] == []
+
+
+def test_a_later_sentence_citing_another_source_is_left_out_of_a_one_answer_reply():
+    """With `one_source`, the answer is the first sentence's: a later sentence may say more from its sources, and
+    one that elaborates from another passage is left out (not counted as unsupported), its citation with it."""
+    tour = passage(1, "tour", "Tour wrap\nJul 20, 2021. Won by Slovenia's Tadej Pogačar, this year's French tour "
+                   "was a feast. He took the yellow jersey on stage 8.", "Jul 20", "stage 8.")
+    site = passage(2, "site", "Tour site\nThe race covers 3,414 kilometres in 21 stages.", "The race", "stages.")
+    q = "Who won the 2021 Tour de France?"
+    reply = ("Tadej Pogačar won the 2021 Tour de France [1]. He took the yellow jersey on stage 8 [1]. "
+             "The race covers 3,414 kilometres in 21 stages [2].")
+    text, cites, total, dropped = verify(reply, [tour, site], MIN_SUPPORT, q)
+    assert [c.doc_id for c in cites] == ["tour", "site"] and (total, dropped) == (3, 0)
+    text, cites, total, dropped = verify(reply, [tour, site], MIN_SUPPORT, q, one_source=True)
+    assert text == "Tadej Pogačar won the 2021 Tour de France [1]. He took the yellow jersey on stage 8 [1]."
+    assert [c.doc_id for c in cites] == ["tour"] and (total, dropped) == (3, 0)
+    assert "stage 8" in cites[0].quote and "kilometres" not in cites[0].quote
+    # a list, a compound question and a reply reporting a disagreement cite one source per sentence
+    assert _one_source(q, reply)
+    assert not _one_source("Which cities hosted the talks?", reply)
+    assert not _one_source("Who won the 2021 Tour, and how long was the race?", reply)
+    assert not _one_source(q, "Reports differ: Pogačar won [1]. Another report names Vingegaard [2].")
 
 
 def test_a_claim_that_restates_the_question_needs_a_passage_on_that_story():

@@ -71,7 +71,8 @@ def _numbered(run: str, order: dict[int, int]) -> str:
 
 # -- the citation check -----------------------------------------------------------------------------------
 
-def verify(text: str, passages: list[Passage], min_support: float, question: str = "") -> tuple[str, list[Citation], int, int]:
+def verify(text: str, passages: list[Passage], min_support: float, question: str = "",
+           one_source: bool = False) -> tuple[str, list[Citation], int, int]:
     """Keep the sentences whose passages support them: at least `min_support` of what a sentence adds to the
     `question` (its content words the question lacks), or of all its words, in its quotes, numbers all of them
     (a year or figure the question names may be elsewhere in the passage, as its date line); a sentence that
@@ -79,6 +80,9 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     against every passage and cites the one that supports it (small models misnumber their sources). Each
     cited passage becomes one citation numbered as the stream showed it (`cited_order`), or from 1 again when
     a dropped or re-attributed claim left a gap, quoting its supporting sentences (first to last).
+
+    With `one_source`, a sentence after the first kept one that cites a passage the first does not, and uses none
+    of the question's words, is left out (not counted as dropped): it elaborates from another source.
 
     Returns (rewritten text, citations by number, sentences considered, sentences dropped). A sentence that
     only says the answer was not found is neither kept nor counted.
@@ -88,6 +92,9 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     order = cited_order(text, set(by_n))
     quoted: dict[int, list[tuple[int, int]]] = {}  # passage n -> the sentences that back its claims
     kept: list[str] = []
+    first: set[int] = set()
+    asked = {prefix(w) for w in given}
+    before: dict[int, list[tuple[int, int]]] = {}
     total = dropped = 0
     prev_end = 0
     for s, e in _claims(text):
@@ -107,8 +114,16 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
                 break
         if rewritten is None:
             dropped += 1
-        else:
-            kept.append(("\n" if "\n" in gap else " ") * bool(kept) + rewritten)
+            continue
+        cites = {int(d) for m in MARKS.finditer(rewritten) for d in re.findall(r"\d+", m.group())}
+        # elaboration from another source: none of the question's words
+        if kept and one_source and not cites <= first and not {prefix(w) for w in claim_terms(claim)} & asked:
+            quoted.clear()
+            quoted.update(before)
+            continue
+        first = first or cites
+        before = {n: list(spans) for n, spans in quoted.items()}
+        kept.append(("\n" if "\n" in gap else " ") * bool(kept) + rewritten)
     checked = "".join(kept)
     used = sorted(order[n] for n in quoted)
     if used != list(range(1, len(used) + 1)):  # a dropped or re-attributed claim left a gap: number from 1 again
