@@ -125,6 +125,16 @@ def test_hallucinated_sentences_are_dropped_then_local_fallback(fake, local, tru
     assert all(truce.article[c.start:c.end] == c.quote for c in answer.citations)
 
 
+def test_an_unverified_answer_over_no_extractive_answer_says_neither_found_one(fake, local, truce):
+    """When the model's answer fails the check and the extractive answerer abstains too, the notice does not
+    promise an extractive answer it does not show."""
+    fake.script("Argentina won the 2022 World Cup [1].")
+    _, answer = run(make(fake, local), [truce], question="Who won the 2022 World Cup?")
+    assert answer.abstained and answer.answerer == "local", answer.text
+    assert answer.notice == ("the LLM answer could not be verified against the sources, and the extractive "
+                             "answerer found none either")
+
+
 def test_markers_keep_the_numbers_they_streamed_with(fake, local, truce):
     """[n] is the n-th passage the model cited, in the streamed text and in the verified answer alike: the
     dropped first claim takes no number from the others, an unknown passage [7] is never shown, and the

@@ -27,6 +27,7 @@ from .verify import ABSTAINED, MARKS, Markers, stems, verify
 log = logging.getLogger(__name__)
 
 LOCAL = "showing the local extractive answer"
+NONE_LOCAL = "the local extractive answerer found no answer either"
 MODEL_FOUND_NONE = "the model found no answer in the passages; showing the extractive answer"
 
 SYSTEM = f"""You answer questions about news articles using only the numbered passages in the user's message.
@@ -94,7 +95,8 @@ class OpenAIAnswerer:
 
     def _flow(self, question: str, passages: list[Passage], context: Context, stream: bool) -> Iterator[str | Answer]:
         if self.client.unavailable:
-            yield from self._fallback(question, passages, context, f"{self.client.unavailable}: {LOCAL}", streamed=False)
+            yield from self._fallback(question, passages, context, f"{self.client.unavailable}: {LOCAL}", streamed=False,
+                                      none_found=f"{self.client.unavailable}: {NONE_LOCAL}")
             return
         if not passages:
             yield abstention(self.label, "no passages", llm_model=self.model)
@@ -113,7 +115,8 @@ class OpenAIAnswerer:
         except LLMFailure as e:
             notice = f"LLM unavailable ({e}): {LOCAL}"
             log.info(notice)  # shown to the user via Answer.notice; a warning would print it twice
-            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_error=str(e))
+            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces),
+                                      none_found=f"LLM unavailable ({e}): {NONE_LOCAL}", llm_error=str(e))
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = _SPACED_INITIALS.sub(r"\1.", "".join(pieces).strip())
@@ -129,7 +132,9 @@ class OpenAIAnswerer:
             yield self._abstained(question, given_all, context, llm_ms, diag)
         else:
             notice = "the LLM answer could not be verified against the sources; showing the extractive answer"
-            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_ms=llm_ms, **diag)
+            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_ms=llm_ms,
+                                      none_found="the LLM answer could not be verified against the sources, and the "
+                                                 "extractive answerer found none either", **diag)
 
     def _abstained(self, question: str, passages: list[Passage], context: Context, llm_ms: float, diag: dict) -> Answer:
         """The model found no answer: the extractive answer from the same passages, with a notice, unless it
@@ -199,9 +204,10 @@ class OpenAIAnswerer:
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
     def _fallback(self, question: str, passages: list[Passage], context: Context, notice: str, streamed: bool,
-                  **diag) -> Iterator[str | Answer]:
+                  none_found: str | None = None, **diag) -> Iterator[str | Answer]:
         """The fallback's answer, from the same passages and context; its words are streamed too unless the
-        model's words already were."""
+        model's words already were. Its notice is `notice`, or `none_found` when the fallback abstains too: no
+        extractive answer is shown then."""
         if self.fallback is None:
             a = abstention(self.label, "LLM unavailable")
         else:
@@ -211,7 +217,7 @@ class OpenAIAnswerer:
                     a = piece
                 elif not streamed:
                     yield piece
-        a.notice = notice
+        a.notice = none_found if a.abstained and none_found else notice
         llm_ms = diag.pop("llm_ms", None)
         if llm_ms is not None:
             a.timings["llm_ms"] = llm_ms
