@@ -215,6 +215,23 @@ def test_6_the_article_panel_follows_the_turn_in_view(opened):
     pg.wait_for_function(PANEL_SHOWS_JS, arg=[last, "auto"])
 
 
+def test_6_a_new_answer_opens_its_own_source_without_a_scroll(opened):
+    # the chat's scroll events are held back, so only the new answer's own open can move the panel (the Sources
+    # panel lists turns newest first, and this opened the oldest turn's source before; a scroll hid it)
+    pg = opened(width=1440, height=900)
+    pg.evaluate("""() => window.addEventListener('scroll', (e) => {
+        if (e.target.closest && e.target.closest('#chat')) e.stopImmediatePropagation(); }, true)""")
+    ask_in(pg, TRUCE)
+    ask_in(pg, "Who led the US officials at the Stockholm talks?")
+    card = pg.locator("#src-2-1")
+    want = [card.get_attribute("data-doc"), card.get_attribute("data-start")]
+    pg.wait_for_timeout(1000)  # the open the answer asks for has landed
+    got = pg.evaluate("() => { const v = document.querySelector('#article .article-view');"
+                      " return v && [v.dataset.doc, v.dataset.start, v.dataset.opened]; }")
+    assert got == [*want, "auto"], f"the Article panel shows {got}, not the new answer's source {want}"
+    assert "Bessent" in pg.locator("#article mark.article-quote").inner_text()
+
+
 # ------------------------------------------------------------------------------ 7. small things
 
 def test_7_ask_disabled_empty_counter_dates_answerer_buttons(opened):
@@ -381,7 +398,9 @@ def test_8_reindex_a_changed_article_and_remove_one_from_the_list(opened, server
     assert "Ines Moreau" in ask_in(pg, question).splitlines()[0]
     item = pg.locator("#articles .art-item", has_text=title)
     note = pg.locator("#articles .art-note")
-    # its file changed on disk: ↻ reads it again, and the open article shows the new text
+    # the answer's source opens by itself; once it shows (as a reader sees it), its file changes on disk: ↻ reads
+    # it again, and the open article shows the new text
+    pg.wait_for_function("document.querySelector('#article .article-body')?.innerText.includes('Ines Moreau')")
     copy = server.index_dir / "uploads" / "vellby.txt"
     copy.write_text(f"date 2025-09-10\n{title}\nThe port of Vellby named Tomas Eklund its harbour master on "
                     "Tuesday.\n", encoding="utf-8")

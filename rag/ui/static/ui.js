@@ -58,7 +58,10 @@
   };
   // a new answer's sources (the instant answer's, then the final one's): its first source, at its quote
   window.__rag.newest = (panel) => {
-    const card = [...panel.querySelectorAll('[id^=turn-]')].map((t) => t.querySelector('.src-card')).filter(Boolean).pop();
+    // the panel lists turns newest first; the newest is the highest turn number, and one without sources opens nothing
+    const turns = [...panel.querySelectorAll('[id^=turn-]')];
+    const last = turns.sort((a, b) => Number(b.id.split('-')[1]) - Number(a.id.split('-')[1]))[0];
+    const card = last && last.querySelector('.src-card');
     const key = card && `${card.id}|${card.dataset.doc}|${card.dataset.start}`;
     if (!card || key === newest) return;
     newest = key;
