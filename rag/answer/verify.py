@@ -35,7 +35,7 @@ def cited_order(text: str, known: set[int], order: dict[int, int] | None = None)
     order first cited; numbers of passages the model was not given (`known`) are skipped."""
     order = {} if order is None else order
     for m in re.finditer(_MARK, text):
-        for n in map(int, re.findall(r"\d+", m.group())):
+        for n in _numbers(m.group()):
             if n in known and n not in order:
                 order[n] = len(order) + 1
     return order
@@ -63,10 +63,15 @@ class Markers:
 _OPEN_MARK = re.compile(r"\[[\d,\s]*$")
 
 
+def _numbers(run: str) -> list[int]:
+    """The passage numbers of a marker run ("[5, 2]" -> [5, 2])."""
+    return [int(d) for d in re.findall(r"\d+", run)]
+
+
 def _numbered(run: str, order: dict[int, int]) -> str:
     """A marker run ("[5, 2]", "[5][2]") as citation numbers in ascending order ("[1][2]"); passages not in
     `order` left out."""
-    return "".join(f"[{k}]" for k in sorted({order[n] for n in map(int, re.findall(r"\d+", run)) if n in order}))
+    return "".join(f"[{k}]" for k in sorted({order[n] for n in _numbers(run) if n in order}))
 
 
 # -- the citation check -----------------------------------------------------------------------------------
@@ -94,7 +99,6 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
     kept: list[str] = []
     first: set[int] = set()
     asked = {prefix(w) for w in given}
-    before: dict[int, list[tuple[int, int]]] = {}
     total = dropped = 0
     prev_end = 0
     for s, e in _claims(text):
@@ -104,6 +108,8 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
             continue
         total += 1
         rewritten = None
+        # a later claim may be left out under `one_source`: what it would add to the quotes is kept aside
+        before = {n: list(spans) for n, spans in quoted.items()} if kept and one_source else None
         for i, reading in enumerate(_readings(claim)):
             # a reading that only restates the question ("The spokesperson demanded that ...") answers nothing,
             # and a clause cut from the claim that names nothing asked about ("In July") is no answer to it
@@ -115,14 +121,13 @@ def verify(text: str, passages: list[Passage], min_support: float, question: str
         if rewritten is None:
             dropped += 1
             continue
-        cites = {int(d) for m in MARKS.finditer(rewritten) for d in re.findall(r"\d+", m.group())}
+        cites = {n for m in MARKS.finditer(rewritten) for n in _numbers(m.group())}
         # elaboration from another source: none of the question's words
-        if kept and one_source and not cites <= first and not {prefix(w) for w in claim_terms(claim)} & asked:
+        if before is not None and not cites <= first and not {prefix(w) for w in claim_terms(claim)} & asked:
             quoted.clear()
             quoted.update(before)
             continue
         first = first or cites
-        before = {n: list(spans) for n, spans in quoted.items()}
         kept.append(("\n" if "\n" in gap else " ") * bool(kept) + rewritten)
     checked = "".join(kept)
     used = sorted(order[n] for n in quoted)
@@ -177,7 +182,7 @@ def _verify_claim(claim: str, by_n: dict, order: dict[int, int], quoted: dict[in
     raw = []  # (text, cited passages, marker runs); unknown passage numbers are dropped here
     pos = 0
     for m in MARKS.finditer(claim):
-        raw.append((claim[pos:m.start()], [int(x) for x in re.findall(r"\d+", m.group()) if int(x) in by_n], [m]))
+        raw.append((claim[pos:m.start()], [n for n in _numbers(m.group()) if n in by_n], [m]))
         pos = m.end()
     if raw:
         raw[-1] = (raw[-1][0] + " " + claim[pos:], *raw[-1][1:])
