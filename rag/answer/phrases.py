@@ -175,19 +175,9 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     tier = min((labels.index(label) for _, _, label in found), default=None)
     found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
     # only the names kept are parsed for where they end (rag.nlp.name_end)
-    return [_titled(sentence, *_whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e))) if label == "PERSON"
-            else _whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e)) if label == "ORG"
+    return [_whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e)) if label in ("PERSON", "ORG")
             else _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE"
             else _whole_words(sentence, s, e) for s, e, label in found]
-
-
-_TITLE = re.compile(r"\b[A-Z][a-z]{1,3}\.\s+$")  # "Lt. ", "Rep. ", "Dr. ": an abbreviated title
-
-
-def _titled(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """A person's span with the abbreviated title written before it ("Lt. Nyota Uhura"): part of the name."""
-    m = _TITLE.search(sentence[:start])
-    return (m.start(), end) if m else (start, end)
 
 
 def _words(text: str) -> set[str]:
