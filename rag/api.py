@@ -34,6 +34,17 @@ from .settings import Settings, offline_environment
 from .types import Answer, Hit, IndexReport
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_AHEAD: list[threading.Thread] = []  # question embeddings begun in the background (`RAG.prefetch`)
+
+
+def join_background(timeout: float = 30.0) -> None:
+    """Waits up to `timeout` seconds in all for the question embeddings begun in the background. A process
+    that exits while one is still loading the model can abort in native code ("terminate called without an
+    active exception", exit -6): `rag ask` failing at once on a stopped Chroma server did, in CI."""
+    deadline = time.monotonic() + timeout
+    while _AHEAD:
+        _AHEAD.pop().join(max(0.0, deadline - time.monotonic()))
+
 
 
 class RAG:
@@ -137,7 +148,10 @@ class RAG:
             with contextlib.suppress(Exception):
                 self.embedder.embed_query(question)
 
-        threading.Thread(target=embed, daemon=True).start()
+        _AHEAD[:] = [t for t in _AHEAD if t.is_alive()]
+        thread = threading.Thread(target=embed, daemon=True, name="rag-prefetch")
+        thread.start()
+        _AHEAD.append(thread)
 
     def retrieve(self, question: str, k: int = 10, **filters) -> list[Hit]:
         """The k best chunks with their alternate sources; `filters` as `Retriever.search` takes them."""

@@ -95,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in misspelt_variables():
         print(f"rag: warning: {line}", file=sys.stderr)
     try:
-        return COMMANDS[args.command](args) or 0
+        return _settled(COMMANDS[args.command](args) or 0)
     except RagError as e:
         print(f"rag: error: {e}", file=sys.stderr)
-        return 2
+        return _settled(2)
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130
@@ -110,7 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RAG_DEBUG"):
             raise
         print(f"rag: unexpected error: {describe(e)} (RAG_DEBUG=1 shows details)", file=sys.stderr)
-        return 1
+        return _settled(1)
+
+
+def _settled(code: int) -> int:
+    """`code`, once a question embedding begun in the background has ended (rag.api.join_background); not
+    waited for on Ctrl-C."""
+    if api := sys.modules.get("rag.api"):  # imported only by a command that may have begun one
+        api.join_background()
+    return code
 
 
 def _rag():

@@ -150,3 +150,17 @@ def test_answer_embeds_only_the_leading_sentences(seeded_rag, monkeypatch):
     answer = seeded_rag.ask("When does the tariff truce expire?")
     assert "August 12" in answer.text
     assert encoded and encoded[-1] == seeded_rag.settings.answer.answer_rescore
+
+
+def test_the_cli_waits_for_a_background_question_embedding_before_it_exits(tmp_path):
+    """`rag ask` embeds the question on a thread while it opens the store; failing at once (no Chroma server)
+    it had exited under that thread and aborted in native code now and then (exit -6 in CI). The wait is what
+    `rag.cli` calls before every exit but Ctrl-C."""
+    from rag import api
+    rag = RAG(index_dir=tmp_path / "index", seeds_dir=SEEDS, answerer="local")
+    rag.prefetch("When does the tariff truce expire?")
+    begun = list(api._AHEAD)
+    assert [t.name for t in begun] == ["rag-prefetch"]
+    api.join_background()
+    assert not api._AHEAD and not any(t.is_alive() for t in begun)
+    assert rag.embedder.embed_query("When does the tariff truce expire?").shape == (384,)
