@@ -46,7 +46,6 @@ def join_background(timeout: float = 30.0) -> None:
         _AHEAD.pop().join(max(0.0, deadline - time.monotonic()))
 
 
-
 class RAG:
     """Index news articles into Chroma and answer questions with verified, quoted citations."""
 

@@ -9,6 +9,7 @@ from ui_helpers import (CONTRAST_JS, DONE, ask_in, browser_fixtures, in_viewport
                         set_date, shot)
 
 pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -224,11 +225,13 @@ def test_6_a_new_answer_opens_its_own_source_without_a_scroll(opened):
     ask_in(pg, TRUCE)
     ask_in(pg, "Who led the US officials at the Stockholm talks?")
     card = pg.locator("#src-2-1")
-    want = [card.get_attribute("data-doc"), card.get_attribute("data-start")]
-    pg.wait_for_timeout(1000)  # the open the answer asks for has landed
-    got = pg.evaluate("() => { const v = document.querySelector('#article .article-view');"
-                      " return v && [v.dataset.doc, v.dataset.start, v.dataset.opened]; }")
-    assert got == [*want, "auto"], f"the Article panel shows {got}, not the new answer's source {want}"
+    want = [card.get_attribute("data-doc"), card.get_attribute("data-start"), "auto"]
+    shown = "() => { const v = document.querySelector('#article .article-view'); " \
+            "return v && [v.dataset.doc, v.dataset.start, v.dataset.opened]; }"
+    try:
+        pg.wait_for_function(f"want => JSON.stringify(({shown})()) === JSON.stringify(want)", arg=want)
+    except PlaywrightTimeout:
+        pytest.fail(f"the Article panel shows {pg.evaluate(shown)}, not the new answer's source {want}")
     assert "Bessent" in pg.locator("#article mark.article-quote").inner_text()
 
 
