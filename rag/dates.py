@@ -219,9 +219,3 @@ def fuller_date(phrase: str, other: str) -> bool:
     same = [d for m, d, _, _ in told if m == month and day in (None, d)]
     return bool(same) and (not years or (day is None and any(same)))
 
-
-def other_month(months: set[str], sentence: str) -> bool:
-    """Evidence naming months, none of which the question names ("in January" against "in April?"): another
-    month's fact."""
-    named = set(month_days(sentence)) if months else set()
-    return bool(named) and not months & named

@@ -74,13 +74,6 @@ def test_a_later_part_that_points_back_is_asked_about_what_the_first_answer_name
 
 
 @pytest.mark.slow
-def test_a_month_in_the_question_picks_that_months_fact(rag):
-    """A sentence that names another month ("in January") is another fact, however close its words."""
-    a = rag.ask("What rate did Northwind raise the levy on fertiliser imports to in April?")
-    assert a.text.startswith("12 per cent [1]"), a.text
-
-
-@pytest.mark.slow
 def test_an_untyped_part_is_answered_by_what_its_sentence_names(rag):
     """"What was the additional fee ...?" asks for no typed value; the parse hangs "of 45 per cent" on the
     verb whose object is "fees". "Which fruit ...?": "apples or other Eastbay goods" says apples are the thing."""

@@ -373,12 +373,6 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     fake.script("The Zelda game came out in March 2017 [1].")
     _, answer = run(make(fake, local), [game], question=q)
     assert answer.answerer == "openai:fake-model" and answer.notice is None
-    # the extractive answer read the day Orbis spoke, which dates no joining: the model's year stays
-    orbis = passage(1, "orbis", "Orbis news\nOrbis said on Thursday that Maria Lind is its chief executive. She "
-                    "joined Orbis in 2019.", "Orbis said", "2019.", date="2025-09-04")
-    fake.script("Maria Lind joined Orbis in 2019 [1].")
-    _, answer = run(make(fake, local), [orbis], question="When did Maria Lind join Orbis?")
-    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
 def test_a_model_answer_naming_one_item_of_a_list_gives_way(fake, local):

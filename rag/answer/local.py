@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate, asked_years, fuller_date, month_days, other_month, unplaced
+from ..dates import annotate, asked_years, fuller_date, month_days, unplaced
 from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
 from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
@@ -35,7 +35,7 @@ class Scored:
     dense: float = 0.0
     score: float = 0.0
     other: bool = False  # from a passage beyond the top k: may only show the other side of a disagreement
-    mismatch: float = 0.0  # names other months than the question, or excludes what it asks about
+    mismatch: float = 0.0  # excludes what the question asks about
     lacks_number: bool = False  # lacks a number or year the question names: another fact, not another side
 
     @property
@@ -90,7 +90,6 @@ class LocalAnswerer:
         total = float(weights.sum()) or 1.0
         unknown = float(sum(w for t, w, d in zip(terms, weights, self.words.doc_freq(terms)) if d == 0) / total)
         numbers = set(NUMBER.findall(asked_sentence(question)))  # a quiz's preamble is context
-        months = set(month_days(question))
         # "The 10 per cent rate is to rise, although not for China" gives no rate for China
         denial_counts = bool(kind) and not asks_stance(question)
         seen, pool = set(), []
@@ -106,7 +105,7 @@ class LocalAnswerer:
                 have = content_terms(text)
                 stems = {prefix(t) for t in have}
                 lex = sum(w for t, w in zip(terms, weights) if t in have or prefix(t) in stems) / total
-                mismatch = float(other_month(months, text) or (denial_counts and excludes(text, question)))
+                mismatch = float(denial_counts and excludes(text, question))
                 pool.append(Scored(p, s, e, lexical=float(lex), other=other, mismatch=mismatch,
                                    lacks_number=bool(numbers - set(NUMBER.findall(text)))))
         # every sentence gets its chunk's similarity (free); only the leaders are embedded (encoding is slow)

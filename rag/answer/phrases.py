@@ -7,7 +7,7 @@ from ..dates import coarser
 from ..nlp import entities, name_end, nlp, parse, read, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
-from .places import located, placed
+from .places import placed
 from .question import asked_sentence, asked_unit, asks_price, counted_noun
 
 _DATE = re.compile(
@@ -35,19 +35,6 @@ _PLACE_PREP = re.compile(rf"\b(?:in|at|to|from|visit(?:ed|ing)?|into)\s+(?:the\s
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
                       r"\d+(?:st|nd|rd|th))\b", re.I)
 _NOT_PLACE = set(_NOT_NAME - {"Beijing", "Washington", "China", "US", "U.S.", "U.S", "United", "States"})
-# "said on Tuesday" dates the report: it answers when something was said and no other "when". spaCy's small
-# parser attaches that date to the reported verb ("meet"), so the words decide (tests/test_dates.py).
-_SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
-_ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
-                          re.I)
-
-
-def said_on(question: str, sentence: str, at: int) -> bool:
-    """Whether the date at offset `at` of `sentence` is the day a report was made ("said on Thursday") and the
-    question does not ask when something was said: then that date answers no "when"."""
-    return bool(_SAID_ON.search(sentence[:at])) and not _ASKS_SAYING.search(question)
-
-
 def candidates(kind: str, sentence: str) -> list[tuple[int, int]]:
     if kind == "date":
         return [m.span() for m in _DATE.finditer(sentence)]
@@ -256,10 +243,6 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     asks_country = _asks_country(kind, question)
     named = _countries(question, sentence) if asks_country else []
     typed = [(s, e) for _, s, e in named] if asks_country else typed_spans(kind, question, sentence)
-    # "where" asks where things are ("talks in Stockholm") before who takes part ("China said"); "which city
-    # hosted" asks for a party
-    if kind == "place" and not _ASKS_GPE.search(asked_sentence(question)):
-        typed = [sp for sp in typed if located(sentence[:TYPED_CHARS], *sp)] or typed
     # a number is read as the whole words it is part of ("19" of "COVID-19") before it is compared with the question
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
@@ -283,9 +266,6 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     def cost(sp: tuple[int, int]) -> tuple[int, int]:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
-        if kind == "date" and _SAID_ON.search(sentence[:sp[0]]):
-            # the day a report was made answers when it was said, and no other "when"
-            specific += -3 if _ASKS_SAYING.search(question) else 3
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")
