@@ -49,6 +49,6 @@ def test_an_llm_fallback_still_reports_the_conflict(seeded_rag):
     local = seeded_rag.ask(question)
     offline = RAG(seeded_rag.settings._with({"answerer": "openai", "llm_base_url": None, "openai_api_key": None}))
     answer = offline.ask(question)
-    assert answer.notice == "no OPENAI_API_KEY set: showing the local extractive answer"
+    assert answer.notice == "no OPENAI_API_KEY set; showing the extractive answer"
     assert answer.answer.startswith("Reports differ:") and answer.answer == local.answer
     assert len({c.doc_id for c in answer.citations}) == 3

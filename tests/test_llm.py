@@ -131,8 +131,8 @@ def test_an_unverified_answer_over_no_extractive_answer_says_neither_found_one(f
     fake.script("Argentina won the 2022 World Cup [1].")
     _, answer = run(make(fake, local), [truce], question="Who won the 2022 World Cup?")
     assert answer.abstained and answer.answerer == "local", answer.text
-    assert answer.notice == ("the LLM answer could not be verified against the sources, and the extractive "
-                             "answerer found none either")
+    assert answer.notice == ("the LLM answer could not be verified against the sources; the extractive "
+                             "answerer found no answer either")
 
 
 def test_markers_keep_the_numbers_they_streamed_with(fake, local, truce):
@@ -373,6 +373,12 @@ def test_a_model_date_that_cannot_be_the_extractive_one_gives_way(fake, local):
     fake.script("The Zelda game came out in March 2017 [1].")
     _, answer = run(make(fake, local), [game], question=q)
     assert answer.answerer == "openai:fake-model" and answer.notice is None
+    # the extractive answer read the day Orbis spoke, which dates no joining: the model's year stays
+    orbis = passage(1, "orbis", "Orbis news\nOrbis said on Thursday that Maria Lind is its chief executive. She "
+                    "joined Orbis in 2019.", "Orbis said", "2019.", date="2025-09-04")
+    fake.script("Maria Lind joined Orbis in 2019 [1].")
+    _, answer = run(make(fake, local), [orbis], question="When did Maria Lind join Orbis?")
+    assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.diagnostics
 
 
 def test_a_model_answer_naming_one_item_of_a_list_gives_way(fake, local):
@@ -508,9 +514,13 @@ def test_server_error_falls_back_after_retries(fake, local, truce):
     fake.default = {"status": 500}
     pieces, answer = run(make(fake, local, llm_retries=2), [truce])
     assert len(fake.requests) == 3
-    assert answer.notice == "LLM unavailable (HTTP 500 after 3 tries): showing the local extractive answer"
+    assert answer.notice == "LLM unavailable (HTTP 500 after 3 tries); showing the extractive answer"
     assert answer.answerer == "local" and "August 12" in answer.text
     assert "".join(pieces) == answer.text  # nothing came from the model, so the fallback's words stream
+    # a question the passages do not answer: nothing is shown, and the notice says so
+    _, answer = run(make(fake, local, llm_retries=0), [truce], question="Who won the Elmstad mayoral election?")
+    assert answer.abstained and answer.notice == ("LLM unavailable (HTTP 500); "
+                                                  "the extractive answerer found no answer either"), answer.notice
 
 
 def test_timeout_falls_back(fake, local, truce):
@@ -527,7 +537,7 @@ def test_malformed_json_falls_back(fake, local, truce, stream):
     fake.script({"text": "The truce expires on August 12 [1].", "malformed": True})
     a = make(fake, local)
     answer = run(a, [truce])[1] if stream else a.answer(QUESTION, [truce])
-    assert answer.notice == "LLM unavailable (malformed response from the server): showing the local extractive answer"
+    assert answer.notice == "LLM unavailable (malformed response from the server); showing the extractive answer"
     assert len(fake.requests) == 1 and "August 12" in answer.text
 
 
@@ -535,8 +545,8 @@ def test_bad_key_falls_back_without_leaking_it(fake, local, truce, caplog):
     caplog.set_level(logging.DEBUG, logger="rag")
     bad = "sk-wrong-secret-456"
     _, answer = run(make(fake, local, openai_api_key=bad), [truce])
-    assert answer.notice == ("LLM unavailable (HTTP 401, check OPENAI_API_KEY): "
-                             "showing the local extractive answer")
+    assert answer.notice == ("LLM unavailable (HTTP 401, check OPENAI_API_KEY); "
+                             "showing the extractive answer")
     assert len(fake.requests) == 1  # a bad key is not retried
     assert bad not in str(answer.to_json()) and bad not in caplog.text
 
@@ -550,13 +560,13 @@ def test_unreachable_server_falls_back(local, truce):
     a = OpenAIAnswerer(Settings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_retries=1), fallback=local)
     a.client.backoff = 0.01
     _, answer = run(a, [truce])
-    assert answer.notice == (f"LLM unavailable (cannot connect to http://127.0.0.1:{port} after 2 tries): "
-                             "showing the local extractive answer")
+    assert answer.notice == (f"LLM unavailable (cannot connect to http://127.0.0.1:{port} after 2 tries); "
+                             "showing the extractive answer")
 
 
 def test_keys_openai_needs_and_local_servers_do_not(fake, local, truce):
     _, answer = run(OpenAIAnswerer(Settings(openai_api_key=None), fallback=local), [truce])
-    assert answer.notice == "no OPENAI_API_KEY set: showing the local extractive answer"
+    assert answer.notice == "no OPENAI_API_KEY set; showing the extractive answer"
     keyless = FakeOpenAI().start()
     try:
         keyless.script("The truce expires on August 12 [1].")

@@ -135,7 +135,7 @@ def test_wrong_password_is_rejected(server):
 def test_right_password_answers_and_the_api_key_is_never_shown_or_logged(server, fake):
     result = gradio_client.Client(server.url, auth=(USER, PASSWORD), verbose=False).predict(QUESTION, api_name="/ask")
     assert "August 12" in result["answer"]
-    assert result["notice"] == "LLM unavailable (HTTP 401, check OPENAI_API_KEY): showing the local extractive answer"
+    assert result["notice"] == "LLM unavailable (HTTP 401, check OPENAI_API_KEY); showing the extractive answer"
     sent = [r["_headers"]["authorization"] for r in fake.requests]
     assert f"Bearer {SECRET}" in sent, "the key must have reached the LLM server, which echoed it in its 401 body"
     assert SECRET not in json.dumps(result)

@@ -25,9 +25,6 @@ from .verify import ABSTAINED, MARKS, Markers, stems, verify
 
 log = logging.getLogger(__name__)
 
-LOCAL = "showing the local extractive answer"
-NONE_LOCAL = "the local extractive answerer found no answer either"
-MODEL_FOUND_NONE = "the model found no answer in the passages; showing the extractive answer"
 
 SYSTEM = f"""You answer questions about news articles using only the numbered passages in the user's message.
 Rules:
@@ -94,8 +91,7 @@ class OpenAIAnswerer:
 
     def _flow(self, question: str, passages: list[Passage], context: Context, stream: bool) -> Iterator[str | Answer]:
         if self.client.unavailable:
-            yield from self._fallback(question, passages, context, f"{self.client.unavailable}: {LOCAL}", streamed=False,
-                                      none_found=f"{self.client.unavailable}: {NONE_LOCAL}")
+            yield from self._fallback(question, passages, context, self.client.unavailable, streamed=False)
             return
         if not passages:
             yield abstention(self.label, "no passages", llm_model=self.model)
@@ -112,10 +108,9 @@ class OpenAIAnswerer:
             if rest := markers.flush():
                 yield rest
         except LLMFailure as e:
-            notice = f"LLM unavailable ({e}): {LOCAL}"
-            log.info(notice)  # shown to the user via Answer.notice; a warning would print it twice
-            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces),
-                                      none_found=f"LLM unavailable ({e}): {NONE_LOCAL}", llm_error=str(e))
+            log.info("LLM unavailable (%s)", e)  # shown to the user via Answer.notice; a warning would print it twice
+            yield from self._fallback(question, given_all, context, f"LLM unavailable ({e})", streamed=bool(pieces),
+                                      llm_error=str(e))
             return
         llm_ms = round((time.perf_counter() - t0) * 1000, 1)
         text = _SPACED_INITIALS.sub(r"\1.", "".join(pieces).strip())
@@ -130,10 +125,8 @@ class OpenAIAnswerer:
         elif dropped == 0 and ABSTAINED.search(text):
             yield self._abstained(question, given_all, context, llm_ms, diag)
         else:
-            notice = "the LLM answer could not be verified against the sources; showing the extractive answer"
-            yield from self._fallback(question, given_all, context, notice, streamed=bool(pieces), llm_ms=llm_ms,
-                                      none_found="the LLM answer could not be verified against the sources, and the "
-                                                 "extractive answerer found none either", **diag)
+            yield from self._fallback(question, given_all, context, "the LLM answer could not be verified against the "
+                                      "sources", streamed=bool(pieces), llm_ms=llm_ms, **diag)
 
     def _abstained(self, question: str, passages: list[Passage], context: Context, llm_ms: float, diag: dict) -> Answer:
         """The model found no answer: the extractive answer from the same passages, with a notice, unless it
@@ -143,8 +136,8 @@ class OpenAIAnswerer:
         a.timings["llm_ms"] = llm_ms
         if self.fallback is None:
             return a
-        local = final(self._fallback(question, passages, context, MODEL_FOUND_NONE, streamed=True, llm_ms=llm_ms,
-                                     model_abstained=True, **diag))
+        local = final(self._fallback(question, passages, context, "the model found no answer in the passages",
+                                     streamed=True, llm_ms=llm_ms, model_abstained=True, **diag))
         return a if local.abstained else local
 
     def _settled(self, question: str, passages: list[Passage], context: Context, answer: Answer) -> Answer:
@@ -202,11 +195,11 @@ class OpenAIAnswerer:
         user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}{follows}"
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
-    def _fallback(self, question: str, passages: list[Passage], context: Context, notice: str, streamed: bool,
-                  none_found: str | None = None, **diag) -> Iterator[str | Answer]:
+    def _fallback(self, question: str, passages: list[Passage], context: Context, reason: str, streamed: bool,
+                  **diag) -> Iterator[str | Answer]:
         """The fallback's answer, from the same passages and context; its words are streamed too unless the
-        model's words already were. Its notice is `notice`, or `none_found` when the fallback abstains too: no
-        extractive answer is shown then."""
+        model's words already were. Its notice gives `reason` and what is shown instead: the extractive answer, or
+        nothing when the fallback abstains too."""
         if self.fallback is None:
             a = abstention(self.label, "LLM unavailable")
         else:
@@ -216,7 +209,8 @@ class OpenAIAnswerer:
                     a = piece
                 elif not streamed:
                     yield piece
-        a.notice = none_found if a.abstained and none_found else notice
+        a.notice = f"{reason}; " + ("the extractive answerer found no answer either" if a.abstained
+                                    else "showing the extractive answer")
         llm_ms = diag.pop("llm_ms", None)
         if llm_ms is not None:
             a.timings["llm_ms"] = llm_ms
@@ -282,6 +276,19 @@ def _part_unanswered(model: Answer, local: Answer) -> bool:
     return any(not w & said for w in own)
 
 
+# "said on Tuesday" dates the report: it answers when something was said and no other "when". spaCy's small
+# parser attaches that date to the reported verb ("meet"), so the words decide.
+_SAID_ON = re.compile(r"\b(?:said|says|told(?:\s+\w+)?|announced|stated|reported|confirmed)\s+(?:on\s+)?$", re.I)
+_ASKS_SAYING = re.compile(r"\b(?:say|says|said|tell|told|announce[sd]?|state[sd]?|report(?:s|ed)?|confirm(?:s|ed)?)\b",
+                          re.I)
+
+
+def _said_on(question: str, sentence: str, at: int) -> bool:
+    """Whether the date at offset `at` of `sentence` is the day a report was made ("said on Thursday") and the
+    question does not ask when something was said."""
+    return bool(_SAID_ON.search(sentence[:at])) and not _ASKS_SAYING.search(question)
+
+
 def _one_side(model: Answer, shown: Answer, local: Answer) -> bool:
     """Whether the extractive answer found reports that differ in what they say, not in a typed value (a stance:
     "not sustainable" against "in a good place"), and the model cites the reports of one side alone."""
@@ -293,10 +300,14 @@ def _one_side(model: Answer, shown: Answer, local: Answer) -> bool:
 def _other_date(question: str, model: Answer, local: Answer) -> bool:
     """Whether a "when" question's two answers name days that cannot be the same: the extractive answer's date
     (its phrase, placed by its article's date) overlaps none of the dates the NER finds in the model's answer,
-    each placed by the date of the article it cites."""
+    each placed by the date of the article it cites. Not when the extractive date is the day a report was made
+    ("Orbis said on Thursday that ...", `_said_on`): that is no answer to when a thing happened."""
     if question_kind(question) != "date" or local.abstained or not local.citations or not model.citations:
         return False
-    phrase = local.answer.split(" [", 1)[0]
+    phrase, quote = local.answer.split(" [", 1)[0], local.citations[0].quote
+    written = phrase.split(" (", 1)[0]  # "Thursday (September 4, 2025)": the quote's word, then its reading
+    if written in quote and _said_on(question, quote, quote.index(written)):
+        return False
     ours = None if phrase.startswith(DIFFER) else span(phrase, local.citations[0].published_at)
     theirs = [span(model.answer[s:e], model.citations[0].published_at) for s, e, _ in entities(model.answer, ("DATE",))]
     theirs = [t for t in theirs if t]
