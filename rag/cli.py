@@ -94,12 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     for line in misspelt_variables():
         print(f"rag: warning: {line}", file=sys.stderr)
+    interrupted = False
     try:
-        return _settled(COMMANDS[args.command](args) or 0)
+        return COMMANDS[args.command](args) or 0
     except RagError as e:
         print(f"rag: error: {e}", file=sys.stderr)
-        return _settled(2)
+        return 2
     except KeyboardInterrupt:
+        interrupted = True
         print("rag: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -110,15 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RAG_DEBUG"):
             raise
         print(f"rag: unexpected error: {describe(e)} (RAG_DEBUG=1 shows details)", file=sys.stderr)
-        return _settled(1)
-
-
-def _settled(code: int) -> int:
-    """`code`, once a question embedding begun in the background has ended (rag.api.join_background); not
-    waited for on Ctrl-C."""
-    if api := sys.modules.get("rag.api"):  # imported only by a command that may have begun one
-        api.join_background()
-    return code
+        return 1
+    finally:
+        # a question embedding begun in the background (rag.api.join_background) ends before the process
+        # does, but Ctrl-C waits for nothing; only a command that may have begun one imported rag.api
+        if not interrupted and (api := sys.modules.get("rag.api")):
+            api.join_background()
 
 
 def _rag():

@@ -164,3 +164,21 @@ def test_the_cli_waits_for_a_background_question_embedding_before_it_exits(tmp_p
     api.join_background()
     assert not api._AHEAD and not any(t.is_alive() for t in begun)
     assert rag.embedder.embed_query("When does the tariff truce expire?").shape == (384,)
+
+
+@pytest.mark.parametrize("raised,code,waits", [(None, 0, True), ("error", 2, True), ("bug", 1, True),
+                                               ("ctrl-c", 130, False)])
+def test_the_cli_waits_on_every_exit_but_ctrl_c(monkeypatch, raised, code, waits):
+    from rag import api, cli
+    from rag.errors import RagError
+    waited = []
+    monkeypatch.setattr(api, "join_background", lambda: waited.append(True))
+
+    def command(args):
+        if raised:
+            raise {"error": RagError("no Chroma server"), "bug": ValueError("x"), "ctrl-c": KeyboardInterrupt()}[raised]
+
+    monkeypatch.setitem(cli.COMMANDS, "ask", command)
+    monkeypatch.delenv("RAG_DEBUG", raising=False)
+    assert cli.main(["ask", "When does the tariff truce expire?"]) == code
+    assert bool(waited) == waits
