@@ -175,6 +175,33 @@ def wh_verb(question: str) -> str | None:
     return t.lemma_.lower() if t is not None and t.pos_ == "VERB" else None
 
 
+def tense_of(verb) -> str | None:
+    """"past" or "later" (present or future) for a verb or auxiliary token, from spaCy's tag and morphology;
+    None for an infinitive or a participle."""
+    if verb.lemma_.lower() in ("will", "shall"):
+        return "later"
+    tense = verb.morph.get("Tense")
+    return "past" if "Past" in tense else "later" if "Pres" in tense else None
+
+
+def clause_tense(text: str, start: int, end: int) -> str | None:
+    """The tense (`tense_of`) of the clause the words at [start, end) belong to in spaCy's parse: of the verb
+    they hang on, or of the verb that governs it when it is an infinitive ("is set to expire on August 12":
+    "is", later), read from its auxiliaries first; a participle alone ("implemented in May") is past."""
+    doc = parse(text)
+    t = next((t for t in doc if start <= t.idx < end), None)
+    while t is not None and t.pos_ not in ("VERB", "AUX") and t.head.i != t.i:
+        t = t.head
+    while t is not None and t.dep_ == "xcomp" and t.head.i != t.i:
+        t = t.head
+    if t is None or t.pos_ not in ("VERB", "AUX"):
+        return None
+    for aux in (c for c in t.children if c.dep_ in ("aux", "auxpass")):
+        if (tense := tense_of(aux)) is not None:
+            return tense
+    return "past" if t.tag_ in ("VBD", "VBN") else tense_of(t)
+
+
 def actor(text: str, start: int, end: int) -> str | None:
     """The subject of the verb that the words at [start, end) hang on, in spaCy's parse ("Beijing responded with
     125 per cent": "Beijing" for "125"), with its compound words; None when no verb with a subject governs them."""

@@ -253,6 +253,26 @@ def test_a_number_the_question_names_is_no_answer_in_any_of_its_forms():
     assert best_phrase("number", q, "The economy could reach $40 trillion by the 2030s.") == "$40 trillion"
 
 
+def test_a_when_answer_agrees_with_the_question_in_tense():
+    """Of two dates in one sentence, "when does it end" takes the one its clause puts ahead ("is set to expire
+    on August 12"), "when did it begin" the one its clause puts behind ("implemented in May"): the tense of
+    the question's first auxiliary and of the date's clause, from spaCy's tagger and parse. The paraphrase
+    set's "When does the tariff truce end?" had answered "May"."""
+    from rag.answer.phrases import best_phrase
+    from rag.answer.question import asked_tense
+    from rag.nlp import clause_tense
+    sentence = "The discussions focused on the 90-day tariff truce implemented in May, which is set to expire on August 12."
+    assert [clause_tense(sentence, sentence.index(w), sentence.index(w) + len(w)) for w in ("May", "August 12")] == \
+        ["past", "later"]
+    assert [asked_tense(q) for q in ("When does it end?", "When will it end?", "When was it founded?",
+                                     "When did it begin?")] == ["later", "later", "past", "past"]
+    for q in ("When does the tariff truce end?", "When will the tariff truce run out?",
+              "When is the tariff truce due to lapse?"):
+        assert best_phrase("date", q, sentence) == "August 12", q
+    for q in ("When was the tariff truce implemented?", "When did the tariff truce begin?"):
+        assert best_phrase("date", q, sentence) == "May", q
+
+
 def test_digits_inside_a_word_are_no_number():
     """RealTime QA dev: "How many baby swings were recalled?" had answered "4moms", the maker's name."""
     from rag.answer.phrases import best_phrase, candidates

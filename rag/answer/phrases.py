@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 
 from ..dates import coarser
-from ..nlp import entities, name_end, nlp, parse, read, tree_distance, wh_verb
+from ..nlp import clause_tense, entities, name_end, nlp, parse, read, tree_distance, wh_verb
 from ..text import FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAY_PATTERN, WEEKDAYS, stem
 from .countries import countries, country_name, mentions
 from .places import placed
-from .question import asked_sentence, asked_unit, asks_price, counted_noun
+from .question import asked_sentence, asked_tense, asked_unit, asks_price, counted_noun
 
 _DATE = re.compile(
     rf"\b(?:(?:{WEEKDAY_PATTERN}),?\s+)?(?:(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:and|to|-|–)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
@@ -252,6 +252,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     spans = (typed + patterns if kind == "date" else typed) or ([] if asks_country else patterns)
     if not spans:
         return None
+    tense = asked_tense(question) if kind == "date" and len(spans) > 1 else None
     anchors = [m.span() for m in re.finditer(r"\w+", sentence)
                if m.group().lower() in qwords - earlier and m.group().lower() not in FUNCTION_WORDS]
 
@@ -266,6 +267,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
 
     def cost(sp: tuple[int, int]) -> tuple[int, int]:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
+        if kind == "date" and tense and tense != clause_tense(sentence[:TYPED_CHARS], *sp):
+            specific += 3  # "implemented in May" answers no "When does the truce end?"
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..nlp import parse
+from ..nlp import parse, tense_of
 
 _LAST_SENTENCE = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[A-Z])")  # not after "U.S."
 
@@ -190,3 +190,14 @@ def counted_noun(question: str) -> str | None:
             run = _noun_run(doc, t.i + 2)
             return run[-1].lemma_.lower() if run else None
     return None
+
+
+
+@lru_cache(maxsize=256)
+def asked_tense(question: str) -> str | None:
+    """Whether a question asks about the past ("When did …?", "When was … founded?") or from now on ("When
+    does the truce end?", "When will …?", "When is it set to …?"): "past", "later" or None, read from the
+    tense spaCy's tagger gives its first auxiliary, else its first verb (rag.nlp.tense_of)."""
+    doc = _asked_doc(question)
+    verb = next((t for t in doc if t.pos_ == "AUX"), None) or next((t for t in doc if t.pos_ == "VERB"), None)
+    return tense_of(verb) if verb is not None else None
