@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..nlp import entities, parse
 
+
 def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """A place's span with the places that locate it written after it ("Palm Beach, Florida"): the NER tags
     each name on its own, and the town alone leaves its state out of a "where" answer. The parse tells a
@@ -16,4 +17,3 @@ def placed(sentence: str, start: int, end: int) -> tuple[int, int]:
             break
         end = places[end + 2]
     return start, end
-

@@ -192,7 +192,6 @@ def counted_noun(question: str) -> str | None:
     return None
 
 
-
 @lru_cache(maxsize=256)
 def asked_tense(question: str) -> str | None:
     """Whether a question asks about the past ("When did …?", "When was … founded?") or from now on ("When
