@@ -31,7 +31,6 @@ and prints Markdown tables. Exits 0 with "skipped: data absent" when ../shared/b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import date
