@@ -168,11 +168,23 @@ def parse(text: str):
 def wh_verb(question: str) -> str | None:
     """The lemma of the verb a question's wh-word hangs on in the parse ("On what date did Bessent say ...?" ->
     "say", "What did Beijing retaliate with?" -> "retaliate"), or None when it hangs on none."""
-    doc = parse(question)
-    t = next((t for t in doc if t.tag_ in ("WP", "WP$", "WDT", "WRB")), None)
-    while t is not None and t.pos_ != "VERB" and t.head.i != t.i:
-        t = t.head
+    t = _climb(next((t for t in parse(question) if t.tag_ in ("WP", "WP$", "WDT", "WRB")), None),
+               lambda t: t.pos_ == "VERB")
     return t.lemma_.lower() if t is not None and t.pos_ == "VERB" else None
+
+
+def _climb(t, stop):
+    """`t`, or the first of its heads in the parse for which `stop` holds; the root of its sentence when none
+    does; None for None."""
+    while t is not None and t.head.i != t.i and not stop(t):
+        t = t.head
+    return t
+
+
+def _governor(text: str, start: int, end: int, stop):
+    """The first token of the words at [start, end) of `text`, or the first of its heads for which `stop` holds
+    (`_climb`); None when no token starts there."""
+    return _climb(next((t for t in parse(text) if start <= t.idx < end), None), stop)
 
 
 def tense_of(verb) -> str | None:
@@ -188,12 +200,7 @@ def clause_tense(text: str, start: int, end: int) -> str | None:
     """The tense (`tense_of`) of the clause the words at [start, end) belong to in spaCy's parse: of the verb
     they hang on, or of the verb that governs it when it is an infinitive ("is set to expire on August 12":
     "is", later), read from its auxiliaries first; a participle alone ("implemented in May") is past."""
-    doc = parse(text)
-    t = next((t for t in doc if start <= t.idx < end), None)
-    while t is not None and t.pos_ not in ("VERB", "AUX") and t.head.i != t.i:
-        t = t.head
-    while t is not None and t.dep_ == "xcomp" and t.head.i != t.i:
-        t = t.head
+    t = _climb(_governor(text, start, end, lambda t: t.pos_ in ("VERB", "AUX")), lambda t: t.dep_ != "xcomp")
     if t is None or t.pos_ not in ("VERB", "AUX"):
         return None
     for aux in (c for c in t.children if c.dep_ in ("aux", "auxpass")):
@@ -205,10 +212,7 @@ def clause_tense(text: str, start: int, end: int) -> str | None:
 def actor(text: str, start: int, end: int) -> str | None:
     """The subject of the verb that the words at [start, end) hang on, in spaCy's parse ("Beijing responded with
     125 per cent": "Beijing" for "125"), with its compound words; None when no verb with a subject governs them."""
-    doc = parse(text)
-    t = next((t for t in doc if t.idx >= start and t.idx < end), None)
-    while t is not None and t.head.i != t.i and not (t.pos_ in ("VERB", "AUX") and _subject(t)):
-        t = t.head
+    t = _governor(text, start, end, lambda t: t.pos_ in ("VERB", "AUX") and _subject(t) is not None)
     subject = _subject(t) if t is not None else None
     return _named(subject) if subject else None
 

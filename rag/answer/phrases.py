@@ -268,7 +268,9 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     def cost(sp: tuple[int, int]) -> tuple[int, int]:
         specific = -3 if re.search(r"\d", sentence[sp[0]:sp[1]]) else 0
         if kind == "date" and tense and tense != clause_tense(sentence[:TYPED_CHARS], *sp):
-            specific += 3  # "implemented in May" answers no "When does the truce end?"
+            # a date whose clause is not read in the question's tense ("implemented in May" for "When does the
+            # truce end?", or a clause with no tense to read) costs what a digit gains
+            specific += 3
         gaps = [gap(sp, a) for a in anchors] or [0]
         # of two candidates as near, the one more of the question's words lead up to ("U.S. Treasury
         # Secretary Scott Bessent and U.S. Trade Representative Jacquelyn Gilliam")
