@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .text import FILLER, MONTHS, WEEKDAYS, stem
+from .text import CJK, FILLER, MONTHS, WEEKDAYS, cjk_split, stem
 from .types import Citation
 
 _WORD = re.compile(r"[^\W\d_][\w’'\-]+|\d[\d,.]*")  # words of any script ("Pogačar"), and numbers
@@ -54,9 +54,10 @@ def content_terms(text: str) -> set[str]:
     out = set()
     for w in _WORD.findall(text.lower()):
         w = w.strip(".,’'-")
-        if not w or w in FILLER or (len(w) < 3 and not w[0].isdigit()):
-            continue
-        out.add(_MONTHS.get(w, w.replace(",", "")))
+        if CJK.search(w):  # two characters are a word there
+            out.update(cjk_split(w))
+        elif w and w not in FILLER and (len(w) >= 3 or w[0].isdigit()):
+            out.add(_MONTHS.get(w, w.replace(",", "")))
     return out
 
 

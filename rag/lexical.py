@@ -28,7 +28,7 @@ import numpy as np
 
 from .acronyms import acronyms, merge
 from .segment import TOKEN, Segment, idf, query_tokens, scores
-from .text import STOPWORDS, stemmer
+from .text import CJK, STOPWORDS, stemmer
 
 
 @dataclass(frozen=True)
@@ -345,11 +345,11 @@ class Lexical:
         """The corpus word a misspelt lower-case word stands for, or None: the nearest by edit distance
         (adjacent swaps count as one edit); among equally near ones, one keeping the first letter, then the
         most frequent. A word is left as
-        written when the corpus has it (or its stem), when it holds a digit, is shorter than `spelling.min_len`
+        written when the corpus has it (or its stem), when it holds a digit or CJK, is shorter than `spelling.min_len`
         or a stopword, when it is an English word of its own (symspellpy's frequency list: the corpus
         just lacks it, so there is no evidence of a typo) or when no corpus word is one edit away (two
         from `spelling.long_len` letters)."""
-        if (not self.rows or len(word) < self.spelling.min_len or any(c.isdigit() for c in word)
+        if (not self.rows or len(word) < self.spelling.min_len or any(c.isdigit() for c in word) or CJK.search(word)
                 or word in STOPWORDS or word in _english() or self._uses(word)):
             return None
         if word not in self._fixes:

@@ -51,6 +51,26 @@ def month_number(word: str) -> int | None:
     return next((i for i, m in enumerate(MONTHS, 1) if len(w) >= 3 and m.startswith(w)), None)
 
 
+# Chinese and Japanese write no spaces between words and Korean's words inflect: a run of these scripts is
+# matched as its overlapping character bigrams ("图书馆" -> "图书", "书馆"), as Lucene's CJK analyzer indexes
+# them; a lone character stays whole.
+CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
+def cjk_split(word: str) -> list[str]:
+    """A word holding CJK characters as its CJK runs' bigrams and its other parts of 2+ characters, in order;
+    any other word as itself."""
+    if CJK.search(word) is None:
+        return [word]
+    out = []
+    for part in re.split(f"({CJK.pattern})", word):
+        if CJK.fullmatch(part):
+            out.extend([part] if len(part) == 1 else [part[i:i + 2] for i in range(len(part) - 1)])
+        elif len(part) > 1:
+            out.append(part)
+    return out
+
+
 @cache
 def stemmer():
     """PyStemmer's English Snowball stemmer, shared (BM25 tokenizes with it too)."""

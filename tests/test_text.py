@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, fuller_number, is_question,
+from rag.text import (FILLER, FUNCTION_WORDS, MONTH_PATTERN, NUMBER, STOPWORDS, cjk_split, fuller_number, is_question,
                       month_number, parse_date, plural, prefix, sentence_spans, stem)
 
 
@@ -118,3 +118,15 @@ def test_a_count_takes_its_noun_in_the_singular_only_for_one():
 ])
 def test_a_sentence_that_asks_is_told_from_one_that_states(sentence, asks):
     assert is_question(sentence) is asks
+
+
+def test_cjk_runs_are_matched_as_character_bigrams():
+    from rag.cite import content_terms
+    from rag.segment import query_tokens, tokens
+
+    assert cjk_split("图书馆") == ["图书", "书馆"] and cjk_split("馆") == ["馆"] and cjk_split("tariff") == ["tariff"]
+    assert cjk_split("a股市") == ["股市"] and cjk_split("ab股") == ["ab", "股"]
+    assert tokens("the 图书馆 opens, 九点开门") == ["the", "图书", "书馆", "opens", "九点", "点开", "开门"]
+    assert query_tokens("the 图书馆 opens") == ["图书", "书馆", "open"]
+    assert content_terms("图书馆开门 at nine") == {"图书", "书馆", "馆开", "开门", "nine"}
+

@@ -10,7 +10,7 @@ import numpy as np
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, unplaced
 from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
-from ..text import NUMBER, fuller_number, is_question, prefix, sentence_spans
+from ..text import CJK, NUMBER, fuller_number, is_question, prefix, sentence_spans
 from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, quote_window,
@@ -83,6 +83,8 @@ class LocalAnswerer:
         kind = question_kind(question, earlier)
         own = content_terms(question.replace(referent, " ") if referent else question)
         terms = sorted(own | content_terms(f"{earlier or ''} {referent or ''}"))
+        # a CJK bigram no chunk holds mostly spans two words ("的馆"): neither evidence nor a word the corpus lacks
+        terms = [t for t, d in zip(terms, self.words.doc_freq(terms)) if d or not CJK.search(t)]
         question = f"{question} {earlier}" if earlier else question
         weights = self.words.idf(terms) if terms else np.zeros(0)
         # in a follow-up the words that changed are what the answer must sit next to
