@@ -67,12 +67,8 @@ class RAG:
 
         s = self.settings
         remote = Remote(s.embedding.embed_url, s.embedding.embed_url_model, s.embedding.embed_url_key, s.embedding.embed_url_in_flight, s.embedding.embed_url_retries,
-                        s.embedding.embed_url_timeout, dimension=self._stored_dimension) if s.embedding.embed_url else None
+                        s.embedding.embed_url_timeout, dimension=self.store.dimension) if s.embedding.embed_url else None
         return Embedder(s.embedding.embed_model, s.embedding.embed_backend, s.embedding.embed_batch, cache_dir=s.paths.index_dir / "models", remote=remote)
-
-    def _stored_dimension(self) -> int | None:
-        got = self.store.chunks.get(limit=1, include=["embeddings"])
-        return len(got["embeddings"][0]) if len(got["ids"]) else None
 
     @cached_property
     def retriever(self) -> Retriever:

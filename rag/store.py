@@ -204,9 +204,10 @@ class Store:
                              "key": doc.key or "", "path": doc.path or "",
                              **{k: v for k, v in (("author", doc.author), ("site", doc.site)) if v}}))
         stacked = np.concatenate(vectors)
-        for i in range(0, len(ids), self.batch):
-            self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],
-                               documents=texts[i:i + self.batch], metadatas=metas[i:i + self.batch])
+        with self._same_model(stacked.shape[1]):
+            for i in range(0, len(ids), self.batch):
+                self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],
+                                   documents=texts[i:i + self.batch], metadatas=metas[i:i + self.batch])
         for i in range(0, len(records), self.batch):
             part = records[i:i + self.batch]
             self.articles.upsert(ids=[d.doc_id for d, _, _ in part], embeddings=[v for _, v, _ in part],
@@ -238,8 +239,30 @@ class Store:
         n = min(n, count)
         if n <= 0:
             return []
-        got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
+        with self._same_model(len(vector)):
+            got = self.chunks.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+
+    def dimension(self) -> int | None:
+        """The length of the stored chunk vectors; None for an empty store."""
+        got = self.chunks.get(limit=1, include=["embeddings"])
+        return len(got["embeddings"][0]) if len(got["ids"]) else None
+
+    @contextmanager
+    def _same_model(self, dimension: int):
+        """Chroma's refusal of vectors of another length than the stored ones, as the one-line error it means:
+        the index was built with another embedding model. Nothing of the refused call is written."""
+        from chromadb.errors import InvalidArgumentError
+
+        try:
+            yield
+        except InvalidArgumentError:
+            stored = self.dimension()
+            if stored is None or stored == dimension:
+                raise
+            raise RagError(f"the index at {self.location} holds {stored}-dimensional vectors and the embedding "
+                           f"model gives {dimension}: set RAG_EMBED_MODEL (or RAG_EMBED_URL) to the model it was "
+                           "built with, or use another index (RAG_INDEX_DIR)") from None
 
     def articles_by_id(self, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
         if not doc_ids:

@@ -60,3 +60,22 @@ def test_a_pooling_the_onnx_backend_lacks_is_a_one_line_error(tmp_path):
     with pytest.raises(RagError, match="RAG_EMBED_BACKEND=torch") as e:
         Embedder(str(folder), backend="onnx", cache_dir=tmp_path / "cache").embed(TEXTS)
     assert "\n" not in str(e.value)
+
+
+def test_an_index_of_another_models_vectors_is_a_one_line_error_and_stays_whole(tmp_path):
+    """Questions and new articles embedded by another model than the index's are refused with one line naming
+    the settings to change, and nothing is written (Chroma's own refusal read "unexpected error")."""
+    from rag.api import RAG
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "ferry.txt").write_text("New ferry\nThe new ferry cost 12 million euros.\n")
+    mpnet = _tiny_model(tmp_path, "mpnet", "mean")
+    RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(mpnet)).index(articles)
+    (articles / "bridge.txt").write_text("Bridge opens\nThe bridge opens in May.\n")
+    minilm = RAG(index_dir=tmp_path / "idx", chroma_url=None)
+    for call in (lambda: minilm.ask("How much did the ferry cost?", answerer="local"), lambda: minilm.index(articles)):
+        with pytest.raises(RagError, match="holds 32-dimensional vectors and the embedding model gives 384") as e:
+            call()
+        assert "\n" not in str(e.value)
+    assert minilm.store.article_ids() == ["ferry.txt"]
