@@ -281,9 +281,12 @@ class Settings(BaseModel):
 
     @classmethod
     def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:
-        """Defaults < `rag.toml` (or `config`, or `RAG_CONFIG`) < `RAG_<NAME>` variables < `overrides`
-        (flat names; a None one is ignored)."""
-        values = _read_toml(Path(config or os.environ.get("RAG_CONFIG", "rag.toml")))
+        """Defaults < `rag.toml` (or `config`, or `RAG_CONFIG`: a RagError when that file is missing) <
+        `RAG_<NAME>` variables < `overrides` (flat names; a None one is ignored)."""
+        named = config or os.environ.get("RAG_CONFIG")
+        if named and not Path(named).is_file():  # only the default rag.toml may be absent
+            raise RagError(f"config {named}: no such file (RAG_CONFIG)")
+        values = _read_toml(Path(named or "rag.toml"))
         for name in _section_of():
             env = os.environ.get(f"RAG_{name.upper()}")
             if env:

@@ -75,6 +75,17 @@ def test_flat_and_sectioned_toml_agree(clean, tmp_path):
     assert Settings.load().answer.answerer == "openai"
 
 
+def test_a_named_config_file_that_is_missing_is_an_error(clean, tmp_path):
+    """A user who names a file means it: only the default rag.toml may be absent."""
+    clean.setenv("RAG_CONFIG", str(tmp_path / "nonexistent.toml"))
+    with pytest.raises(RagError, match=r"nonexistent.toml: no such file \(RAG_CONFIG\)"):
+        Settings.load()
+    with pytest.raises(RagError, match="no such file"):
+        Settings.load(tmp_path / "other.toml")
+    clean.delenv("RAG_CONFIG")
+    assert Settings.load() == Settings()
+
+
 def test_empty_variables_are_ignored(clean):
     clean.setenv("RAG_CHROMA_URL", "")
     clean.setenv("RAG_TOP_K", "")
