@@ -161,6 +161,8 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open(file).read() gives it: offsets index this
     if suffix in HTML_SUFFIXES:
         doc = html_document(rel, text, str(file))
+    elif suffix != ".txt" and (front := _FRONT_MATTER.match(text)):
+        doc = _front_matter_document(rel, text, front, str(file))
     else:
         doc = make_document(rel, text, str(file), markdown=suffix != ".txt")
     yield identify(doc, file, root) if doc.text.strip() else Skip(str(file), "no text in the file")
@@ -293,6 +295,30 @@ def html_document(doc_id: str, html: str, source: str, url: str | None = None) -
 
 def _blank(m: re.Match) -> str:
     return re.sub(r"[^\n]", " ", m.group())
+
+
+# YAML front matter opening a Markdown file, as Jekyll, Hugo and Obsidian write it
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def _front_matter_document(doc_id: str, text: str, front: re.Match, source: str) -> Document:
+    """A Markdown file whose YAML front matter gives its `title`, `date` and `author` (PyYAML's safe loader).
+    The block is blanked, not removed, but for the title's own words where the block writes them: offsets
+    still index the file, and the headline is evidence as in any article. Unreadable YAML is read as text."""
+    import yaml
+
+    try:
+        meta = yaml.safe_load(front.group(1) or "")
+    except yaml.YAMLError:
+        meta = None
+    if not isinstance(meta, dict):
+        return make_document(doc_id, text, source, markdown=True)
+    title, date, author = (str(v) if v else None for v in (meta.get(k) for k in ("title", "date", "author")))
+    body = _blank(front) + text[front.end():]
+    if title and (at := front.group().find(title)) >= 0:
+        body = body[:at] + title + body[at + len(title):]
+    doc = make_document(doc_id, body, source, title=title, published_at=date, markdown=True)
+    return replace(doc, author=author) if author else doc
 
 
 def make_document(doc_id: str, text: str, source: str, title: str | None = None,

@@ -25,6 +25,21 @@ def test_text_file_date_line_title_and_stable_id(tmp_path):
     assert docs([tmp_path])[0].content_hash == d.content_hash
 
 
+def test_markdown_front_matter_gives_title_date_and_author_at_the_files_offsets(tmp_path):
+    source = ("---\ntitle: Lakeside library opens\ndate: 2025-02-03\nauthor: Ana Ruiz\ntags: [city]\n---\n\n"
+              "The Lakeside library opened on Monday with 40,000 books.\n")
+    (tmp_path / "post.md").write_text(source)
+    (tmp_path / "bad.md").write_text("---\ntitle: [unclosed\n---\nA body.\n")
+    docs = {d.doc_id: d for d in load([tmp_path])}
+    post = docs["post.md"]
+    assert (post.title, post.published_at, post.author) == ("Lakeside library opens", "2025-02-03", "Ana Ruiz")
+    assert len(post.text) == len(source) and "tags" not in post.text and "---" not in post.text
+    for phrase in ("Lakeside library opens", "40,000 books"):  # a quote's offsets index the file
+        at = post.text.index(phrase)
+        assert source[at:at + len(phrase)] == phrase
+    assert docs["bad.md"].title == "---" and docs["bad.md"].published_at is None  # unreadable YAML is text
+
+
 def test_html_keeps_visible_text_only(tmp_path):
     (tmp_path / "p.html").write_text("<html><head><title>Truce news</title><script>var x='secret';</script>"
                                      "<style>.a{}</style></head><body><h1>Head</h1><p>The truce ends soon.</p>"
