@@ -28,6 +28,11 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", dest="as_of", type=_date, help="reference date for recency (YYYY-MM-DD)")
 
 
+def _store(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index-dir", help="the index folder (default: the index_dir setting, RAG_INDEX_DIR, index/)")
+    p.add_argument("--chroma-url", help="a Chroma server instead of the folder's store (default: RAG_CHROMA_URL)")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error in one line (argparse prints the usage block before it)."""
 
@@ -47,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--prune", action="store_true", help="remove indexed articles not among PATHs")
     p.add_argument("--json", action="store_true", help="print the index report as one JSON object")
+    _store(p)
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer, citations and timings as one JSON object")
@@ -57,11 +63,13 @@ def parser() -> argparse.ArgumentParser:
                    help="an earlier question this one follows (repeatable, oldest first): a follow-up that points "
                         "back (\"And who led the Chinese side?\") is made standalone, as the chat does")
     _filters(p)
+    _store(p)
     p = sub.add_parser("retrieve", help="show the passages retrieved for a question")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=10, help="passages to show (default: 10)")
     p.add_argument("--json", action="store_true", help="print the passages as one JSON object")
     _filters(p)
+    _store(p)
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -80,9 +88,10 @@ def parser() -> argparse.ArgumentParser:
                    help=f"default: the answerer setting (RAG_ANSWERER) when it names one, else local, never auto; {ANSWERERS}")
     p.add_argument("--judge", action="store_true",
                    help="also score answers with an LLM judge (RAG_LLM_BASE_URL / RAG_LLM_MODEL): --dataset's, or the seed questions")
-    sub.add_parser("articles", help="list indexed articles")
+    _store(sub.add_parser("articles", help="list indexed articles"))
     p = sub.add_parser("remove", help="remove indexed articles (and the copies folded into them) by id; files are left alone")
     p.add_argument("doc_ids", nargs="+", metavar="ID", help="an article id as `rag articles` lists it")
+    _store(p)
     ap.set_defaults(commands=sub.choices)
     return ap
 
@@ -120,14 +129,15 @@ def main(argv: list[str] | None = None) -> int:
             api.join_background()
 
 
-def _rag():
+def _rag(args):
+    """The RAG of the settings, with the store the command's --index-dir / --chroma-url name."""
     from .api import RAG
 
-    return RAG()
+    return RAG(index_dir=args.index_dir, chroma_url=args.chroma_url)
 
 
 def cmd_index(args) -> int:
-    rag = _rag()
+    rag = _rag(args)
     report = rag.index(args.paths, prune=args.prune, progress=not args.json and sys.stderr.isatty())
     if args.json:
         print(json.dumps(report.to_json()))
@@ -164,7 +174,7 @@ def _filter_kwargs(args) -> dict:
 
 
 def cmd_ask(args) -> int:
-    rag = _rag()
+    rag = _rag(args)
     rag.prefetch(args.question)
     seeded = rag.ensure_index()
     if seeded and not args.json:
@@ -229,7 +239,7 @@ def _note_undated(rag, args) -> None:
 
 
 def cmd_retrieve(args) -> int:
-    rag = _rag()
+    rag = _rag(args)
     rag.prefetch(args.question)
     rag.ensure_index()
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
@@ -256,7 +266,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_articles(args) -> int:
-    articles = _rag().articles()
+    articles = _rag(args).articles()
     for a in articles:
         print(f"{a['published_at'] or 'undated':10}  {a['doc_id']}  {a['title']}")
     if not articles:
@@ -266,7 +276,7 @@ def cmd_articles(args) -> int:
 
 def cmd_remove(args) -> int:
     """All the ids or none: an unknown id is an error before anything is removed."""
-    rag = _rag()
+    rag = _rag(args)
     ids = list(dict.fromkeys(args.doc_ids))
     known = rag.store.articles_by_id(ids)  # only these records, not every article's
     if unknown := [d for d in ids if d not in known]:

@@ -116,6 +116,23 @@ def test_cli_ask_and_retrieve_json(tmp_path):
     assert all(-1.0 <= h["similarity"] <= 1.0 for h in hits) and hits[0]["similarity"] > 0.3
 
 
+def test_the_store_flags_name_the_index_over_the_settings(tmp_path):
+    """`--index-dir` on index, articles, ask, retrieve and remove outranks RAG_INDEX_DIR, as a flag does."""
+    folder, other = tmp_path / "flagged", tmp_path / "from-env"
+    env = {"RAG_INDEX_DIR": str(other), "RAG_SEEDS_DIR": str(tmp_path / "no-seeds")}
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("New ferry\nThe new ferry cost 12 million euros.\n")
+    assert run_rag("index", str(corpus), "--index-dir", str(folder), env=env).returncode == 0
+    listed = run_rag("articles", "--index-dir", str(folder), env=env)
+    assert "ferry.txt" in listed.stdout and "ferry.txt" not in run_rag("articles", env=env).stdout
+    ask = run_rag("ask", "How much did the new ferry cost?", "--answerer", "local", "--index-dir", str(folder), env=env)
+    assert ask.returncode == 0 and "12 million euros" in ask.stdout, ask.stdout + ask.stderr
+    assert "ferry.txt" in run_rag("retrieve", "ferry", "--index-dir", str(folder), env=env).stdout
+    assert run_rag("remove", "ferry.txt", "--index-dir", str(folder), env=env).returncode == 0
+    assert "ferry.txt" not in run_rag("articles", "--index-dir", str(folder), env=env).stdout
+
+
 def test_date_filter_gives_the_same_hits_outside_and_inside_chroma(tmp_path):
     """A filter most chunks pass is applied after a deeper unfiltered search; a narrow one inside Chroma.
     Both must return exactly the chunks Chroma's own filtered search returns."""
