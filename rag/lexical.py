@@ -9,7 +9,8 @@ step with the store). An article that was changed or removed is masked out of it
 "dead" articles). Segments keep term frequencies and lengths, not scores, and a query's scores are
 computed from the statistics of the live rows of all segments (document frequencies, row count, mean
 length), with bm25s's formula and floating-point operations: whatever the segments and dead articles,
-every score equals the one a fresh bm25s index over the live chunks gives (tests/test_lexical.py).
+every score equals the one a fresh bm25s index over the live chunks gives (tests/test_lexical.py), but for
+CJK text, which is tokenized as character bigrams where bm25s reads a whole sentence as one word.
 
 A misspelt question word ("tsela") matches nothing in BM25 and, to the local answerer, looks like a word
 the corpus never uses, so `correct` maps a question word that is not in the corpus to the nearest corpus

@@ -42,7 +42,8 @@ import numpy as np
 from .lexical import Lexical, Spelling
 from .segment import Segment
 
-FORMAT = "6"  # bumped when the cache layout or its tokens change (6: CJK bigrams), so an old cache is rebuilt rather than misread
+# bumped when the cache layout or its tokens change (6: CJK bigrams), so an old cache is rebuilt rather than misread
+FORMAT = "6"
 SEGMENT_ROWS = 250_000  # chunks per segment of a full build, and the largest a merge makes
 
 
