@@ -161,10 +161,9 @@ def load_file(file: Path, root: Path, max_mb: float = 50.0) -> Iterator[Document
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open(file).read() gives it: offsets index this
     if suffix in HTML_SUFFIXES:
         doc = html_document(rel, text, str(file))
-    elif suffix != ".txt" and (front := _FRONT_MATTER.match(text)):
-        doc = _front_matter_document(rel, text, front, str(file))
     else:
-        doc = make_document(rel, text, str(file), markdown=suffix != ".txt")
+        doc = ((suffix != ".txt" and _front_matter_document(rel, text, str(file)))
+               or make_document(rel, text, str(file), markdown=suffix != ".txt"))
     yield identify(doc, file, root) if doc.text.strip() else Skip(str(file), "no text in the file")
 
 
@@ -297,28 +296,24 @@ def _blank(m: re.Match) -> str:
     return re.sub(r"[^\n]", " ", m.group())
 
 
-# YAML front matter opening a Markdown file, as Jekyll, Hugo and Obsidian write it
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)  # Jekyll, Hugo, Obsidian
 
 
-def _front_matter_document(doc_id: str, text: str, front: re.Match, source: str) -> Document:
-    """A Markdown file whose YAML front matter gives its `title`, `date` and `author` (PyYAML's safe loader).
-    The block is blanked, not removed, but for the title's own words where the block writes them: offsets
-    still index the file, and the headline is evidence as in any article. Unreadable YAML is read as text."""
+def _front_matter_document(doc_id: str, text: str, source: str) -> Document | None:
+    """A Markdown file whose YAML front matter gives its `title`, `date` and `author` (PyYAML's safe loader), the
+    block blanked but for the title's words where it writes them (offsets index the file); None without one."""
     import yaml
 
     try:
-        meta = yaml.safe_load(front.group(1) or "")
+        meta = yaml.safe_load(front.group(1) or "") if (front := _FRONT_MATTER.match(text)) else None
     except yaml.YAMLError:
-        meta = None
+        return None
     if not isinstance(meta, dict):
-        return make_document(doc_id, text, source, markdown=True)
+        return None
     title, date, author = (str(v) if v else None for v in (meta.get(k) for k in ("title", "date", "author")))
-    body = _blank(front) + text[front.end():]
-    if title and (at := front.group().find(title)) >= 0:
-        body = body[:at] + title + body[at + len(title):]
-    doc = make_document(doc_id, body, source, title=title, published_at=date, markdown=True)
-    return replace(doc, author=author) if author else doc
+    blank, at = _blank(front), front.group().find(title) if title else -1
+    body = (blank[:at] + title + blank[at + len(title):] if at >= 0 else blank) + text[front.end():]
+    return replace(make_document(doc_id, body, source, title=title, published_at=date, markdown=True), author=author)
 
 
 def make_document(doc_id: str, text: str, source: str, title: str | None = None,
