@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .acronyms import most_used
-from .text import STOPWORDS, cjk_split, stemmer, undotted
+from .text import CJK, STOPWORDS, cjk_split, stemmer, undotted
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's own token pattern
 _ROW_ARRAYS = ("ids", "order", "doc", "start", "end")
@@ -40,7 +40,8 @@ K1, B = 1.5, 0.75  # bm25s's defaults
 def tokens(text: str) -> list[str]:
     """bm25s's tokens of `text` (its token pattern), a CJK run in them as its character bigrams (`cjk_split`):
     bm25s would index a whole Chinese sentence as one word."""
-    return [t for token in TOKEN.findall(text) for t in cjk_split(token)]
+    found = TOKEN.findall(text)
+    return found if CJK.search(text) is None else [t for token in found for t in cjk_split(token)]  # one check a text
 
 
 def query_tokens(query: str) -> list[str]:

@@ -84,7 +84,8 @@ class LocalAnswerer:
         own = content_terms(question.replace(referent, " ") if referent else question)
         terms = sorted(own | content_terms(f"{earlier or ''} {referent or ''}"))
         # a CJK bigram no chunk holds mostly spans two words ("的馆"): neither evidence nor a word the corpus lacks
-        terms = [t for t, d in zip(terms, self.words.doc_freq(terms)) if d or not CJK.search(t)]
+        if any(CJK.search(t) for t in terms):  # counted only then: idf and `unknown` count them again below
+            terms = [t for t, d in zip(terms, self.words.doc_freq(terms)) if d or not CJK.search(t)]
         question = f"{question} {earlier}" if earlier else question
         weights = self.words.idf(terms) if terms else np.zeros(0)
         # in a follow-up the words that changed are what the answer must sit next to
