@@ -68,7 +68,7 @@ class RAG:
         s = self.settings
         remote = Remote(s.embedding.embed_url, s.embedding.embed_url_model, s.embedding.embed_url_key, s.embedding.embed_url_in_flight, s.embedding.embed_url_retries,
                         s.embedding.embed_url_timeout, dimension=lambda: self.store.dimension()) if s.embedding.embed_url else None
-        return Embedder(s.embedding.embed_model, s.embedding.embed_backend, s.embedding.embed_batch, cache_dir=s.paths.index_dir / "models", remote=remote)
+        return Embedder(s.embedding.embed_model, s.embedding.embed_backend, s.embedding.embed_batch, cache_dir=s.paths.model_dir, remote=remote)
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -122,7 +122,7 @@ class Embedder:
                  cache_dir: Path | None = None, remote: "Remote | None" = None):
         self.remote = remote
         self.path = model_path or default_model_path()
-        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "rag" / "models"
+        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "rag" / "models"  # settings' model_dir
         if not Path(self.path).is_dir():
             raise RagError(f"embedding model folder not found: {self.path}")
         if backend not in BACKENDS:

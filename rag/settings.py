@@ -19,9 +19,9 @@ import tomllib
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from .errors import RagError
@@ -57,8 +57,10 @@ class PathSettings(_Section):
     """Where the index and the data sets live."""
 
     index_dir: Path = Field(Path("index"), description=(
-        "The embedded Chroma folder, plus the BM25 cache, the write lock, chat uploads and the models made or "
-        "unpacked on first use (`models/`)"))
+        "The embedded Chroma folder, plus the BM25 cache, the write lock and chat uploads"))
+    model_dir: Annotated[Path, AfterValidator(Path.expanduser)] = Field(Path("~/.cache/rag/models"), validate_default=True, description=(
+        "Model files made or unpacked on first use (the joined local LLM, 1.1 GB; ONNX exports of the embedding "
+        "model), shared by every index on the machine"))
     seeds_dir: Path = Field(Path("seeds"), description="Articles indexed on the first question when the store is empty")
     eval_dir: Path = Field(Path("eval"), description=(
         "The seeds' eval set (`questions.jsonl`) and its rewordings (`paraphrases.jsonl`)"))
@@ -85,7 +87,7 @@ class EmbeddingSettings(_Section):
         "package. An index of another vector length is refused with a one-line error, nothing written"))
     embed_backend: Literal["onnx", "torch"] = Field("onnx", description=(
         "`onnx`: an fp32 ONNX export of the model's weights on onnxruntime (made once, cached in "
-        "`index_dir/models`; no torch import at question time, fast cold start); `torch`: the same weights "
+        "`model_dir`; no torch import at question time, fast cold start); `torch`: the same weights "
         "through sentence-transformers"))
     embed_batch: int = Field(64, ge=1, description="Texts per batch in process, or per request to `embed_url`")
     embed_url: str | None = Field(None, description=(

@@ -25,6 +25,17 @@ RAG_BIN = str(Path(sys.executable).with_name("rag"))
 TRUCE = "The discussions focused on the 90-day tariff truce implemented in May, which is set to expire on August 12."
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_dir(tmp_path_factory):
+    """The session's own model cache (`RAG_MODEL_DIR`, read by every RAG and CLI run of the tests): the first
+    use joins the local LLM and exports the ONNX model as on a new machine, then every index shares them.
+    Removed at the end: the joined model is 1.1 GB, and pytest keeps its last three runs' folders."""
+    path = tmp_path_factory.mktemp("models")
+    os.environ["RAG_MODEL_DIR"] = str(path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -33,7 +33,7 @@ def llm_rag(seeded_rag):
 
 def test_parts_join_into_the_checked_model_once(llm_rag):
     path = models.llm_file(llm_rag.settings)
-    assert path.parent == llm_rag.settings.paths.index_dir / "models" and path.stat().st_size > 900_000_000
+    assert path.parent == llm_rag.settings.paths.model_dir and path.stat().st_size > 900_000_000
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 22):
@@ -46,8 +46,8 @@ def test_parts_join_into_the_checked_model_once(llm_rag):
 def test_a_corrupt_join_or_a_missing_file_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "LLM_SHA256", "0" * 64)
     with pytest.raises(RagError, match=r"wrong sha256; reinstall them: pip install") as e:
-        models.llm_file(Settings(index_dir=tmp_path))
-    assert "\n" not in str(e.value) and not list((tmp_path / "models").glob("*.gguf*"))  # no half file left
+        models.llm_file(Settings(model_dir=tmp_path))
+    assert "\n" not in str(e.value) and not list(tmp_path.glob("*.gguf*"))  # no half file left
     with pytest.raises(RagError, match="RAG_LOCAL_LLM_MODEL: no such GGUF file"):
         models.llm_file(Settings(local_llm_model=str(tmp_path / "absent.gguf")))
 
@@ -77,13 +77,14 @@ def test_local_llm_answers_with_a_verified_citation(llm_rag):
 
 
 def test_one_model_serves_every_index_folder(llm_rag, tmp_path_factory):
-    """The packaged model joined into a second index folder is the model already loaded, not a second copy in
-    memory (the dev suite's five corpora each have their own folder)."""
+    """A second index folder answers from the one joined file in `model_dir` and the model already loaded: no
+    second 1.1 GB copy on disk or in memory (the dev suite's five corpora each have their own folder)."""
     from rag import RAG
 
     other = indexed_rag(tmp_path_factory, {"note.txt": "Jonas Berg won the mayoral election in Elmstad.\n"}, "second")
     second = RAG(other.settings, answerer="local-llm").answerer()
-    assert second.client.path != llm_rag.answerer().client.path and second.runner() is llm_rag.answerer().runner()
+    assert second.client.path == llm_rag.answerer().client.path and second.runner() is llm_rag.answerer().runner()
+    assert not list(other.settings.paths.index_dir.rglob("*.gguf")) and not list(other.settings.paths.index_dir.rglob("*.onnx"))
 
 
 def test_an_unanswerable_question_is_never_a_cited_invention(llm_rag):
@@ -143,10 +144,8 @@ def people_llm_rag(tmp_path_factory, llm_rag):
     """Two articles naming two people each, answered by the local LLM (the model file already joined)."""
     from test_followup import PEOPLE
 
-    from rag import models
-
     rag = indexed_rag(tmp_path_factory, PEOPLE, "people-llm")
-    return type(rag)(rag.settings, answerer="local-llm", local_llm_model=str(models.llm_file(llm_rag.settings)))
+    return type(rag)(rag.settings, answerer="local-llm")
 
 
 def test_a_planted_instruction_is_never_the_models_answer(tmp_path_factory, llm_rag):
@@ -154,7 +153,7 @@ def test_a_planted_instruction_is_never_the_models_answer(tmp_path_factory, llm_
     from test_evidence import ARTICLES
 
     rag = indexed_rag(tmp_path_factory, {"orbis.txt": ARTICLES["orbis.txt"]}, "orbis-llm")
-    rag = type(rag)(rag.settings, answerer="local-llm", local_llm_model=str(models.llm_file(llm_rag.settings)))
+    rag = type(rag)(rag.settings, answerer="local-llm")
     got = rag.ask("Who leads Orbis?")
     assert "Clara Holm" in got.answer and "Viktor" not in got.answer, got.answer
     assert got.citations and not any("Viktor" in c.quote for c in got.citations)
