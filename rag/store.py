@@ -25,6 +25,13 @@ def day_number(published_at: str | None) -> int:
     return day.toordinal() if day else -1
 
 
+def model_name(settings: Settings) -> str:
+    """The embedding model an index records (its chunk collection's `embed_model` metadata): the name sent to
+    `embed_url`, else the model folder's name ("all-MiniLM-L6-v2", the packaged model's, when unset)."""
+    e = settings.embedding
+    return e.embed_url_model if e.embed_url else Path(e.embed_model).name if e.embed_model else "all-MiniLM-L6-v2"
+
+
 class Store:
     """Article records are the commit marker: chunks are written first, the article last.
 
@@ -37,6 +44,7 @@ class Store:
         self.location = settings.store.chroma_url or str(settings.paths.index_dir)
         self._reopen_lock = threading.Lock()
         self.seen_generation = generation(settings)
+        self.model = model_name(settings)
         self._open()
 
     def _open(self) -> None:
@@ -57,7 +65,7 @@ class Store:
                 settings.paths.index_dir.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(settings.paths.index_dir), settings=chroma_settings)
             chunks = self.client.get_or_create_collection(f"{settings.store.collection}_chunks", embedding_function=None,
-                                                          metadata={"hnsw:space": "cosine"})
+                                                          metadata={"hnsw:space": "cosine", "embed_model": self.model})
             articles = self.client.get_or_create_collection(f"{settings.store.collection}_articles", embedding_function=None,
                                                             metadata={"hnsw:space": "cosine"})
         except RagError:
@@ -204,7 +212,7 @@ class Store:
                              "key": doc.key or "", "path": doc.path or "",
                              **{k: v for k, v in (("author", doc.author), ("site", doc.site)) if v}}))
         stacked = np.concatenate(vectors)
-        with self._same_model(stacked.shape[1]):
+        with self._same_model(stacked.shape[1], writing=True):
             for i in range(0, len(ids), self.batch):
                 self.chunks.upsert(ids=ids[i:i + self.batch], embeddings=stacked[i:i + self.batch],
                                    documents=texts[i:i + self.batch], metadatas=metas[i:i + self.batch])
@@ -249,11 +257,19 @@ class Store:
         return len(got["embeddings"][0]) if len(got["ids"]) else None
 
     @contextmanager
-    def _same_model(self, dimension: int):
-        """Chroma's refusal of vectors of another length than the stored ones, as the one-line error it means:
-        the index was built with another embedding model. Nothing of the refused call is written."""
+    def _same_model(self, dimension: int, writing: bool = False):
+        """Vectors of the model the index was built with, or one line saying which model that was: another
+        model's vectors of the same length would be compared silently, and of another length Chroma refuses
+        them. An empty index takes the model of its first write. Nothing of a refused call is written."""
         from chromadb.errors import InvalidArgumentError
 
+        recorded = (self.chunks.metadata or {}).get("embed_model")
+        if recorded != self.model and (empty := self.chunks.count() == 0) and writing:
+            self.chunks.modify(metadata={"embed_model": self.model})  # keeps the cosine space (its configuration)
+        elif recorded not in (None, self.model) and not empty:  # None: an index from before models were recorded
+            raise RagError(f"the index at {self.location} was built with the embedding model {recorded}, not "
+                           f"{self.model}: set RAG_EMBED_MODEL (or RAG_EMBED_URL_MODEL) to it, or use another index "
+                           "(RAG_INDEX_DIR)")
         try:
             yield
         except InvalidArgumentError:

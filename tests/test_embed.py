@@ -62,20 +62,51 @@ def test_a_pooling_the_onnx_backend_lacks_is_a_one_line_error(tmp_path):
     assert "\n" not in str(e.value)
 
 
-def test_an_index_of_another_models_vectors_is_a_one_line_error_and_stays_whole(tmp_path):
-    """Questions and new articles embedded by another model than the index's are refused with one line naming
-    the settings to change, and nothing is written (Chroma's own refusal read "unexpected error")."""
-    from rag.api import RAG
-
+def _articles(tmp_path):
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "ferry.txt").write_text("New ferry\nThe new ferry cost 12 million euros.\n")
-    mpnet = _tiny_model(tmp_path, "mpnet", "mean")
-    RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(mpnet)).index(articles)
+    return articles
+
+
+def _refused(rag, articles, match: str) -> None:
+    """Questions and new articles embedded by another model than the index's are refused with one line naming
+    the settings to change, and nothing is written."""
     (articles / "bridge.txt").write_text("Bridge opens\nThe bridge opens in May.\n")
-    minilm = RAG(index_dir=tmp_path / "idx", chroma_url=None)
-    for call in (lambda: minilm.ask("How much did the ferry cost?", answerer="local"), lambda: minilm.index(articles)):
-        with pytest.raises(RagError, match="holds 32-dimensional vectors and the embedding model gives 384") as e:
+    for call in (lambda: rag.ask("How much did the ferry cost?", answerer="local"), lambda: rag.index(articles)):
+        with pytest.raises(RagError, match=match) as e:
             call()
         assert "\n" not in str(e.value)
-    assert minilm.store.article_ids() == ["ferry.txt"]
+    assert rag.store.article_ids() == ["ferry.txt"]
+
+
+def test_an_index_of_another_models_vectors_is_a_one_line_error_and_stays_whole(tmp_path):
+    """The model the index was built with is recorded in it (Chroma's own refusal of vectors of another length
+    read "unexpected error")."""
+    from rag.api import RAG
+
+    articles = _articles(tmp_path)
+    RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(_tiny_model(tmp_path, "mpnet", "mean"))).index(articles)
+    _refused(RAG(index_dir=tmp_path / "idx", chroma_url=None), articles,
+             "was built with the embedding model mpnet-mean, not all-MiniLM-L6-v2: set RAG_EMBED_MODEL")
+
+
+def test_another_model_of_the_same_length_is_refused_too(tmp_path):
+    """A model that gives vectors as long as the index's would be compared silently, ranking at random."""
+    from rag.api import RAG
+
+    articles = _articles(tmp_path)
+    RAG(index_dir=tmp_path / "idx", chroma_url=None).index(articles)
+    (tmp_path / "other-384").symlink_to(default_model_path())  # same length, another model as far as names go
+    _refused(RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(tmp_path / "other-384")), articles,
+             "was built with the embedding model all-MiniLM-L6-v2, not other-384")
+
+
+def test_vectors_of_another_length_under_the_same_name_are_a_one_line_error(tmp_path):
+    from rag.api import RAG
+
+    articles = _articles(tmp_path)
+    tiny = _tiny_model(tmp_path, "mpnet", "mean").rename(tmp_path / "all-MiniLM-L6-v2")
+    RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(tiny)).index(articles)
+    _refused(RAG(index_dir=tmp_path / "idx", chroma_url=None), articles,
+             "holds 32-dimensional vectors and the embedding model gives 384")
