@@ -11,7 +11,8 @@
 
 External data is read in place from `settings.paths.bench_dir` and a set whose data is absent is skipped with
 its reason. Each corpus is indexed once into `index_dir/dev-suite/<name>-<key>`, the key hashing the
-corpus, the index settings and the indexing code, so a rerun reuses it. Every set is scored on the
+corpus, the index settings and the indexing code, so a rerun reuses it; a corpus's older indexes are removed
+but for the `KEPT_BUILDS` last used. Every set is scored on the
 answer line (`Answer.answer`).
 """
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import random
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -35,6 +38,7 @@ RTQA_SAMPLE_SEED = 0
 _INDEX_SETTINGS = ("chunk_tokens", "chunk_overlap", "embed_model", "embed_backend", "title_in_embedding",
                    "near_duplicate_threshold", "collection")
 _INDEX_CODE = ("load.py", "chunk.py", "embed.py", "dedup.py", "indexer.py", "store.py")
+KEPT_BUILDS = 2  # indexes kept per corpus: the one in use and the one before (switching back rebuilds nothing)
 HEADLINE = ["n", "hit@5", "mrr@10", "accuracy", "f1", "citation_precision", "citation_recall",
             "abstention_precision", "abstention_recall", "consistency", "rejection", "latency_p50_ms", "latency_p95_ms"]
 OUTCOMES = ("true_only", "fake_only", "both", "neither")  # of a question over true and counterfactual reports
@@ -146,6 +150,9 @@ class _Context:
             if report.seen == 0:
                 raise RagError(f"dev suite: nothing indexed for {name}")
             done.write_text(json.dumps(report.to_json()))
+        now = time.time_ns()  # its last use, which `_prune` keeps by (a file's own stamp ticks too coarsely)
+        os.utime(done, ns=(now, now))
+        _prune(folder)
         self._embedder = rag.embedder
         return rag
 
@@ -204,6 +211,16 @@ def _paraphrases(ctx: _Context):
         per_original.setdefault(r["of"], []).append(r["same_as_original"])
     result["summary"]["consistency"] = _mean(float(all(v)) for v in per_original.values())
     yield "paraphrases", result
+
+
+def _prune(folder: Path) -> None:
+    """Removes all but the `KEPT_BUILDS` most recently used complete indexes of `folder`'s corpus: every change
+    to an `_INDEX_CODE` file or setting builds a new one (RealTime QA's is ~50 MB). One still being built (no
+    `complete` mark yet, maybe by another run) is left alone."""
+    name = folder.name[:-13]  # "<name>-<12-hex key>"
+    built = [p for p in folder.parent.glob(f"{name}-{'?' * 12}") if (p / "complete").is_file()]
+    for old in sorted(built, key=lambda p: (p / "complete").stat().st_mtime_ns, reverse=True)[KEPT_BUILDS:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def realtimeqa_data(folder: Path) -> tuple[list[dict], list[dict], str]:

@@ -113,3 +113,23 @@ def test_the_abstention_curve_replays_thresholds_from_evidence_scores():
     assert points[0.4]["seeds-unanswerable"] == 0.0 and points[0.5]["seeds-unanswerable"] == 1.0
     assert curve["chosen"] == 0.6  # the last threshold before an answered set loses an answer
     assert abstention_curve({"rgb-accuracy": {"questions": [row(None, 1.0)]}}, 0.4) is None
+
+
+def test_a_corpus_keeps_only_its_latest_indexes(tmp_path):
+    """Each change to indexing code or settings builds a corpus's index again; the older ones go, all but the
+    last `KEPT_BUILDS` used, and another corpus's are left alone."""
+    from rag.settings import Settings
+    from rag.suite import KEPT_BUILDS, _Context
+
+    ctx = _Context(Settings(index_dir=tmp_path / "index", chroma_url=None), "local", None, None, None)
+
+    def build(version: int) -> Path:
+        record = {**RTQA_CORPUS[0], "text": f"{RTQA_CORPUS[0]['text']} Version {version}."}
+        return ctx.rag("tiny", records=[record]).settings.paths.index_dir
+
+    other = ctx.rag("other", records=RTQA_CORPUS).settings.paths.index_dir
+    first, second = build(1), build(2)
+    assert build(1) == first  # reused, and now the latest used
+    third = build(3)
+    assert KEPT_BUILDS == 2 and sorted((tmp_path / "index/dev-suite").iterdir()) == sorted([other, first, third])
+    assert not second.exists() and (third / "complete").is_file()
