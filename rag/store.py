@@ -257,7 +257,7 @@ class Store:
         return len(got["embeddings"][0]) if len(got["ids"]) else None
 
     @contextmanager
-    def _same_model(self, dimension: int, writing: bool = False):
+    def _same_model(self, length: int, writing: bool = False):
         """Vectors of the model the index was built with, or one line saying which model that was: another
         model's vectors of the same length would be compared silently, and of another length Chroma refuses
         them. An empty index takes the model of its first write. Nothing of a refused call is written."""
@@ -274,10 +274,10 @@ class Store:
             yield
         except InvalidArgumentError:
             stored = self.dimension()
-            if stored is None or stored == dimension:
+            if stored is None or stored == length:
                 raise
             raise RagError(f"the index at {self.location} holds {stored}-dimensional vectors and the embedding "
-                           f"model gives {dimension}: set RAG_EMBED_MODEL (or RAG_EMBED_URL) to the model it was "
+                           f"model gives {length}: set RAG_EMBED_MODEL (or RAG_EMBED_URL) to the model it was "
                            "built with, or use another index (RAG_INDEX_DIR)") from None
 
     def articles_by_id(self, doc_ids: list[str]) -> dict[str, tuple[str, dict]]:
