@@ -50,7 +50,7 @@ def offline_environment() -> None:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)  # NaN compares false: no threshold
 
 
 class PathSettings(_Section):

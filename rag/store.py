@@ -27,9 +27,15 @@ def day_number(published_at: str | None) -> int:
 
 def model_name(settings: Settings) -> str:
     """The embedding model an index records (its chunk collection's `embed_model` metadata): the name sent to
-    `embed_url`, else the model folder's name ("all-MiniLM-L6-v2", the packaged model's, when unset)."""
+    `embed_url`, else the model folder's name, "all-MiniLM-L6-v2" for the packaged model's (unset or named)."""
+    from .embed import default_model_path
+
     e = settings.embedding
-    return e.embed_url_model if e.embed_url else Path(e.embed_model).name if e.embed_model else "all-MiniLM-L6-v2"
+    if e.embed_url:
+        return e.embed_url_model
+    if not e.embed_model or Path(e.embed_model).resolve() == Path(default_model_path()).resolve():
+        return "all-MiniLM-L6-v2"
+    return Path(e.embed_model).name
 
 
 class Store:
@@ -268,8 +274,8 @@ class Store:
             self.chunks.modify(metadata={"embed_model": self.model})  # keeps the cosine space (its configuration)
         elif recorded not in (None, self.model) and not empty:  # None: an index from before models were recorded
             raise RagError(f"the index at {self.location} was built with the embedding model {recorded}, not "
-                           f"{self.model}: set RAG_EMBED_MODEL (or RAG_EMBED_URL_MODEL) to it, or use another index "
-                           "(RAG_INDEX_DIR)")
+                           f"{self.model}: set RAG_EMBED_MODEL to that model's folder (unset for the packaged "
+                           "all-MiniLM-L6-v2) or RAG_EMBED_URL_MODEL to its name, or use another index (RAG_INDEX_DIR)")
         try:
             yield
         except InvalidArgumentError:

@@ -135,7 +135,8 @@ def test_a_setting_in_the_wrong_section_is_unknown(clean, tmp_path):
 
 
 @pytest.mark.parametrize("name, value", [("RAG_TOP_K", "many"), ("RAG_TYPO_CORRECTION", "maybe"),
-                                         ("RAG_ANSWERER", "oracle"), ("RAG_CHUNK_OVERLAP", "-1")])
+                                         ("RAG_ANSWERER", "oracle"), ("RAG_CHUNK_OVERLAP", "-1"),
+                                         ("RAG_ABSTAIN_THRESHOLD", "nan"), ("RAG_RECENCY_HALF_LIFE_DAYS", "inf")])
 def test_bad_value_is_one_line_naming_setting_and_value(clean, name, value):
     clean.setenv(name, value)
     with pytest.raises(RagError) as e:
