@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
 from .errors import RagError, describe
@@ -165,7 +166,8 @@ def summary(report, folders: int = 1) -> str:
     if report.missing:
         line += (f"; {_count(report.missing, 'indexed article')} from "
                  f"{'this folder' if folders <= 1 else 'these folders'} no longer exist"
-                 f"{'s' * (report.missing == 1)} (use --prune)")
+                 f"{'s' * (report.missing == 1)}: rag remove {' '.join(map(shlex.quote, report.missing_ids[:5]))}"
+                 f"{' …' * (report.missing > 5)} (--prune removes every article not among the paths indexed)")
     return line
 
 

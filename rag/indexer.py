@@ -103,7 +103,8 @@ class Indexer:
                 report.removed = len(gone)
                 folds.keep_only(seen, gone)
             else:
-                report.missing = len(missing_files(articles, seen, paths))
+                report.missing_ids = missing_files(articles, seen, paths)
+                report.missing = len(report.missing_ids)
             for doc_id, meta in folds.changed().items():
                 self.store.update_article(doc_id, meta)
         report.seconds = time.perf_counter() - t0

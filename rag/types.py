@@ -139,6 +139,7 @@ class IndexReport:
     chunks_written: int = 0
     folded: int = 0  # near-duplicates kept as alternate sources of an indexed article, not indexed again
     missing: int = 0  # indexed articles from a folder named whose files no longer exist (kept without --prune)
+    missing_ids: list[str] = field(default_factory=list)  # their ids, for `rag remove`
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # indexed, but e.g. its date could not be read
     seconds: float = 0.0

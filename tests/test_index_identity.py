@@ -164,7 +164,8 @@ def test_deleted_files_are_reported_until_pruned(tmp_path):
     (news / "c.txt").unlink()
     got = run_rag("index", str(news), env=_env(tmp_path))
     assert got.returncode == 0, got.stderr
-    assert "2 indexed articles from this folder no longer exist (use --prune)" in got.stdout
+    assert ("2 indexed articles from this folder no longer exist: rag remove b.txt c.txt (--prune removes every "
+            "article not among the paths indexed)") in got.stdout
     assert index(tmp_path, str(news))["missing"] == 2
     assert sorted(articles(tmp_path)) == ["a.txt", "b.txt", "c.txt"]  # still answerable, but now said so
     pruned = index(tmp_path, str(news), "--prune")
