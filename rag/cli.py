@@ -175,10 +175,20 @@ def _filter_kwargs(args) -> dict:
     return {"since": args.since, "until": args.until, "source": args.source, "as_of": args.as_of}
 
 
+def _indexed(rag):
+    """The seeds indexed on a first run (`RAG.ensure_index`); RagError when there is still nothing to search."""
+    seeded = rag.ensure_index()
+    if rag.store.articles.count() == 0:
+        seeds = rag.settings.paths.seeds_dir
+        raise RagError(f"nothing is indexed at {rag.store.location}: add articles with `rag index PATH`"
+                       + ("" if seeds.is_dir() else f" (no seeds folder {seeds} to start from)"))
+    return seeded
+
+
 def cmd_ask(args) -> int:
     rag = _rag(args)
     rag.prefetch(args.question)
-    seeded = rag.ensure_index()
+    seeded = _indexed(rag)
     if seeded and not args.json:
         print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.paths.seeds_dir})", file=sys.stderr)
     if args.json:
@@ -243,7 +253,7 @@ def _note_undated(rag, args) -> None:
 def cmd_retrieve(args) -> int:
     rag = _rag(args)
     rag.prefetch(args.question)
-    rag.ensure_index()
+    _indexed(rag)
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
     _note_undated(rag, args)
     if args.json:

@@ -199,3 +199,12 @@ def test_the_cli_waits_on_every_exit_but_ctrl_c(monkeypatch, raised, code, waits
     monkeypatch.delenv("RAG_DEBUG", raising=False)
     assert cli.main(["ask", "When does the tariff truce expire?"]) == code
     assert bool(waited) == waits
+
+
+def test_asking_an_empty_index_says_nothing_is_indexed(tmp_path):
+    """Not "I could not find this": with no seeds folder to start from, there is nothing to search."""
+    env = {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(tmp_path / "no-seeds")}
+    for args in (("ask", "When does the tariff truce expire?", "--answerer", "local"), ("retrieve", "tariff truce")):
+        got = run_rag(*args, env=env)
+        assert got.returncode == 2 and got.stderr.startswith("rag: error: nothing is indexed at "), got.stderr
+        assert "rag index PATH" in got.stderr and "no seeds folder" in got.stderr and len(got.stderr.splitlines()) == 1
