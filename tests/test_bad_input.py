@@ -219,3 +219,17 @@ def test_the_cli_shows_each_citations_quote_once():
     shown = Answer(text=f"next week [1]\n\n[1] “{said}” (reported 2025-07-23; Tuesday = July 22, 2025)",
                    citations=[d], abstained=False)
     assert sources(shown) == ["[1] Talks — 2025-07-23 — seeds/t.txt (chars 0-53)"]
+
+
+def test_an_error_without_a_message_is_described_by_its_cause():
+    """Chroma's client re-raises a failed connection as a bare ValueError: the one line says what failed."""
+    from rag.errors import describe
+
+    try:
+        try:
+            raise ConnectionError("[Errno 111] Connection refused")
+        except ConnectionError as inner:
+            raise ValueError() from inner
+    except ValueError as e:
+        assert describe(e) == "ValueError (ConnectionError: [Errno 111] Connection refused)"
+    assert describe(KeyError()) == "KeyError"
