@@ -282,6 +282,19 @@ def test_verify_handles_marker_placement(truce):
     assert text == "The truce expires on August 12. [1]"
 
 
+def test_a_claim_backed_by_two_sentences_quotes_neighbours_only():
+    """A hard-wrapped line's half ("Its artistic director, Oskar Thal,") is backed with the sentence next to
+    it, never with one further off: the quote runs from one to the other, and everything between (another
+    paragraph, a Markdown file's blanked front matter) would be quoted as evidence."""
+    article = ("Lindmark Jazz Festival draws record crowd\n\nThe Lindmark Jazz Festival sold 62,000 tickets this year, "
+               "its organisers said on Sunday.\nThe festival was held in Riverside Park in the town of Lindmark. Its "
+               "artistic director, Oskar Thal,\nsaid next year's edition will run from June 18 to June 21, 2027.\n")
+    festival = passage(1, "festival.md", article, "Lindmark Jazz", "2027.")
+    text, cites, _, _ = verify("The Lindmark Jazz Festival's artistic director is Oskar Thal. [1]", [festival], MIN_SUPPORT)
+    assert text.endswith("[1]") and len(cites) == 1 and "Oskar Thal" in cites[0].quote, cites
+    assert "62,000" not in cites[0].quote and "draws record crowd" not in cites[0].quote, cites[0].quote
+
+
 def test_verify_checks_what_a_claim_adds_and_finds_its_passage():
     """What the model adds to the question needs a quote; the question's own words need not be repeated in it,
     but a year it asks about must be in the passage; a misnumbered or unmarked claim cites the passage that

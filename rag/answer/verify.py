@@ -312,8 +312,8 @@ def _best_quotes(claim: str, p: Passage, checks: list[set[str]], min_support: fl
     with the claim.
     """
     words = set().union(*checks)
-    pool = [(s, e) for s, e in sentence_spans(p.article, p.hit.start, p.hit.end)
-            if not is_instruction(p.article[s:e]) and words & content_terms(p.article[s:e])]
+    spans = [(s, e) for s, e in sentence_spans(p.article, p.hit.start, p.hit.end) if not is_instruction(p.article[s:e])]
+    pool = [x for x in spans if words & content_terms(p.article[x[0]:x[1]])]
     if not pool:
         return []
 
@@ -322,8 +322,12 @@ def _best_quotes(claim: str, p: Passage, checks: list[set[str]], min_support: fl
         return _backing(claim, quotes, checks), len(words & set().union(*map(content_terms, quotes))), -len(spans)
 
     best = max(([x] for x in pool), key=score)
-    if score(best)[0] < min_support and len(pool) > 1:
-        pair = max((sorted(best + [x]) for x in pool if x != best[0]), key=score)
+    # a pair is a sentence and its neighbour (a claim over a hard-wrapped line's two halves): the citation quotes
+    # everything between its ends, which for sentences apart is text the claim does not rest on
+    at = spans.index(best[0])
+    pairs = [sorted(best + [spans[i]]) for i in (at - 1, at + 1) if 0 <= i < len(spans)]
+    if score(best)[0] < min_support and pairs:
+        pair = max(pairs, key=score)
         if score(pair)[0] > score(best)[0]:
             return pair
     return best
