@@ -197,8 +197,16 @@ class Embedder:
 
     @cached_property
     def onnx_path(self) -> Path:
-        weights = Path(self.path) / "model.safetensors"
-        stamp = f"{self.path}|{weights.stat().st_size if weights.is_file() else 0}|fused"
+        # the model's own bytes (its config, its weights' size and first 4 MB), not where it is installed:
+        # every clone and venv shares one export, and two fine-tunes of one architecture do not
+        folder = Path(self.path)
+        weights, config = folder / "model.safetensors", folder / "config.json"
+        head = self.path.encode()
+        if weights.is_file():
+            with weights.open("rb") as fh:
+                head = fh.read(1 << 22)
+        stamp = (f"{config.read_text() if config.is_file() else ''}|{hashlib.sha1(head).hexdigest()}|"
+                 f"{weights.stat().st_size if weights.is_file() else 0}|fused")
         return self.cache_dir / f"{Path(self.path).name}-{hashlib.sha1(stamp.encode()).hexdigest()[:10]}.onnx"
 
     @cached_property

@@ -114,3 +114,14 @@ def test_vectors_of_another_length_under_the_same_name_are_a_one_line_error(tmp_
     RAG(index_dir=tmp_path / "idx", chroma_url=None, embed_model=str(tiny)).index(articles)
     _refused(RAG(index_dir=tmp_path / "idx", chroma_url=None), articles,
              "holds 32-dimensional vectors and the embedding model gives 384")
+
+
+def test_one_export_serves_every_copy_of_a_model_and_no_other(tmp_path):
+    """The ONNX export is named by the model's own bytes, not its path: a second install (another clone's venv)
+    reuses it, and a model of the same shape with other weights gets its own."""
+    copy = tmp_path / "copy" / "model"
+    shutil.copytree(default_model_path(), copy, copy_function=os.link)
+    assert Embedder(str(copy)).onnx_path == Embedder().onnx_path
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first, second = _tiny_model(tmp_path / "a", "bert", "cls"), _tiny_model(tmp_path / "b", "bert", "cls")
+    assert first.name == second.name and Embedder(str(first)).onnx_path != Embedder(str(second)).onnx_path
