@@ -25,7 +25,8 @@ LLM_RESIDENT_GB = 3.6  # measured RSS of mistralrs with this model on 2 cores (s
 
 def llm_file(settings) -> Path:
     """The GGUF the local LLM runs: `local_llm_model` when set, else the packaged Qwen joined into the
-    shared model cache (`model_dir`). Raises RagError (one line, naming the install command) when it is missing or corrupt."""
+    shared model cache (`model_dir`). Raises RagError (one line, naming the install command) when it is
+    missing or corrupt."""
     if settings.llm.local_llm_model:
         path = Path(settings.llm.local_llm_model)
         if not path.is_file():

@@ -58,7 +58,8 @@ class PathSettings(_Section):
 
     index_dir: Path = Field(Path("index"), description=(
         "The embedded Chroma folder, plus the BM25 cache, the write lock and chat uploads"))
-    model_dir: Annotated[Path, AfterValidator(Path.expanduser)] = Field(Path("~/.cache/rag/models"), validate_default=True, description=(
+    model_dir: Annotated[Path, AfterValidator(Path.expanduser)] = Field(
+        Path("~/.cache/rag/models"), validate_default=True, description=(
         "Model files made or unpacked on first use (the joined local LLM, 1.1 GB; ONNX exports of the embedding "
         "model), shared by every index on the machine"))
     seeds_dir: Path = Field(Path("seeds"), description="Articles indexed on the first question when the store is empty")
