@@ -20,7 +20,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".jsonl.gz"}
 SUPPORTED = sorted(TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES)
-_DATE_LINE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
+# a `date YYYY-MM-DD` line first, or second under a title line
+_DATE_LINE = re.compile(r"\A(?:[^\n]*\n)??(\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b[ \t]*)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # a headline's last segment after a spaced dash or bar: "Fed raises rates - CNN Business", "… | The Week UK"
 _TITLE_TAIL = re.compile(r"\s+[-–—|•·]\s+(?P<tail>[^-–—|•·]+?)$")
@@ -319,16 +320,15 @@ def _front_matter_document(doc_id: str, text: str, source: str) -> Document | No
 def make_document(doc_id: str, text: str, source: str, title: str | None = None,
                   published_at: str | None = None, markdown: bool = False, where: str | None = None) -> Document:
     """The stored text has the length and offsets of the text given (the file's text, or the JSONL `text`
-    field): control characters and carriage returns read as spaces and a leading `date` line is blanked
-    rather than removed, so `text[start:end]` of a citation is the quote in the source too. A `title` given
-    apart from a text whose first 1,000 characters do not hold it (a JSONL record's, a web page's) comes
-    first, as its own paragraph: a headline is evidence like any sentence (RealTime QA's scraped pages whose
-    text is ad boilerplate name their story only there), and offsets then count from the title."""
+    field): control characters and carriage returns read as spaces and a `date` line (first, or under the
+    title line) is blanked rather than removed, so `text[start:end]` of a citation is the quote in the source
+    too. A `title` given apart from a text whose first 1,000 characters do not hold it (a JSONL record's, a
+    web page's) comes first, as its own paragraph: a headline is evidence like any sentence (RealTime QA's
+    scraped pages whose text is ad boilerplate name their story only there); offsets then count from it."""
     text = _CONTROL.sub(_blank, text).replace("\r", " ")
-    m = _DATE_LINE.match(text)
-    if m:
-        published_at = published_at or m.group(1)
-        text = _blank(m) + text[m.end():]
+    if m := _DATE_LINE.match(text):
+        published_at = published_at or m.group(2)
+        text = text[:m.start(1)] + re.sub(r"[^\n]", " ", m.group(1)) + text[m.end(1):]
     if title:
         title = without_site_name(" ".join(_CONTROL.sub(" ", title).split()), source)
     headline = title or ""

@@ -25,6 +25,16 @@ def test_text_file_date_line_title_and_stable_id(tmp_path):
     assert docs([tmp_path])[0].content_hash == d.content_hash
 
 
+def test_a_date_line_under_the_title_line_dates_the_article(tmp_path):
+    source = "Harbor Bridge reopens\nDate: 2026-03-14\nThe bridge reopened on Saturday after two years.\n"
+    (tmp_path / "bridge.txt").write_text(source)
+    [d] = docs([tmp_path])
+    assert (d.title, d.published_at) == ("Harbor Bridge reopens", "2026-03-14")
+    assert len(d.text) == len(source) and "2026" not in d.text and d.text.index("The bridge") == source.index("The bridge")
+    (tmp_path / "bridge.txt").write_text("Harbor Bridge reopens\nThe bridge reopened.\ndate 2026-03-14\n")
+    assert docs([tmp_path])[0].published_at is None  # only the line right under the title
+
+
 def test_markdown_front_matter_gives_title_date_and_author_at_the_files_offsets(tmp_path):
     source = ("---\ntitle: Lakeside library opens\ndate: 2025-02-03\nauthor: Ana Ruiz\ntags: [city]\n---\n\n"
               "The Lakeside library opened on Monday with 40,000 books.\n")
