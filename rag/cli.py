@@ -130,11 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             api.join_background()
 
 
-def _rag(args):
-    """The RAG of the settings, with the store the command's --index-dir / --chroma-url name."""
+def _rag(args, existing: bool = False):
+    """The RAG of the settings, with the store the command's --index-dir / --chroma-url name. `existing`: a
+    command that only reads or removes, for which a missing index folder is a mistyped one, not one to make."""
     from .api import RAG
 
-    return RAG(index_dir=args.index_dir, chroma_url=args.chroma_url)
+    rag = RAG(index_dir=args.index_dir, chroma_url=args.chroma_url)
+    folder = rag.settings.paths.index_dir
+    if existing and not rag.settings.store.chroma_url and not folder.is_dir():
+        raise RagError(f"no index at {folder}: `rag index PATH` makes one")
+    return rag
 
 
 def cmd_index(args) -> int:
@@ -278,7 +283,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_articles(args) -> int:
-    articles = _rag(args).articles()
+    articles = _rag(args, existing=True).articles()
     for a in articles:
         print(f"{a['published_at'] or 'undated':10}  {a['doc_id']}  {a['title']}")
     if not articles:
@@ -288,7 +293,7 @@ def cmd_articles(args) -> int:
 
 def cmd_remove(args) -> int:
     """All the ids or none: an unknown id is an error before anything is removed."""
-    rag = _rag(args)
+    rag = _rag(args, existing=True)
     ids = list(dict.fromkeys(args.doc_ids))
     known = rag.store.articles_by_id(ids)  # only these records, not every article's
     if unknown := [d for d in ids if d not in known]:

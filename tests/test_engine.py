@@ -208,3 +208,11 @@ def test_asking_an_empty_index_says_nothing_is_indexed(tmp_path):
         got = run_rag(*args, env=env)
         assert got.returncode == 2 and got.stderr.startswith("rag: error: nothing is indexed at "), got.stderr
         assert "rag index PATH" in got.stderr and "no seeds folder" in got.stderr and len(got.stderr.splitlines()) == 1
+
+
+def test_listing_or_removing_from_a_mistyped_index_folder_is_an_error_that_makes_nothing(tmp_path):
+    typo = tmp_path / "idnex"
+    for args in (("articles", "--index-dir", str(typo)), ("remove", "a.txt", "--index-dir", str(typo))):
+        got = run_rag(*args, env={"RAG_INDEX_DIR": str(tmp_path / "index")})
+        assert got.returncode == 2 and got.stderr.strip() == f"rag: error: no index at {typo}: `rag index PATH` makes one"
+    assert not typo.exists()
