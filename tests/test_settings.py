@@ -120,6 +120,7 @@ def test_a_variable_that_nearly_names_a_setting_is_named_in_a_warning(clean, tmp
     assert misspelt_variables({"RAG_TOPK": "3", "RAG_INDEXDIR": "x", "RAG_TOP_K": "3", "RAG_DEBUG": "1",
                                "RAG_BIN": "x", "OTHER_TOPK": "3"}) == [
         "RAG_INDEXDIR is no setting; did you mean RAG_INDEX_DIR?", "RAG_TOPK is no setting; did you mean RAG_TOP_K?"]
+    (tmp_path / "index").mkdir()  # `articles` reads an index; it makes none
     out = subprocess.run([sys.executable, "-m", "rag.cli", "articles"], capture_output=True, text=True,
                          env={**os.environ, "RAG_TOPK": "3", "RAG_INDEX_DIR": str(tmp_path / "index")}, timeout=120)
     assert out.returncode == 0
