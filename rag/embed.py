@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagError, one_line
+from .settings import PathSettings
 
 BACKENDS = ("onnx", "torch")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -122,7 +123,7 @@ class Embedder:
                  cache_dir: Path | None = None, remote: "Remote | None" = None):
         self.remote = remote
         self.path = model_path or default_model_path()
-        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "rag" / "models"  # settings' model_dir
+        self.cache_dir = Path(cache_dir) if cache_dir else PathSettings().model_dir
         if not Path(self.path).is_dir():
             raise RagError(f"embedding model folder not found: {self.path}")
         if backend not in BACKENDS:

@@ -293,8 +293,8 @@ def html_document(doc_id: str, html: str, source: str, url: str | None = None) -
     return replace(doc, author=meta.get("author"), site=meta.get("sitename"))
 
 
-def _blank(m: re.Match) -> str:
-    return re.sub(r"[^\n]", " ", m.group())
+def _blank(m: re.Match, group: int = 0) -> str:
+    return re.sub(r"[^\n]", " ", m.group(group))
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)  # Jekyll, Hugo, Obsidian
@@ -328,7 +328,7 @@ def make_document(doc_id: str, text: str, source: str, title: str | None = None,
     text = _CONTROL.sub(_blank, text).replace("\r", " ")
     if m := _DATE_LINE.match(text):
         published_at = published_at or m.group(2)
-        text = text[:m.start(1)] + re.sub(r"[^\n]", " ", m.group(1)) + text[m.end(1):]
+        text = text[:m.start(1)] + _blank(m, 1) + text[m.end(1):]
     if title:
         title = without_site_name(" ".join(_CONTROL.sub(" ", title).split()), source)
     headline = title or ""
