@@ -182,8 +182,10 @@ def _filter_kwargs(args) -> dict:
 
 def _indexed(rag):
     """The seeds indexed on a first run (`RAG.ensure_index`); RagError when there is still nothing to search."""
-    seeded = rag.ensure_index()
-    if rag.store.articles.count() == 0:
+    if rag.store.articles.count():
+        return None
+    seeded = rag.ensure_index()  # counts again only on a first run
+    if not (seeded and seeded.added):
         seeds = rag.settings.paths.seeds_dir
         raise RagError(f"nothing is indexed at {rag.store.location}: add articles with `rag index PATH`"
                        + ("" if seeds.is_dir() else f" (no seeds folder {seeds} to start from)"))

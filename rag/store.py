@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .errors import RagError, describe
-from .settings import Settings
+from .settings import PACKAGED_EMBED_MODEL, Settings
 from .text import parse_date
 from .types import Chunk, Document
 
@@ -34,7 +34,7 @@ def model_name(settings: Settings) -> str:
     if e.embed_url:
         return e.embed_url_model
     if not e.embed_model or Path(e.embed_model).resolve() == Path(default_model_path()).resolve():
-        return "all-MiniLM-L6-v2"
+        return PACKAGED_EMBED_MODEL
     return Path(e.embed_model).name
 
 
@@ -279,7 +279,7 @@ class Store:
             elif recorded is not None:
                 raise RagError(f"the index at {self.location} was built with the embedding model {recorded}, not "
                                f"{self.model}: set RAG_EMBED_MODEL to that model's folder (unset for the packaged "
-                               "all-MiniLM-L6-v2) or RAG_EMBED_URL_MODEL to its name, or use another index "
+                               f"{PACKAGED_EMBED_MODEL}) or RAG_EMBED_URL_MODEL to its name, or use another index "
                                "(RAG_INDEX_DIR)")
         try:
             yield
