@@ -11,7 +11,6 @@ hit's whole article for the answerer.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -23,12 +22,8 @@ from .errors import RagError
 from .lexical import Lexical, Spelling
 from .lexical_cache import LexicalCache
 from .store import Store, day_number, generation
-from .text import parse_date
+from .text import parse_date, wants_recent
 from .types import Hit
-
-# "Recently" is left out: news quizzes say "recently" of an event in a given week, not of the latest state,
-# and boosting the newest articles for it cost RealTime QA dev MRR 0.78 -> 0.75 (bench/retrieval.py).
-_RECENCY = re.compile(r"\b(latest|currently|current|now|newest|most recent|as of today|these days|still)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -111,10 +106,6 @@ def undated_note(n: int) -> str:
     if not n:
         return ""
     return f"{n} undated article{'s were' if n != 1 else ' was'} left out by the date filter"
-
-
-def wants_recent(question: str) -> bool:
-    return bool(_RECENCY.search(question))
 
 
 def fuse(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:

@@ -11,6 +11,7 @@ citation check read text the same way.
     NUMBER                                                  digits with inner separators ("1,200", "3.5")
     parse_date(value) -> date | None                        the date an ISO-like value starts with
     plural(n, noun) -> str                                  "article" for 1, "articles" for any other count
+    wants_recent(question) -> bool                          asks for the latest state ("latest", "now", "still")
 """
 from __future__ import annotations
 
@@ -174,3 +175,14 @@ def fuller_number(phrase: str, other: str) -> bool:
 def plural(n: int, noun: str) -> str:
     """The noun as a count of `n` takes it in a message: "1 article", "0 articles", "2 chunks"."""
     return noun if n == 1 else f"{noun}s"
+
+
+# "Recently" is left out: news quizzes say "recently" of an event in a given week, not of the latest state,
+# and boosting the newest articles for it cost RealTime QA dev MRR 0.78 -> 0.75 (bench/retrieval.py).
+_RECENCY = re.compile(r"\b(latest|currently|current|now|newest|most recent|as of today|these days|still)\b", re.I)
+
+
+def wants_recent(question: str) -> bool:
+    """Whether the question asks for the latest state: retrieval weighs newer articles up, and the extractive
+    answer gives the newest report's value first, the older ones as earlier reports."""
+    return bool(_RECENCY.search(question))

@@ -102,7 +102,12 @@ def test_a_long_sentence_is_quoted_from_its_start_when_the_answer_fits(rag):
 
 
 @pytest.mark.slow
-def test_the_latest_value_comes_first(rag):
-    """"Latest" ranks the newest dated report first: May's cut before March's hold."""
-    a = rag.ask("What is the latest key rate?")
-    assert a.answer.startswith("Reports differ: 4.25 percent [1] (reported 2025-05-12); 4.5 percent [2]"), a.answer
+@pytest.mark.parametrize("question", ["What is the latest key rate?", "What is the key rate now?"])
+def test_the_latest_value_answers_and_the_older_came_before(rag, question):
+    """Asked for the latest, a dated change is an update, not a disagreement: May's cut answers, March's hold
+    is shown as earlier; asked plainly, the two reports differ, newest first."""
+    a = rag.ask(question)
+    assert a.answer.endswith("4.25 percent [1] (reported 2025-05-12); earlier: 4.5 percent [2] (reported 2025-03-10)")
+    assert not a.answer.startswith("Reports differ") and a.diagnostics["latest"].endswith("4.25 percent"), a.answer
+    plain = rag.ask("What is the key rate?")
+    assert plain.answer.startswith("Reports differ: 4.25 percent [1] (reported 2025-05-12); 4.5 percent [2]"), plain.answer

@@ -218,6 +218,25 @@ def test_a_model_that_names_one_of_two_differing_reports_gives_way_to_both(fake,
     assert answer.answerer != "local" and "August 12 [1]" in answer.answer
 
 
+def test_asked_for_the_latest_the_newest_report_answers_and_the_model_must_give_it(fake, local):
+    """"Who is the harbour master now?" over two dated reports naming two people: the newest answers and the
+    older one is shown as earlier (an update, not a disagreement); a model that names the older one gives way
+    to that answer, and one that names the newest stands."""
+    new = passage(1, "port-sep", "Port news\nDaniel Reyes, the harbour master, said dredging starts soon.",
+                  "Daniel Reyes", "soon.", date="2025-09-14")
+    old = passage(2, "port-mar", "Port chief\nMaria Lopez was appointed harbour master on Monday.",
+                  "Maria Lopez", "Monday.", date="2025-03-02")
+    question = "Who is the harbour master now?"
+    fake.script("The harbour master is Maria Lopez [2].")
+    _, answer = run(make(fake, local), [new, old], question=question)
+    assert answer.answer == "Daniel Reyes [1] (reported 2025-09-14); earlier: Maria Lopez [2] (reported 2025-03-02)"
+    assert answer.answerer == "local" and answer.diagnostics["latest"] == "Daniel Reyes"
+    assert answer.notice == "the model's answer is not the newest report's value; showing the extractive answer"
+    fake.script("The harbour master is Daniel Reyes [1].")
+    _, answer = run(make(fake, local), [new, old], question=question)
+    assert answer.answerer != "local" and answer.answer == "The harbour master is Daniel Reyes [1]." and not answer.notice
+
+
 def test_a_number_question_checks_the_model_against_the_amounts_reports_give(local):
     """What a verified model answer to a number question must name when reports differ: the amounts the reports
     give, whatever the small NER calls each ("45 per cent" MONEY, "90%" PERCENT), with a report giving no

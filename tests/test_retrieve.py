@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from rag.errors import RagError
-from rag.retrieve import (Filters, diversify, fuse, fuse_scores, iso_date, recency_boost, spread, to_hit,
-                          wants_recent)
+from rag.retrieve import Filters, diversify, fuse, fuse_scores, iso_date, recency_boost, spread, to_hit
+from rag.text import wants_recent
 
 JULY_1, JULY_31 = date(2025, 7, 1).toordinal(), date(2025, 7, 31).toordinal()
 

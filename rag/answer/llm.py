@@ -145,8 +145,9 @@ class OpenAIAnswerer:
         reports giving values of one type (two people, two amounts: `typed_sides`) and the model's answer gives
         some of them, not all, or none (then it answered with something neither report gives). A small model
         picks one report and never says they differ (RGB dev: 0 of 50); the extractive answer cites each,
-        newest first. Also when no passage the model cites names a year the question names (`without_year`):
-        the 1.5B model answered "Tesla's revenue in Q1 2021" from a Q1 2023 report.
+        newest first. Or, asked for the latest, the newest report's value is not in the model's answer. Also when
+        no passage the model cites names a year the question names (`without_year`): the 1.5B model answered
+        "Tesla's revenue in Q1 2021" from a Q1 2023 report.
         And when a "when" question's two answers give days that cannot be the same
         (`_other_date`): the 1.5B model copies a nearby date ("announced … on January 23, 2013" for a release
         date), and the extractive date was right on each such dev question. And when a number question's model
@@ -171,6 +172,8 @@ class OpenAIAnswerer:
               or _one_side(answer, shown, local)):
             dated = sum(bool(c.published_at) for c in local.citations) > 1  # undated reports have no order
             local.notice = "the sources disagree: each report is shown" + (", newest first" if dated else "")
+        elif (latest := local.diagnostics.get("latest")) and not content_terms(latest) <= said:
+            local.notice = "the model's answer is not the newest report's value; showing the extractive answer"
         elif _part_unanswered(answer, local):
             local.notice = "the model's answer leaves out part of what the sources give; showing the extractive answer"
         elif _other_date(question, answer, local):

@@ -10,7 +10,7 @@ import numpy as np
 from ..cite import content_terms, is_instruction
 from ..dates import annotate, asked_years, fuller_date, month_days, unplaced
 from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
-from ..text import CJK, NUMBER, fuller_number, is_question, prefix, sentence_spans
+from ..text import CJK, NUMBER, fuller_number, is_question, prefix, sentence_spans, wants_recent
 from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, quote_window,
@@ -347,7 +347,9 @@ class LocalAnswerer:
         return best
 
     def _disagree(self, question: str, kind: str | None, sides: list[Side], diag: dict) -> Answer | None:
-        """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote."""
+        """"Reports differ: X [1] (reported ...); Y [2]", newest article first, each value cited to its quote; for a
+        question that asks for the latest (`wants_recent`), dated values are updates: "X [1] (reported ...);
+        earlier: Y [2] (reported ...)"."""
         citations: list[Citation] = []
         heads, labels, kept = [], [], []
         for side in sides:
@@ -366,16 +368,20 @@ class LocalAnswerer:
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
         if len(citations) < 2:
             return None
-        line = reports_differ(heads)
+        # asked for the latest, dated values are updates, not a disagreement: the newest answers, the rest came before
+        latest = (kept[0].value if kind and wants_recent(question) and all(side.value for side in kept)
+                  and all(c.published_at for c in citations)
+                  and citations[0].published_at > max(c.published_at for c in citations[1:]) else None)
+        line = f"{heads[0]}; earlier: {'; '.join(heads[1:])}" if latest else reports_differ(heads)
         text = f"{line}\n\n{quote_lines(citations)}" if kind else line
         # what an LLM answer is checked against: the values, when the NER reads them as one type (two people), or a
         # number question's amounts ("145 per cent" MONEY as "200%"), a date or an amount close to the question's words
         ones = ([side for lab, side in zip(labels, kept) if lab == "amount"] if kind == "number"
                 else kept if None not in labels and len(set(labels)) == 1 else [])
-        typed = [side.value for side in ones] if len(ones) > 1 and (
+        typed = [side.value for side in ones] if not latest and len(ones) > 1 and (
             kind != "number" and labels[0] in NAME_LABELS or close_sides(question, ones)) else []
         return Answer(text=text, citations=citations, abstained=False, answer=line, answerer=NAME,
-                      diagnostics={**diag, "conflict": len(citations), "typed_sides": typed,
+                      diagnostics={**diag, "conflict": len(citations), "typed_sides": typed, "latest": latest,
                                    "stance": not any(side.value for side in kept)})
 
     def _bounded(self, x: Scored, focus: str) -> tuple[int, int]:
