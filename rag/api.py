@@ -188,8 +188,14 @@ class RAG:
         self._refresh()
         # the question's vector is computed while the answerer parses the question (request): 2 cores
         self._embed_ahead(self.retriever.spelled(follow.search))
-        wanted = chosen.request(follow.question, k, context)
-        hits = self.retriever.search(follow.search, k=wanted.k + wanted.others, **filters)
+        try:
+            wanted = chosen.request(follow.question, k, context)
+            hits = self.retriever.search(follow.search, k=wanted.k + wanted.others, **filters)
+        except Exception:
+            # a question refused before its vector was awaited ("not a date") leaves nothing running: a process
+            # that exits while the model still embeds aborts in native code (a new user's script, 4 runs in 10)
+            join_background()
+            raise
         t1 = time.perf_counter()
         passages = self.retriever.passages(hits)
         spell = self.retriever.spelled

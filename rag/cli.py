@@ -130,15 +130,21 @@ def main(argv: list[str] | None = None) -> int:
             api.join_background()
 
 
-def _rag(args, existing: bool = False):
+def _rag(args, existing: bool = False, first_run: bool = False):
     """The RAG of the settings, with the store the command's --index-dir / --chroma-url name. `existing`: a
-    command that only reads or removes, for which a missing index folder is a mistyped one, not one to make."""
+    command that only reads or removes, for which a missing index folder is a mistyped one, not one to make;
+    `first_run`: one that asks, which makes the folder (and indexes the seeds into it) unless --index-dir named
+    it: a folder named on the command line and missing is a mistyped one."""
     from .api import RAG
 
     rag = RAG(index_dir=args.index_dir, chroma_url=args.chroma_url)
     folder = rag.settings.paths.index_dir
-    if existing and not rag.settings.store.chroma_url and not folder.is_dir():
-        raise RagError(f"no index at {folder}: `rag index PATH` makes one")
+    if rag.settings.store.chroma_url or folder.is_dir():
+        return rag
+    if folder.exists():
+        raise RagError(f"{folder} is a file, not an index folder")
+    if existing or first_run and args.index_dir:
+        raise RagError(f"no index at {folder}: `rag index PATH --index-dir {folder}` makes one")
     return rag
 
 
@@ -193,7 +199,7 @@ def _indexed(rag):
 
 
 def cmd_ask(args) -> int:
-    rag = _rag(args)
+    rag = _rag(args, first_run=True)
     rag.prefetch(args.question)
     seeded = _indexed(rag)
     if seeded and not args.json:
@@ -258,7 +264,7 @@ def _note_undated(rag, args) -> None:
 
 
 def cmd_retrieve(args) -> int:
-    rag = _rag(args)
+    rag = _rag(args, first_run=True)
     rag.prefetch(args.question)
     _indexed(rag)
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import RagError
 from .nlp import nlp
 from .types import Turn
 
@@ -20,19 +21,22 @@ def points_back(question: str) -> bool:
     return bool(_LEADING.search(question) or _POINTS_BACK.search(question) or question.rstrip("?! ").endswith(("…", "...")))
 
 
-def turns(history: list | None) -> tuple[Turn, ...]:
+def turns(history: list | str | None) -> tuple[Turn, ...]:
     """Earlier turns, oldest first, from what callers pass: question strings, {"question", "answer"} dicts,
-    (question, answer) pairs or Turns."""
+    (question, answer) pairs or Turns, or one question string; RagError for anything else (a number is none)."""
     out = []
-    for item in history or ():
+    for item in [history] if isinstance(history, str) else history or ():  # one question given alone
         if isinstance(item, Turn):
             out.append(item)
         elif isinstance(item, dict):
             out.append(Turn(str(item.get("question") or ""), str(item.get("answer") or "")))
         elif isinstance(item, (list, tuple)):
             out.append(Turn(str(item[0] if item else ""), str(item[1] if len(item) > 1 else "")))
+        elif isinstance(item, str) or item is None:
+            out.append(Turn(item or ""))
         else:
-            out.append(Turn(str(item or "")))
+            raise RagError(f"a history turn is a question, a {{question, answer}} dict or a (question, answer) pair, "
+                           f"not {type(item).__name__} {item!r}"[:200])
     return tuple(out)
 
 

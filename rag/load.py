@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 from .errors import RagError
+from .text import decode
 from .types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -178,18 +179,6 @@ def content_problem(file: Path, suffix: str, max_mb: float = 50.0) -> str | None
     if any(isinstance(item, Document) for item in first):
         return None
     return f"not JSON Lines articles: {first[0].reason}" if first else "empty file"
-
-
-def decode(raw: bytes) -> tuple[str, str | None]:
-    """(text, None) for UTF-8 text (a BOM dropped), or ("", why not)."""
-    if not raw.strip():
-        return "", "empty file"
-    if b"\x00" in raw[:8192]:
-        return "", "not a text file (a binary file)"
-    try:
-        return raw.decode("utf-8-sig"), None
-    except UnicodeDecodeError as e:
-        return "", f"not UTF-8 text (bad byte at offset {e.start})"
 
 
 def extract_html(html: str, url: str | None = None) -> tuple[str | None, str, dict]:

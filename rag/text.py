@@ -12,6 +12,7 @@ citation check read text the same way.
     parse_date(value) -> date | None                        the date an ISO-like value starts with
     plural(n, noun) -> str                                  "article" for 1, "articles" for any other count
     wants_recent(question) -> bool                          asks for the latest state ("latest", "now", "still")
+    decode(raw) -> (text, problem)                          a file's bytes as text: UTF-8, else a legacy encoding
 """
 from __future__ import annotations
 
@@ -186,3 +187,22 @@ def wants_recent(question: str) -> bool:
     """Whether the question asks for the latest state: retrieval weighs newer articles up, and the extractive
     answer gives the newest report's value first, the older ones as earlier reports."""
     return bool(_RECENCY.search(question))
+
+
+def decode(raw: bytes) -> tuple[str, str | None]:
+    """(text, None) for a text file's bytes: UTF-8 (a BOM dropped), else in the legacy encoding charset-normalizer
+    reads with the least noise, windows-1252 of equally good ones (the web's default legacy encoding, WHATWG:
+    short Latin-1 French reads as cp1250 too, "à Genève" as "ŕ Genčve"); ("", why not) for none."""
+    if not raw.strip():
+        return "", "empty file"
+    if b"\x00" in raw[:8192]:
+        return "", "not a text file (a binary file)"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        from charset_normalizer import from_bytes
+
+        found = list(from_bytes(raw))
+        best = next((m for m in found if m.encoding == "cp1252" and (m.chaos, m.coherence) == (found[0].chaos, found[0].coherence)),
+                    found[0] if found else None)
+        return (str(best), None) if best else ("", f"not text in UTF-8 or a legacy encoding (bad byte at offset {e.start})")

@@ -11,7 +11,7 @@ from rag.settings import Settings
 def test_unknown_answerer_names_the_valid_ones():
     with pytest.raises(RagError) as e:
         create("gpt", Settings(), local=None)
-    assert str(e.value) == "unknown answerer 'gpt'; use one of: 'local', 'openai', 'local-llm'"
+    assert str(e.value) == "unknown answerer 'gpt'; use one of: 'auto', 'local', 'openai', 'local-llm'"
     assert set(ANSWERERS) == {"local", "openai", "local-llm"}
 
 

@@ -36,7 +36,7 @@ BAD_FILES = {
     "empty.txt": (b"", "empty file"),
     "blank.md": (b"   \n\n  ", "empty file"),
     "binary.txt": (bytes(range(256)) * 10, "binary file"),
-    "latin1.txt": ("Café société à Genève".encode("latin-1"), "not UTF-8"),
+    "noise.txt": (bytes(range(1, 256)) * 3, "not text in UTF-8 or a legacy encoding"),
     "bad.jsonl": (b'{"id": "x1", "text": "fine article text"}\n{not json\n', "malformed JSON line"),
     "notext.jsonl": (b'{"id": "x2", "title": "no text"}\n', "no non-empty 'text'"),
     "image.png": (b"\x89PNG\r\n\x1a\n", "unsupported file type"),

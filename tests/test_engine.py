@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import pytest
 from conftest import SEEDS, TRUCE, run_rag
 
 from rag import RAG
+from rag.errors import RagError
 
 pytestmark = pytest.mark.slow
 
@@ -183,6 +185,18 @@ def test_the_cli_waits_for_a_background_question_embedding_before_it_exits(tmp_p
     assert rag.embedder.embed_query("When does the tariff truce expire?").shape == (384,)
 
 
+def test_a_question_refused_before_its_vector_is_used_leaves_no_embedding_running(seeded_rag, monkeypatch):
+    """`RAG.ask` embeds the question on a thread while it reads the question; refused at once (a bad date) it
+    had returned while that thread ran, and a script exiting then aborted in native code ("terminate called
+    without an active exception", 4 runs in 10 of a new user's script)."""
+    from rag import api
+    real = seeded_rag.embedder.embed_query
+    monkeypatch.setattr(seeded_rag.embedder, "embed_query", lambda text: time.sleep(1.0) or real(text))
+    with pytest.raises(RagError, match="not a date: 'yesterday'"):
+        seeded_rag.ask("Who leads the talks?", since="yesterday")
+    assert not api._AHEAD
+
+
 @pytest.mark.parametrize("raised,code,waits", [(None, 0, True), ("error", 2, True), ("bug", 1, True),
                                                ("ctrl-c", 130, False)])
 def test_the_cli_waits_on_every_exit_but_ctrl_c(monkeypatch, raised, code, waits):
@@ -210,9 +224,16 @@ def test_asking_an_empty_index_says_nothing_is_indexed(tmp_path):
         assert "rag index PATH" in got.stderr and "no seeds folder" in got.stderr and len(got.stderr.splitlines()) == 1
 
 
-def test_listing_or_removing_from_a_mistyped_index_folder_is_an_error_that_makes_nothing(tmp_path):
-    typo = tmp_path / "idnex"
-    for args in (("articles", "--index-dir", str(typo)), ("remove", "a.txt", "--index-dir", str(typo))):
-        got = run_rag(*args, env={"RAG_INDEX_DIR": str(tmp_path / "index")})
-        assert got.returncode == 2 and got.stderr.strip() == f"rag: error: no index at {typo}: `rag index PATH` makes one"
+def test_a_mistyped_index_folder_is_an_error_that_makes_nothing(tmp_path):
+    """Listing, removing, asking or retrieving from a folder --index-dir names and that is missing: asking had
+    made it, indexed the seeds into it and answered from them (exit 0). A file named as the folder is said to
+    be one, not shown as Python's FileExistsError."""
+    typo, a_file = tmp_path / "idnex", tmp_path / "notes.txt"
+    a_file.write_text("x")
+    for args in (("articles",), ("remove", "a.txt"), ("ask", "Who is the CEO?", "--answerer", "local"), ("retrieve", "CEO")):
+        got = run_rag(*args, "--index-dir", str(typo), env={"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(SEEDS)})
+        assert got.returncode == 2 and got.stderr.strip() == (
+            f"rag: error: no index at {typo}: `rag index PATH --index-dir {typo}` makes one"), got.stderr
+        got = run_rag(*args, "--index-dir", str(a_file), env={"RAG_INDEX_DIR": str(tmp_path / "index")})
+        assert got.returncode == 2 and got.stderr.strip() == f"rag: error: {a_file} is a file, not an index folder"
     assert not typo.exists()

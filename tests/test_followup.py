@@ -2,7 +2,9 @@
 import pytest
 
 from conftest import SEEDS, indexed_rag, run_rag
+from rag.errors import RagError
 from rag.followup import FollowUp, named_person, standalone, turns
+from rag.types import Turn
 
 # two people per article: a follow-up about the one the answer named must find the other fact
 PEOPLE = {
@@ -108,3 +110,12 @@ def test_the_cli_asks_a_follow_up_after_the_question_it_follows(tmp_path):
     assert not alone.stdout.startswith("He Lifeng")  # what --after changes
     assert after.stdout.startswith("He Lifeng [1]"), after.stdout
     assert "(searched for: " in after.stderr and "Stockholm" in after.stderr
+
+
+def test_history_turns_are_questions_dicts_or_pairs_and_nothing_else():
+    """A lone question string is one turn (it had been read letter by letter); a number is no turn: a one-line
+    RagError, as other bad input to RAG.ask, where `history=[42]` had been taken as the question "42"."""
+    assert turns("Who won?") == (Turn("Who won?"),)
+    assert turns([{"question": "a"}, ("b", "c"), "d", None]) == (Turn("a"), Turn("b", "c"), Turn("d"), Turn(""))
+    with pytest.raises(RagError, match=r"^a history turn is a question, .* not int 42$"):
+        turns([42])

@@ -35,6 +35,18 @@ def test_a_date_line_under_the_title_line_dates_the_article(tmp_path):
     assert docs([tmp_path])[0].published_at is None  # only the line right under the title
 
 
+def test_a_file_in_a_legacy_encoding_is_read_not_skipped(tmp_path):
+    """Windows-1252 and Latin-1 exports (and cp1250, cp1251) are read as their text: they had been skipped as
+    "not UTF-8". Short French Latin-1 fits cp1250 as well ("à Genève" as "ŕ Genčve"): windows-1252 wins a tie."""
+    texts = {"fr.txt": ("Café société à Genève\nLe café a ouvert à Genève jeudi.\n", "latin-1"),
+             "de.txt": ("Straße gesperrt\nDie Sanierung kostet 5 Mio. € – „teurer als geplant“.\n", "cp1252"),
+             "pl.txt": ("Zażółć gęślą jaźń\nBurmistrz powiedział, że most będzie gotowy w czerwcu.\n", "cp1250"),
+             "ru.txt": ("Новости дня\nМост откроют в июне, сообщил мэр города.\n", "cp1251")}
+    for name, (text, encoding) in texts.items():
+        (tmp_path / name).write_bytes(text.encode(encoding))
+    assert {d.doc_id: d.text for d in docs([tmp_path])} == {name: text for name, (text, _) in texts.items()}
+
+
 def test_markdown_front_matter_gives_title_date_and_author_at_the_files_offsets(tmp_path):
     source = ("---\ntitle: Lakeside library opens\ndate: 2025-02-03\nauthor: Ana Ruiz\ntags: [city]\n---\n\n"
               "The Lakeside library opened on Monday with 40,000 books.\n")

@@ -139,6 +139,7 @@ def test_a_relative_pronoun_asks_nothing_when_another_wh_word_asks(question, kin
     ("What is the release date of Starfall Saga?", "date"),
     ("What is the date of the 2021 Harbor Regatta?", "date"),
     ("What was Harbor Mills' revenue in Q3 2019?", None),
+    ("What was Norvale's revenue last year?", None),  # a date after the noun is no part of it: not "what year"
     ("Apple is expected to unveil a new generation of which popular product early next month?", None),
 ])
 def test_the_noun_after_what_is_the_names_the_kind(question, kind):
@@ -158,6 +159,7 @@ def test_the_noun_after_what_is_the_names_the_kind(question, kind):
     ("What was the additional tariff Trump imposed on China in April?", "additional tariff"),  # not "... Trump"
     ("What is the release date of The Last of Us Part II?", "release date"),  # after "is the"
     ("What was Tesla's revenue in Q1 2021?", "revenue"),  # after a possessive
+    ("What was Norvale's revenue last year?", "revenue"),  # not "revenue last year" (the NER's date)
     ("What is the name of Amazon's AI assistant for offices?", "AI assistant"),  # the named thing, not "name"
 ])
 def test_the_noun_a_which_question_asks_for(question, head):

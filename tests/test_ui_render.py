@@ -98,10 +98,10 @@ def test_check_upload(tmp_path):
     binary.write_bytes(b"\x00abc")
     with pytest.raises(RagError, match="not a text file"):
         check_upload(binary, "b.txt", 1)
-    latin = tmp_path / "l.txt"
-    latin.write_bytes("café".encode("latin-1"))
-    with pytest.raises(RagError, match="not UTF-8"):
-        check_upload(latin, "l.txt", 1)
+    noise = tmp_path / "l.txt"
+    noise.write_bytes(bytes(range(1, 256)) * 3)
+    with pytest.raises(RagError, match="not text in UTF-8 or a legacy encoding"):
+        check_upload(noise, "l.txt", 1)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n", encoding="utf-8")
     with pytest.raises(RagError, match="not JSON Lines"):

@@ -44,7 +44,7 @@ def create(name: str, settings, local: Answerer) -> Answerer:
     "local" and the fallback of the others. RagError listing the valid names when `name` is unknown."""
     name = resolve(name)
     if name not in ANSWERERS:
-        raise RagError(f"unknown answerer {name!r}; use one of: {', '.join(map(repr, ANSWERERS))}")
+        raise RagError(f"unknown answerer {name!r}; use one of: {', '.join(map(repr, (AUTO, *ANSWERERS)))}")
     if name == "local":
         return local
     module, cls = ANSWERERS[name]

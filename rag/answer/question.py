@@ -158,11 +158,12 @@ def _past_determiners(doc, at: int) -> int:
 
 def _noun_run(doc, start: int) -> list:
     """The tokens from `start` that modify or are a noun, up to the last noun ("wildly popular show"); a name
-    after a common noun opens the next phrase ("the additional tariff | Trump imposed")."""
+    after a common noun opens the next phrase ("the additional tariff | Trump imposed"), and so does a date
+    (the NER's: "revenue | last year" asks for revenue, not a year)."""
     run = []
     for w in doc[start:]:
         if (w.pos_ not in ("ADV", "ADJ", "NOUN", "PROPN", "NUM") and w.text != "-"
-                or w.pos_ == "PROPN" and run and run[-1].pos_ == "NOUN"):
+                or run and (w.pos_ == "PROPN" and run[-1].pos_ == "NOUN" or w.ent_iob_ == "B" and w.ent_type_ == "DATE")):
             break
         run.append(w)
     while run and run[-1].pos_ not in ("NOUN", "PROPN"):
