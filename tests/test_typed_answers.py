@@ -504,3 +504,16 @@ def test_a_date_only_its_writing_day_places_answers_nothing_in_an_undated_articl
     assert starfall.abstained, starfall.text
     assert rag.ask("When was Moonrise Tactics released?").answer.startswith("last year (2023) [1]")
     assert rag.ask("When was Skyforge released?").answer.startswith("2019 [1]")
+
+
+@pytest.mark.parametrize("sentence,holds", [
+    ("Norvale Robotics, the Aarhus-based maker of warehouse robots, announced a change on Monday.", False),
+    ("Swedish officials said the talks would resume.", False),
+    ("The Democrats won the election.", True),
+])
+def test_a_group_name_that_modifies_a_noun_answers_no_who(sentence, holds):
+    """"Aarhus-based" and "Swedish" (spaCy's NORP, modifying a noun) name no one: "Who is the CEO of Norvale
+    Robotics?" had answered "Aarhus-based" from the sentence naming the company, not the CEO in the next one
+    (a new user's walkthrough; RealTime QA dev +1 for both answerers). A group named as a noun still answers."""
+    from rag.answer.phrases import holds_asked_type
+    assert holds_asked_type("person", "Who is the CEO of Norvale Robotics?", sentence) is holds

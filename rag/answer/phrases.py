@@ -158,13 +158,23 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
     qwords = {stem(w) for w in _words(question)}
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not {stem(w) for w in _words(sentence[s:e])} <= qwords]
+             if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not (label == "NORP" and _modifier(sentence, s, e))]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
     # only the names kept are parsed for where they end (rag.nlp.name_end)
     return [_whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e)) if label in ("PERSON", "ORG")
             else _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE"
             else _whole_words(sentence, s, e) for s, e, label in found]
+
+
+def _modifier(sentence: str, start: int, end: int) -> bool:
+    """Whether a group's name modifies a noun, as an adjective (spaCy's tag: "Swedish officials") or the head of
+    a hyphened one ("the Aarhus-based maker"): it names no one who did or is anything."""
+    if sentence[end:end + 1] == "-":
+        return True
+    doc = parse(sentence[:TYPED_CHARS])
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and span.root.pos_ == "ADJ"
 
 
 def _words(text: str) -> set[str]:
