@@ -517,3 +517,16 @@ def test_a_group_name_that_modifies_a_noun_answers_no_who(sentence, holds):
     (a new user's walkthrough; RealTime QA dev +1 for both answerers). A group named as a noun still answers."""
     from rag.answer.phrases import holds_asked_type
     assert holds_asked_type("person", "Who is the CEO of Norvale Robotics?", sentence) is holds
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    ("How much has Lake Ostra's water level fallen?", "The water level of Lake Ostra has fallen by 2.3 metres since spring.",
+     "2.3 metres"),
+    ("How long is the bridge?", "The new bridge is 3.5 km long and opens in May.", "3.5 km"),
+    ("How much did the city pay for the buses?", "The city paid €3.5m for six electric buses.", "€3.5m"),
+])
+def test_a_figure_is_answered_with_its_unit(question, sentence, phrase):
+    """The unit the NER reads with a figure (QUANTITY, MONEY, PERCENT) is part of the answer: "2.3" alone had
+    answered how far a lake fell (a new user's walkthrough; issue 21's "€3.5m", not "3.5")."""
+    from rag.answer.phrases import best_phrase
+    assert best_phrase("number", question, sentence) == phrase

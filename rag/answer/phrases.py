@@ -289,6 +289,8 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     costs = [cost(sp) for sp in spans]
     tied = [sp for sp, c in zip(spans, costs) if c == min(costs)]
     s, e = _fewest_edges(tied, question, sentence[:TYPED_CHARS], anchors) if len(tied) > 1 and anchors else tied[0]
+    if kind == "number":  # with the unit the NER reads after the figure: "2.3" -> "2.3 metres" (QUANTITY)
+        e = max([e, *(b for a, b, _ in entities(sentence[:TYPED_CHARS], ("QUANTITY", "MONEY", "PERCENT")) if a <= s < e <= b)])
     # a country named by its demonym or capital is answered with its name
     return next((country_name(c) for c, a, b in named if (a, b) == (s, e)), sentence[s:e].strip(" ,;:"))
 
