@@ -530,3 +530,18 @@ def test_a_figure_is_answered_with_its_unit(question, sentence, phrase):
     answered how far a lake fell (a new user's walkthrough; issue 21's "€3.5m", not "3.5")."""
     from rag.answer.phrases import best_phrase
     assert best_phrase("number", question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,phrase", [
+    ("Who will be chief executive of Norvale Robotics?", "Mira Halvorsen"),
+    ("Who is the chairman of Norvale Robotics?", "Tomas Kell"),
+])
+def test_the_person_the_parse_gives_the_asked_role_answers(question, phrase):
+    """Of two names, the subject of the verb whose complement is the asked role ("will take over as chief
+    executive", "who becomes chairman") answers, though the other name follows the role's words more
+    closely: "replacing founder Tomas Kell" had answered who will be chief executive (a new user's
+    walkthrough; RGB dev's "Who is the lead actress in La La Land?" lost its "Oscar" side too)."""
+    from rag.answer.phrases import best_phrase
+    sentence = ("Mira Halvorsen, 47, will take over as chief executive on April 1, replacing founder Tomas Kell, "
+                "who becomes chairman of the board.")
+    assert best_phrase("person", question, sentence) == phrase

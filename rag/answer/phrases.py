@@ -287,12 +287,37 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
         return min(gaps) + specific, -gaps.count(min(gaps))
 
     costs = [cost(sp) for sp in spans]
+    if kind == "person" and len(spans) > 1 and anchors:  # the one the parse gives the asked role comes first
+        doc = parse(sentence[:TYPED_CHARS])
+        costs = [(not _takes_role(doc, sp, anchors), *c) for sp, c in zip(spans, costs)]
     tied = [sp for sp, c in zip(spans, costs) if c == min(costs)]
     s, e = _fewest_edges(tied, question, sentence[:TYPED_CHARS], anchors) if len(tied) > 1 and anchors else tied[0]
     if kind == "number":  # with the unit the NER reads after the figure: "2.3" -> "2.3 metres" (QUANTITY)
         e = max([e, *(b for a, b, _ in entities(sentence[:TYPED_CHARS], ("QUANTITY", "MONEY", "PERCENT")) if a <= s < e <= b)])
     # a country named by its demonym or capital is answered with its name
     return next((country_name(c) for c, a, b in named if (a, b) == (s, e)), sentence[s:e].strip(" ,;:"))
+
+
+def _takes_role(doc, sp, anchors) -> bool:
+    """Whether the name at `sp` is the subject of a verb whose complement holds one of the question's words
+    ("Ingrid Holm will become chief executive", "Halvorsen will take over as chief executive", "Kell, who
+    becomes chairman"): who is the role, in spaCy's parse."""
+    name = doc.char_span(*sp, alignment_mode="expand")
+    if name is None or not len(name):
+        return False
+    root = name.root
+    verbs = [root.head] if root.dep_ in ("nsubj", "nsubjpass") else []
+    verbs += [c for c in root.children if c.dep_ == "relcl" and any(w.dep_ in ("nsubj", "nsubjpass") and w.tag_ in ("WP", "WDT") for w in c.children)]
+    for a in anchors:
+        word = doc.char_span(*a, alignment_mode="expand")
+        t = word.root if word is not None and len(word) else None
+        for _ in range(4):
+            if t is None or t.dep_ not in ("attr", "oprd", "pobj", "prep", "amod", "compound"):
+                break
+            t = t.head
+            if t in verbs:
+                return True
+    return False
 
 
 def _fewest_edges(tied: list[tuple[int, int]], question: str, sentence: str,
