@@ -545,3 +545,12 @@ def test_the_person_the_parse_gives_the_asked_role_answers(question, phrase):
     sentence = ("Mira Halvorsen, 47, will take over as chief executive on April 1, replacing founder Tomas Kell, "
                 "who becomes chairman of the board.")
     assert best_phrase("person", question, sentence) == phrase
+
+
+def test_a_possessive_name_repeats_the_question_and_answers_no_who():
+    """The NER reads "Kestrel Bay's" with its "'s", which had made it a name the question lacks: "Who is the chief
+    librarian in Kestrel Bay?" answered "Kestrel Bay" (a new user's walkthrough)."""
+    from rag.answer.phrases import best_phrase, holds_asked_type
+    q, sentence = "Who is the chief librarian in Kestrel Bay?", "Kestrel Bay's new public library opened its doors on October 4."
+    assert not holds_asked_type("person", q, sentence) and best_phrase("person", q, sentence) is None
+    assert holds_asked_type("person", "Who runs the library?", "Yusuf Demir's library opened on Saturday.")

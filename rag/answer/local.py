@@ -185,7 +185,7 @@ class LocalAnswerer:
         if (kind in ANSWER_LABELS and asks_type(question)
                 and not _placed(kind, best, found := best_phrase(kind, question, best.text, known))):
             # the subject is named above, the answer given in a sentence that only refers to it
-            after = next((x for x in ranked if _follows(best, x)
+            after = next((x for x in ranked if _follows(best, x) and holds_asked_type(kind, question, x.text)
                           and _placed(kind, x, best_phrase(kind, question, x.text, known))), None)
             if after is None:  # a date only an undated passage's writing day places: the model may read on
                 return abstention(NAME, "the evidence dates it only relative to an undated passage" if found else

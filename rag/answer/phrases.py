@@ -158,13 +158,17 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
     qwords = {stem(w) for w in _words(question)}
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not {stem(w) for w in _words(sentence[s:e])} <= qwords and not (label == "NORP" and _modifier(sentence, s, e))]
+             if not {stem(w) for w in _words(_POSSESSIVE.sub("", sentence[s:e]))} <= qwords
+             and not (label == "NORP" and _modifier(sentence, s, e))]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
     # only the names kept are parsed for where they end (rag.nlp.name_end)
     return [_whole_words(sentence, s, name_end(sentence[:TYPED_CHARS], s, e)) if label in ("PERSON", "ORG")
             else _whole_words(sentence, *placed(sentence[:TYPED_CHARS], s, e)) if label == "GPE"
             else _whole_words(sentence, s, e) for s, e, label in found]
+
+
+_POSSESSIVE = re.compile(r"[’']s?$")  # the NER's "Kestrel Bay's" repeats the question's "Kestrel Bay"
 
 
 def _modifier(sentence: str, start: int, end: int) -> bool:
@@ -255,7 +259,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     typed = [(s, e) for _, s, e in named] if asks_country else typed_spans(kind, question, sentence)
     # a number is read as the whole words it is part of ("19" of "COVID-19") before it is compared with the question
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
-                if not {w.lower() for w in re.findall(r"\w+", sentence[sp[0]:sp[1]])} <= qwords]
+                if not {w.lower() for w in re.findall(r"\w+", _POSSESSIVE.sub("", sentence[sp[0]:sp[1]]))} <= qwords]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
         patterns = [p for p in _of_unit(question, sentence, patterns) if not _inside(p, typed)]
