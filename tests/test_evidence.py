@@ -31,6 +31,12 @@ ARTICLES = {
     "aurora.txt": "Aurora ferry\n\n" + LONG,
     "rate-march.txt": "date 2025-03-10\nCentral bank holds rate\nThe central bank held its key rate at 4.5 percent on Monday.\n",
     "rate-may.txt": "date 2025-05-12\nCentral bank cuts rate\nThe central bank cut its key rate to 4.25 percent on Monday.\n",
+    "coffee-march.txt": "Coffee gets dearer at Lindqvist Café\ndate 2025-03-12\n\nA cup of filter coffee at Lindqvist Café "
+                        "in Uppsala now costs 38 kronor, up from 34 kronor in January.\n\nThe café, which opened in 1998, "
+                        "serves about 600 cups a day.\n",
+    "coffee-may.txt": "Lindqvist Café raises its coffee price again\ndate 2025-05-20\n\nLindqvist Café in Uppsala has "
+                      "raised the price of filter coffee for the second time this year. A cup now costs 42 kronor.\n\n"
+                      "The café now serves about 550 cups a day.\n",
 }
 
 
@@ -111,3 +117,13 @@ def test_the_latest_value_answers_and_the_older_came_before(rag, question):
     assert not a.answer.startswith("Reports differ") and a.diagnostics["latest"].endswith("4.25 percent"), a.answer
     plain = rag.ask("What is the key rate?")
     assert plain.answer.startswith("Reports differ: 4.25 percent [1] (reported 2025-05-12); 4.5 percent [2]"), plain.answer
+
+
+@pytest.mark.slow
+def test_the_current_price_is_the_newest_reports_amount_of_money(rag):
+    """"What is the current price ...?" asks for money (the asked noun "price") from the newest report, which
+    gives it a sentence after the one naming the café: March's 38 kronor had answered, and among the
+    numbers, May's cups a day and the year the café opened had stood as the newest values (a new user's
+    walkthrough)."""
+    a = rag.ask("What is the current price of coffee at Lindqvist Café?")
+    assert a.answer.startswith("42 kronor [1]") and a.citations[0].doc_id == "coffee-may.txt", a.answer

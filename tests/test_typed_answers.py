@@ -554,3 +554,15 @@ def test_a_possessive_name_repeats_the_question_and_answers_no_who():
     q, sentence = "Who is the chief librarian in Kestrel Bay?", "Kestrel Bay's new public library opened its doors on October 4."
     assert not holds_asked_type("person", q, sentence) and best_phrase("person", q, sentence) is None
     assert holds_asked_type("person", "Who runs the library?", "Yusuf Demir's library opened on Saturday.")
+
+
+@pytest.mark.parametrize("question,price", [
+    ("How much did the city pay for the buses?", True),
+    ("What is the current price of coffee at Lindqvist Café?", True),  # the asked noun names money
+    ("What is the entry fee?", True),
+    ("How many people does Norvale employ?", False),
+    ("What is the population of Tolby?", False),
+])
+def test_a_price_is_asked_by_its_verb_or_its_noun(question, price):
+    from rag.answer.question import asks_price
+    assert asks_price(question) is price

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from ..cite import content_terms, quote_ok
-from ..dates import names_year, relative_dates
+from ..dates import annotate, names_year, relative_dates
 from ..nlp import NAME_LABELS, entities
 from ..text import prefix, sentence_spans
 from ..types import Answer, Citation, Hit, Turn
@@ -82,6 +82,18 @@ DIFFER = "Reports differ: "
 def reports_differ(heads: list[str]) -> str:
     """The answer line of a disagreement: each report's value with its citation, newest first, as given."""
     return DIFFER + "; ".join(heads)
+
+
+def joined(parts: list[str]) -> str:
+    """An answer line's phrases as a reader lists them: "A", "A and B", "A, B and C"."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
+    """A relative date phrase of `sentence` shown with its calendar reading ("next month (August 2025)")."""
+    if not phrase or phrase not in sentence:
+        return phrase
+    return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
 
 
 def reading_order(items: list) -> list:

@@ -8,13 +8,13 @@ from typing import Protocol
 import numpy as np
 
 from ..cite import content_terms, is_instruction
-from ..dates import annotate, asked_years, fuller_date, month_days, unplaced
+from ..dates import asked_years, fuller_date, month_days, unplaced
 from ..nlp import AMOUNT_LABELS, NAME_LABELS, value_label
 from ..text import CJK, NUMBER, fuller_number, is_question, prefix, sentence_spans, wants_recent
 from ..truecase import truecased
 from ..types import Answer, Citation
-from .base import (Context, Passage, Request, abstention, cite_sentence, not_mentioned, quote_lines, quote_window,
-                   reading_order, reports_differ, unnamed, without_year)
+from .base import (Context, Passage, Request, abstention, cite_sentence, joined, not_mentioned, quote_lines,
+                   quote_window, reading_order, reports_differ, resolved, unnamed, without_year)
 from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
@@ -217,7 +217,9 @@ class LocalAnswerer:
         """The best sentence, or, when it holds no entity of the type the question asks for (a person for
         "who", a date for "when", a name near the asked noun for "which <noun>": `_things`; for "how many <noun>",
         a number that counts that noun: spaCy's parse, `counted`), the first close runner-up (`_close`) that does:
-        search snippets and leads often put the sentence that repeats the question's words above the answer."""
+        search snippets and leads often put the sentence that repeats the question's words above the answer.
+        Asked for the latest (`wants_recent`), the newest report's of those and of the two sentences after each
+        ("raised the price of coffee again. A cup now costs 42 kronor.")."""
         best, close = ranked[0], self._close(ranked[0], ranked)
         read_ahead(kind, question, (x.text for x in (best, *close)))  # most of them are read below
         if not kind:
@@ -227,7 +229,10 @@ class LocalAnswerer:
             return next((x for x in close if fit(x) >= fit(best) + self.settings.answer.thing_gain), best)
         if kind == "number" and not counted(question, best.text):  # None at once when the question counts nothing
             best = next((x for x in close if counted(question, x.text)), best)
-        return next((x for x in (best, *close) if holds_asked_type(kind, question, x.text)), best)
+        recent, lead = wants_recent(question), (best, *close)
+        pool = [x for x in ranked if x in lead or any(_follows(y, x) for y in lead)] if recent else lead
+        typed = [x for x in pool if holds_asked_type(kind, question, x.text)]  # max: the first of the newest
+        return (max(typed, key=lambda x: x.passage.hit.published_at or "") if recent else typed[0]) if typed else best
 
     def _fuller(self, kind: str, question: str, best: Scored, ranked: list[Scored], known: str | None) -> Scored:
         """The leader, or a close runner-up (`typed_depth`, `typed_margin`) telling its date or amount more fully,
@@ -290,7 +295,7 @@ class LocalAnswerer:
             if c is None:
                 continue
             citations.append(c)
-            phrase = _resolved(found, x.text, c)
+            phrase = resolved(found, x.text, c)
             if each and not phrase:
                 phrase = self._part_named(question, c.quote)
             if phrase and phrase.lower() not in {h.split(" [")[0].lower() for h in heads}:
@@ -298,7 +303,7 @@ class LocalAnswerer:
         if not citations:
             return abstention(NAME, "no verifiable quote", **diag)
         quotes = quote_lines(citations)
-        head = _join(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        head = joined(heads) if heads else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         dated = [c for c in citations if c.published_at]
         if heads and dated:
             head += f" (reported {dated[0].published_at})"
@@ -360,7 +365,7 @@ class LocalAnswerer:
             citations.append(c)
             kept.append(side)
             labels.append("amount" if (lab := value_label(x.text, side.value)) in AMOUNT_LABELS else lab)
-            said = _resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
+            said = resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
             if side.value and (held := hedge(x.text, side.value)):
                 said += f" ({held})"
             # a stance is shown as its whole quote, so what the quote's relative dates meant goes with it
@@ -369,9 +374,8 @@ class LocalAnswerer:
         if len(citations) < 2:
             return None
         # asked for the latest, dated values are updates, not a disagreement: the newest answers, the rest came before
-        latest = (kept[0].value if kind and wants_recent(question) and all(side.value for side in kept)
-                  and all(c.published_at for c in citations)
-                  and citations[0].published_at > max(c.published_at for c in citations[1:]) else None)
+        latest = (kept[0].value if kind and wants_recent(question) and all(side.value and c.published_at for side, c in
+                  zip(kept, citations)) and citations[0].published_at > max(c.published_at for c in citations[1:]) else None)
         line = f"{heads[0]}; earlier: {'; '.join(heads[1:])}" if latest else reports_differ(heads)
         text = f"{line}\n\n{quote_lines(citations)}" if kind else line
         # what an LLM answer is checked against: the values, when the NER reads them as one type (two people), or a
@@ -407,14 +411,3 @@ def _placed(kind: str, x: Scored, phrase: str | None) -> bool:
 def _first(x: Scored, items: list[Scored]) -> list[Scored]:
     """`items` led by `x`, which leaves its own place."""
     return [x, *(y for y in items if y is not x)]
-
-
-def _resolved(phrase: str | None, sentence: str, c: Citation) -> str | None:
-    """A relative date phrase shown with its calendar reading ("next month (August 2025)")."""
-    if not phrase or phrase not in sentence:
-        return phrase
-    return annotate(phrase, c.published_at, sentence[:sentence.index(phrase)])
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

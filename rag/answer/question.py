@@ -99,8 +99,10 @@ _PRICE = re.compile(r"^\W*how\s+much\b.*\b(?:cost|costs|costing|pay|paid|pays|sp
 
 
 def asks_price(question: str) -> bool:
-    """"How much did X cost / pay / spend ...?": the answer is an amount of money (spaCy's MONEY)."""
-    return bool(_PRICE.match(question))
+    """"How much did X cost / pay / spend ...?", or "What is the price / fee of ...?" (the asked noun, `asked_head`,
+    one of the words above): the answer is an amount of money (spaCy's MONEY)."""
+    head = asked_head(question)
+    return bool(_PRICE.match(question) or head and _PRICE.match(f"how much {head.split()[-1]}"))
 
 
 _ASKED_TYPE = re.compile(r"^\W*(?:when|who|whom|where|how\s+(?:much|many))\b", re.I)
