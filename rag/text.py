@@ -202,7 +202,8 @@ def decode(raw: bytes) -> tuple[str, str | None]:
     except UnicodeDecodeError as e:
         from charset_normalizer import from_bytes
 
-        found = list(from_bytes(raw))
-        best = next((m for m in found if m.encoding == "cp1252" and (m.chaos, m.coherence) == (found[0].chaos, found[0].coherence)),
-                    found[0] if found else None)
-        return (str(best), None) if best else ("", f"not text in UTF-8 or a legacy encoding (bad byte at offset {e.start})")
+        found = list(from_bytes(raw))  # best first
+        if not found:
+            return "", f"not text in UTF-8 or a legacy encoding (bad byte at offset {e.start})"
+        tied = [m for m in found if (m.chaos, m.coherence) == (found[0].chaos, found[0].coherence)]
+        return str(next((m for m in tied if m.encoding == "cp1252"), found[0])), None

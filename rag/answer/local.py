@@ -374,8 +374,9 @@ class LocalAnswerer:
         if len(citations) < 2:
             return None
         # asked for the latest, dated values are updates, not a disagreement: the newest answers, the rest came before
-        latest = (kept[0].value if kind and wants_recent(question) and all(side.value and c.published_at for side, c in
-                  zip(kept, citations)) and citations[0].published_at > max(c.published_at for c in citations[1:]) else None)
+        dates = [c.published_at for c in citations]
+        updated = kind and wants_recent(question) and all(side.value for side in kept) and all(dates)
+        latest = kept[0].value if updated and dates[0] > max(dates[1:]) else None
         line = f"{heads[0]}; earlier: {'; '.join(heads[1:])}" if latest else reports_differ(heads)
         text = f"{line}\n\n{quote_lines(citations)}" if kind else line
         # what an LLM answer is checked against: the values, when the NER reads them as one type (two people), or a
