@@ -65,14 +65,16 @@ _CURRENCY_PIPE = "rag_currency_money"
 
 def _currency_money(doc):
     """A count the small NER leaves outside its currency ("42 million" of "42 million euros": CARDINAL) made
-    the amount of money with it (MONEY, to the currency name's end), for every reader of the entities."""
+    the amount of money with it (MONEY, to the currency name's end), for every reader of the entities; an entity
+    the NER found inside it ("Danish" of "96.50 Danish kroner", a NORP) goes."""
     ents = list(doc.ents)
     for i, e in enumerate(ents):
-        money = _currency().match(doc.text, e.end_char) if e.label_ == "CARDINAL" else None
+        money = _currency().match(doc.text, e.end_char) if e is not None and e.label_ == "CARDINAL" else None
         span = doc.char_span(e.start_char, money.end(), label="MONEY", alignment_mode="expand") if money else None
-        if span is not None and not any(o.start < span.end and o.end > span.start for o in ents[i + 1:]):
+        if span is not None:
             ents[i] = span
-    doc.ents = ents
+            ents[i + 1:] = [None if o is not None and o.start < span.end else o for o in ents[i + 1:]]
+    doc.ents = [e for e in ents if e is not None]
     return doc
 
 

@@ -430,23 +430,6 @@ def test_a_model_answer_naming_one_item_of_a_list_gives_way(fake, local):
     assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
 
 
-def test_a_model_answer_without_a_figure_gives_way_to_the_extractive_one(fake, local):
-    """Asked "what rate", the model restated the question without a figure (seeds: "... and the US tariffs are
-    tied to it [1]"); the extractive answer's figure is shown, with a notice. A model answer with a figure
-    stays, even another one than the extractive answer's (on the dev suite neither was the better guess)."""
-    levies = passage(1, "levies", "Levy news\nNorthwind raised its levy on Eastbay steel to 45 per cent. Eastbay "
-                     "responded with a levy of 25 per cent on Northwind grain.", "Northwind", "grain.")
-    q = "What levy rate did Eastbay respond with?"
-    fake.script("Eastbay responded with a levy on Northwind grain [1].")
-    _, answer = run(make(fake, local), [levies], question=q)
-    assert answer.answerer == "local" and answer.answer.startswith("25 per cent [1]"), answer.answer
-    assert answer.notice == "the model's answer gives no figure; showing the extractive answer"
-    for figure in ("25", "45"):
-        fake.script(f"Eastbay responded with a {figure} per cent levy on Northwind grain [1].")
-        _, answer = run(make(fake, local), [levies], question=q)
-        assert answer.answerer == "openai:fake-model" and answer.notice is None, answer.answer
-
-
 def test_a_model_answer_citing_only_reports_of_another_year_gives_way(fake, local):
     """Asked about Q1 2021, the model answers from a report of Q1 2023 (RGB: "Tesla's revenue in Q1 2021"); its
     claim is verified, yet the passage is about another year, so the extractive answer stands in: it abstains,
@@ -493,6 +476,26 @@ def test_no_model_answer_where_the_evidence_holds_no_value_of_the_asked_type(fak
     assert answer.abstained and answer.diagnostics["abstain_reason"] == "no date in the evidence", answer.answer
     assert answer.notice == "not answered: no date in the evidence (the model's answer was not used)"
     assert answer.diagnostics["llm_answer"].startswith("The Lakeside Open final was a tense affair")
+
+
+def test_a_model_that_reads_on_in_the_article_the_extractive_answerer_read_stands(fake, local):
+    """The extractive answerer reads the best sentence and the two after it for a value of the asked type; a
+    person named further down the same article, quoted by the model, is an answer, not evidence off the
+    question (the walkthrough set's chief librarian). Quoted from another article it gives way as before."""
+    library = passage(1, "library", "Kestrel Bay opens its new public library\nKestrel Bay's new public library "
+                      "opened its doors on October 4. The building holds 120,000 books. More than 2,000 people "
+                      "visited on the opening weekend. Chief librarian Yusuf Demir said it would stay open late.",
+                      "Kestrel Bay opens", "open late.")
+    museum = passage(2, "museum", "Harbour museum\nChief curator Lena Moss said the museum would stay open late.",
+                     "Chief curator", "open late.")
+    q = "Who is the chief librarian in Kestrel Bay?"
+    assert local.answer(q, [library, museum]).diagnostics.get("abstain_reason") == "no person in the evidence"
+    fake.script("The chief librarian in Kestrel Bay is Yusuf Demir [1].")
+    _, answer = run(make(fake, local), [library, museum], question=q)
+    assert not answer.abstained and answer.answerer == "openai:fake-model", answer.answer
+    fake.script("The chief librarian in Kestrel Bay is Lena Moss [2].")
+    _, answer = run(make(fake, local), [library, museum], question=q)
+    assert answer.abstained and answer.notice.startswith("not answered: no person in the evidence"), answer.answer
 
 
 def test_a_piped_rag_ask_writes_the_checked_answer_alone(fake, tmp_path):

@@ -97,3 +97,11 @@ def test_a_count_before_a_currency_name_is_an_amount_of_money():
     # the same reading for every reader of the entities: a report's values compare the amount with its currency
     assert {"42000000 eur", "500 swiss francs"} <= values(text)
     assert "42 million euros" in [e.text for e in parse(text).ents if e.label_ == "MONEY"]
+
+
+def test_a_currency_named_with_a_nationality_is_money():
+    """"Danish" of "96.50 Danish kroner" is a NORP to the small NER, beside a bare count: the amount is money,
+    and the nationality inside it no entity of its own."""
+    text = "The price rose to 96.50 Danish kroner in Copenhagen, 4 percent up."
+    assert [text[s:e] for s, e, _ in entities(text, ("MONEY", "NORP", "CARDINAL"))] == ["96.50 Danish kroner"]
+    assert [text[s:e] for s, e, _ in entities(text, ("PERCENT",))] == ["4 percent"]

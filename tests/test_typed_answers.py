@@ -189,16 +189,6 @@ def test_the_asked_noun_may_ask_for_a_value(rag):
     assert answer.answer.startswith("June 19, 2020 ["), answer.answer
 
 
-def test_a_name_clearly_nearer_the_asked_noun_replaces_the_nearest_anchored_one(rag):
-    """"What country ...?": of the sentence's places, the one whose embedding is nearest "country" answers
-    when the nearest-anchor rule took a city; a phrase no name beats is kept."""
-    answerer = rag.answerer("local")
-    sentence = "Authorities in Riyadh, the capital of Saudi Arabia, seized rainbow-coloured toys on Sunday."
-    question = "What country announced a crackdown on rainbow-colored toys?"
-    assert answerer._nearest_named(question, sentence, "Riyadh") == "Saudi Arabia"
-    assert answerer._nearest_named("Who announced a crackdown?", sentence, "Riyadh") == "Riyadh"
-
-
 def test_a_which_country_question_answers_a_country_not_an_island(rag):
     """"Which country ...?" asks for a geopolitical entity (spaCy's GPE): the sentence naming the island (LOC)
     gives way to its close runner-up naming the country (RealTime QA dev: "Luzon" for the Philippines)."""

@@ -8,7 +8,7 @@ question's words next to the value) or, for a yes/no question or one asking how 
 something, take opposite stances. A report that the answer's date is to move ("a likely postponement of
 a mid-August deadline") is the other side of that date, and one that the answer's amount changed ("agreed
 to lower tariffs on Chinese goods") the other side of that amount. A country is one word however it is
-named ("tariffs on China", "on Chinese goods"), and a threatened or conditional value is labelled so.
+named ("tariffs on China", "on Chinese goods").
 """
 from __future__ import annotations
 
@@ -48,7 +48,6 @@ _WINDOW = 4
 _SLOT_WINDOW = 8
 # what a country sells is the country in trade news: "tariffs on Chinese goods" are "tariffs on China"
 _TRADED = re.compile(r"\s+(?:goods|imports|exports|products)\b", re.I)
-_THREAT = re.compile(r"\bthreat", re.I)
 
 
 class Ranked(Protocol):
@@ -242,21 +241,6 @@ def revised(question: str, kind: str | None, best: Ranked, ranked: list[Ranked],
         if changed:
             return _newest_first([*sides, Side(x, changed)])
     return None
-
-
-def hedge(sentence: str, value: str) -> str | None:
-    """How the clause giving a value holds back from stating it: "threatened" ("threatened to impose tariffs of
-    up to 200%"), "conditional" ("... if exports are restricted", "If talks fail, ..."), or None for a plain
-    report. A side of a disagreement is labelled with it, so a threat is not read as a rate in force."""
-    if value not in sentence:
-        return None
-    at = sentence.index(value)
-    start = max(sentence.rfind(c, 0, at) for c in ",;:—–")
-    ends = [i for i in (sentence.find(c, at + len(value)) for c in ",;:—–") if i >= 0]
-    clause = sentence[start + 1:min(ends, default=len(sentence))]
-    if _THREAT.search(clause):
-        return "threatened"
-    return "conditional" if _CONDITIONAL.search(clause) or _CONDITIONAL.match(sentence.lstrip()) else None
 
 
 def _changed(sentence: str, slot: set[str]) -> str | None:

@@ -15,7 +15,7 @@ from ..truecase import truecased
 from ..types import Answer, Citation
 from .base import (Context, Passage, Request, abstention, cite_sentence, joined, not_mentioned, quote_lines,
                    quote_window, reading_order, reports_differ, resolved, unnamed, without_year)
-from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, hedge, rescheduled, revised
+from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, rescheduled, revised
 from .copies import with_copies
 from .corroborate import most_named
 from .parts import part_named
@@ -189,7 +189,8 @@ class LocalAnswerer:
                           and _placed(kind, x, best_phrase(kind, question, x.text, known))), None)
             if after is None:  # a date only an undated passage's writing day places: the model may read on
                 return abstention(NAME, "the evidence dates it only relative to an undated passage" if found else
-                                  f"no {kind} in the evidence", off_topic=not found, **diag)
+                                  f"no {kind} in the evidence", off_topic=not found, read=best.passage.hit.doc_id,
+                                  **diag)
             best, ranked, everything = after, _first(after, ranked), _first(after, everything)
         if asks_price(question) and not holds_asked_type(kind, question, best.text):
             return abstention(NAME, "no amount of money in the evidence", off_topic=True, **diag)
@@ -289,8 +290,6 @@ class LocalAnswerer:
         heads: list[str] = []
         for question, kind, x in picks:
             found = (counted(question, x.text) or best_phrase(kind, question, x.text, known)) if kind else None
-            if kind in ("person", "place"):
-                found = self._nearest_named(question, x.text, found)
             c = cite_sentence(len(citations) + 1, x.passage, *self._bounded(x, found or question))
             if c is None:
                 continue
@@ -314,19 +313,6 @@ class LocalAnswerer:
 
     def _part_named(self, question: str, sentence: str) -> str:
         return part_named(question, sentence, self.embedder, self.settings.answer.thing_similarity)
-
-    def _nearest_named(self, question: str, sentence: str, found: str | None) -> str | None:
-        """The phrase found by the nearest-anchor rule (`best_phrase`), or the sentence's name (`_things`)
-        that is clearly nearer the noun a "which <noun>" question asks for (`thing_gain`): "Saudi Arabia",
-        not "Riyadh", for "What country ...?"."""
-        head = asked_head(question) if found else None
-        if not head:
-            return found
-        named = self._things(question, [sentence]).get(sentence)
-        if named is None or named[1] == found:
-            return found
-        own = self.embedder.embed([found]) @ self.embedder.embed_query(head)
-        return named[1] if named[0] >= float(own[0]) + self.settings.answer.thing_gain else found
 
     def _things(self, question: str, sentences: list[str]) -> dict[str, tuple[float, str]]:
         """For a "which/what <noun>" question, each sentence's name or value (spaCy's NER, any label in
@@ -366,8 +352,6 @@ class LocalAnswerer:
             kept.append(side)
             labels.append("amount" if (lab := value_label(x.text, side.value)) in AMOUNT_LABELS else lab)
             said = resolved(side.value, x.text, c) if side.value else f"“{c.quote}”"
-            if side.value and (held := hedge(x.text, side.value)):
-                said += f" ({held})"
             # a stance is shown as its whole quote, so what the quote's relative dates meant goes with it
             note = f"reported {c.published_at}" if side.value else c.dated()
             heads.append(f"{said} [{c.n}]" + (f" ({note})" if c.published_at else ""))
