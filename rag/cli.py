@@ -155,7 +155,12 @@ def cmd_index(args) -> int:
         print(json.dumps(report.to_json()))
     else:
         print(summary(report, sum(os.path.isdir(p) for p in args.paths)))
-    return 1 if report.skipped and report.seen == 0 else 0
+    if report.seen == 0 and not report.skipped:
+        from .load import SUPPORTED
+
+        print(f"rag: warning: no article found in {' '.join(map(str, args.paths))} (rag index reads "
+              f"{', '.join(SUPPORTED)} files)", file=sys.stderr)
+    return 1 if report.seen == 0 else 0
 
 
 def _count(n: int, noun: str) -> str:
@@ -186,22 +191,24 @@ def _filter_kwargs(args) -> dict:
     return {"since": args.since, "until": args.until, "source": args.source, "as_of": args.as_of}
 
 
-def _indexed(rag):
-    """The seeds indexed on a first run (`RAG.ensure_index`); RagError when there is still nothing to search."""
+def _indexed(rag, args):
+    """The seeds indexed on a first run (`RAG.ensure_index`); RagError when there is still nothing to search.
+    An empty index --index-dir names is the user's own, made by a `rag index` that found nothing: never seeded."""
     if rag.store.articles.count():
         return None
-    seeded = rag.ensure_index()  # counts again only on a first run
+    seeded = None if args.index_dir else rag.ensure_index()  # counts again only on a first run
     if not (seeded and seeded.added):
         seeds = rag.settings.paths.seeds_dir
-        raise RagError(f"nothing is indexed at {rag.store.location}: add articles with `rag index PATH`"
-                       + ("" if seeds.is_dir() else f" (no seeds folder {seeds} to start from)"))
+        named = f" --index-dir {args.index_dir}" if args.index_dir else ""
+        raise RagError(f"nothing is indexed at {rag.store.location}: add articles with `rag index PATH{named}`"
+                       + ("" if named or seeds.is_dir() else f" (no seeds folder {seeds} to start from)"))
     return seeded
 
 
 def cmd_ask(args) -> int:
     rag = _rag(args, first_run=True)
     rag.prefetch(args.question)
-    seeded = _indexed(rag)
+    seeded = _indexed(rag, args)
     if seeded and not args.json:
         print(f"(first run: indexed {seeded.seen} seed articles from {rag.settings.paths.seeds_dir})", file=sys.stderr)
     if args.json:
@@ -266,7 +273,7 @@ def _note_undated(rag, args) -> None:
 def cmd_retrieve(args) -> int:
     rag = _rag(args, first_run=True)
     rag.prefetch(args.question)
-    _indexed(rag)
+    _indexed(rag, args)
     hits = rag.retrieve(args.question, k=args.k, **_filter_kwargs(args))
     _note_undated(rag, args)
     if args.json:

@@ -68,6 +68,8 @@ def load_questions(path: Path) -> list[dict]:
             q = json.loads(line)
         except json.JSONDecodeError:
             raise RagError(f"{path}:{i}: malformed JSON line") from None
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not q["question"].strip():
+            raise RagError(f'{path}:{i}: no "question" (each line is an object with a "question" string)')
         q.setdefault("id", q.get("question_id", f"line{i}"))
         q.setdefault("gold_docs", q.get("gold_ids", []))
         answers = q.get("answers") or ([q["answer"]] if q.get("answer") else [])

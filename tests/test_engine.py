@@ -224,6 +224,21 @@ def test_asking_an_empty_index_says_nothing_is_indexed(tmp_path):
         assert "rag index PATH" in got.stderr and "no seeds folder" in got.stderr and len(got.stderr.splitlines()) == 1
 
 
+def test_an_index_run_that_finds_no_article_says_so_and_its_folder_is_never_seeded(tmp_path):
+    """`rag index EMPTY --index-dir X` said "indexed 0 articles" and exited 0; asking X then indexed the seed
+    articles into the user's folder and answered from them. Now the run warns and exits 1, and asking says the
+    folder holds nothing, naming the command that fills it."""
+    (tmp_path / "empty").mkdir()
+    folder = tmp_path / "mine"
+    got = run_rag("index", str(tmp_path / "empty"), "--index-dir", str(folder))
+    assert got.returncode == 1 and "rag: warning: no article found in " in got.stderr, got.stdout + got.stderr
+    ask = run_rag("ask", "When does the tariff truce expire?", "--answerer", "local", "--index-dir", str(folder))
+    assert ask.returncode == 2 and ask.stderr.startswith("rag: error: nothing is indexed at "), ask.stderr
+    assert f"rag index PATH --index-dir {folder}" in ask.stderr and "first run" not in ask.stderr, ask.stderr
+    articles = run_rag("articles", "--index-dir", str(folder))
+    assert "seed" not in articles.stdout.lower() and "truce" not in articles.stdout.lower(), articles.stdout
+
+
 def test_a_mistyped_index_folder_is_an_error_that_makes_nothing(tmp_path):
     """Listing, removing, asking or retrieving from a folder --index-dir names and that is missing: asking had
     made it, indexed the seeds into it and answered from them (exit 0). A file named as the folder is said to

@@ -74,6 +74,16 @@ def test_load_questions_names_the_malformed_line(tmp_path):
         load_questions(path)
 
 
+
+@pytest.mark.parametrize("line", ['{"id": "a", "answers": ["x"]}', '["When?"]', '{"question": "  "}', '{"question": 7}'])
+def test_load_questions_names_a_line_without_a_question(tmp_path, line):
+    """A line that parses but asks nothing is a one-line error naming it, not a KeyError from the eval loop."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"question": "fine?"}\n' + line + "\n")
+    with pytest.raises(RagError, match=r'bad\.jsonl:2: no "question"'):
+        load_questions(path)
+
+
 def test_score_question_retrieval_answer_and_citations():
     answer = Answer(text=f"August 12 [1]\n\n[1] “{QUOTE}”", abstained=False, timings={"total_ms": 120.0},
                     citations=[cite("truce.txt"), cite("other.txt", "Nothing.")])

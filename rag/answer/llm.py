@@ -154,7 +154,8 @@ class OpenAIAnswerer:
         And no answer when the extractive answerer finds the evidence off the question (`off_topic`: the best
         passage is about another year, or holds no value of the type asked): the 1.5B model answered "Who won
         Wimbledon in 2021?" with a winner of another year from RGB's answerless snippets (RGB rejection 0.08 ->
-        0.16, no other dev set changed; its "weak evidence" too would have cost RealTime QA three answers)."""
+        0.16, no other dev set changed; its "weak evidence" too would have cost RealTime QA three answers) -
+        unless the model read on in the article the extractive answerer read (`_read_on`)."""
         shown = with_copies(answer, [*passages, *context.others])
         if self.fallback is None:
             return shown
