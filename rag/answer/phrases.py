@@ -69,10 +69,17 @@ ANSWER_LABELS = {"person": ("PERSON", "ORG", "GPE", "NORP"), "place": ("GPE", "L
 TYPED_CHARS = 1000  # a run-on scraped "sentence" is read this far for entities
 
 
+# "Which country / city / state ...?" asks for a geopolitical entity (OntoNotes GPE), not any place: an island
+# (LOC) or a building (FAC) is no country
+_ASKS_GPE = re.compile(r"\b(?:which|what)\s+(?:city|cities|country|countries|capital|nation|state|states)\b", re.I)
+
+
 def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
     """The entity labels that answer the question, most fitting first; () when its kind has no type."""
     if kind == "number" and asks_price(question):
         return ("MONEY",)
+    if kind == "place" and _ASKS_GPE.search(asked_sentence(question)):
+        return ("GPE",)
     return ANSWER_LABELS.get(kind or "", ())
 
 
