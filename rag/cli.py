@@ -155,12 +155,13 @@ def cmd_index(args) -> int:
         print(json.dumps(report.to_json()))
     else:
         print(summary(report, sum(os.path.isdir(p) for p in args.paths)))
-    if report.seen == 0 and not report.skipped:
+    found = report.seen or report.folded  # a near-duplicate of an indexed article was found and kept as its copy
+    if not found and not report.skipped:
         from .load import SUPPORTED
 
         print(f"rag: warning: no article found in {' '.join(map(str, args.paths))} (rag index reads "
               f"{', '.join(SUPPORTED)} files)", file=sys.stderr)
-    return 1 if report.seen == 0 else 0
+    return 0 if found else 1
 
 
 def _count(n: int, noun: str) -> str:
