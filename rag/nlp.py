@@ -67,14 +67,14 @@ def _currency_money(doc):
     """A count the small NER leaves outside its currency ("42 million" of "42 million euros": CARDINAL) made
     the amount of money with it (MONEY, to the currency name's end), for every reader of the entities; an entity
     the NER found inside it ("Danish" of "96.50 Danish kroner", a NORP) goes."""
-    ents = list(doc.ents)
-    for i, e in enumerate(ents):
-        money = _currency().match(doc.text, e.end_char) if e is not None and e.label_ == "CARDINAL" else None
+    ents = []
+    for e in doc.ents:  # in text order, none overlapping: only an amount grown here can hold the next ones
+        if ents and e.start < ents[-1].end:
+            continue
+        money = _currency().match(doc.text, e.end_char) if e.label_ == "CARDINAL" else None
         span = doc.char_span(e.start_char, money.end(), label="MONEY", alignment_mode="expand") if money else None
-        if span is not None:
-            ents[i] = span
-            ents[i + 1:] = [None if o is not None and o.start < span.end else o for o in ents[i + 1:]]
-    doc.ents = [e for e in ents if e is not None]
+        ents.append(span if span is not None else e)
+    doc.ents = ents
     return doc
 
 
