@@ -76,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--answerer", choices=["auto", "local", "local-llm", "openai"],
                    help="the answerer selected when a page opens (the page can switch it)")
+    _store(p)
     p = sub.add_parser("eval", help="score the system: the seeds, or the whole dev suite, or any JSONL eval set")
     p.add_argument("--suite", choices=["seeds", "dev"],
                    help="seeds: seed questions + paraphrases (the default); dev: also RealTime QA dev and RGB dev")
@@ -130,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
             api.join_background()
 
 
-def _rag(args, existing: bool = False, first_run: bool = False):
+def _rag(args, existing: bool = False, first_run: bool = False, **overrides):
     """The RAG of the settings, with the store the command's --index-dir / --chroma-url name. `existing`: a
     command that only reads or removes, for which a missing index folder is a mistyped one, not one to make;
     `first_run`: one that asks, which makes the folder (and indexes the seeds into it) unless --index-dir named
     it: a folder named on the command line and missing is a mistyped one."""
     from .api import RAG
 
-    rag = RAG(index_dir=args.index_dir, chroma_url=args.chroma_url)
+    rag = RAG(index_dir=args.index_dir, chroma_url=args.chroma_url, **overrides)
     folder = rag.settings.paths.index_dir
     if rag.settings.store.chroma_url or folder.is_dir():
         return rag
@@ -289,7 +290,8 @@ def cmd_retrieve(args) -> int:
 def cmd_serve(args) -> int:
     from .ui.app import serve
 
-    return serve(host=args.host, port=args.port, answerer=args.answerer)
+    return serve(_rag(args, first_run=True, answerer=args.answerer), host=args.host, port=args.port,
+                 seed=not args.index_dir)
 
 
 def cmd_eval(args) -> int:

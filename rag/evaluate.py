@@ -209,10 +209,18 @@ def ask_all(rag, questions: list[dict], answerer: str | None = None, history_fro
             if failures is not None:
                 failures.update([failure] if failure else [])
         if progress:
-            print(f"\r{i}/{len(questions)} questions", end="", file=sys.stderr, flush=True)
-    if progress:
+            _progress(i, len(questions))
+    if progress and sys.stderr.isatty():
         print(file=sys.stderr)
     return rows
+
+
+def _progress(done: int, total: int) -> None:
+    """One counter rewritten in place at a terminal; redirected to a log, a line at each tenth of the set."""
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total} questions", end="", file=sys.stderr, flush=True)
+    elif done == total or done * 10 // total != (done - 1) * 10 // total:
+        print(f"{done}/{total} questions", file=sys.stderr, flush=True)
 
 
 def _judger(settings, wanted: bool | None):

@@ -240,12 +240,13 @@ def test_an_index_run_that_finds_no_article_says_so_and_its_folder_is_never_seed
 
 
 def test_a_mistyped_index_folder_is_an_error_that_makes_nothing(tmp_path):
-    """Listing, removing, asking or retrieving from a folder --index-dir names and that is missing: asking had
+    """Listing, removing, asking, retrieving or serving from a folder --index-dir names and that is missing: asking had
     made it, indexed the seeds into it and answered from them (exit 0). A file named as the folder is said to
     be one, not shown as Python's FileExistsError."""
     typo, a_file = tmp_path / "idnex", tmp_path / "notes.txt"
     a_file.write_text("x")
-    for args in (("articles",), ("remove", "a.txt"), ("ask", "Who is the CEO?", "--answerer", "local"), ("retrieve", "CEO")):
+    for args in (("articles",), ("remove", "a.txt"), ("ask", "Who is the CEO?", "--answerer", "local"), ("retrieve", "CEO"),
+                 ("serve", "--port", "1")):
         got = run_rag(*args, "--index-dir", str(typo), env={"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_SEEDS_DIR": str(SEEDS)})
         assert got.returncode == 2 and got.stderr.strip() == (
             f"rag: error: no index at {typo}: `rag index PATH --index-dir {typo}` makes one"), got.stderr

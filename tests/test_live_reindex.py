@@ -39,7 +39,9 @@ def served(tmp_path):
     assert first.returncode == 0, first.stderr
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([RAG_BIN, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+    # the index is named on the command line, over a RAG_INDEX_DIR naming another (absent) folder
+    proc = subprocess.Popen([RAG_BIN, "serve", "--port", str(port), "--index-dir", env["RAG_INDEX_DIR"]],
+                            env={**env, "RAG_INDEX_DIR": str(tmp_path / "elsewhere")}, cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300

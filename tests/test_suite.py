@@ -78,6 +78,8 @@ def test_dev_suite_scores_every_set_and_reuses_its_indexes(tmp_path):
                                 (True, True): "both"}.get((true, fake), "neither")
     # snippet ids say nothing about which snippet holds the answer
     assert all(d.startswith("web-") for r in acc["questions"] for d in r["cited"])
+    # redirected, the progress is whole lines, not a counter rewritten with \r into one run-together line
+    assert "\r" not in first.stderr and "2/2 questions\n" in first.stderr, first.stderr[-2000:]
     table = first.stdout
     assert "| rgb-conflict |" in table and "RealTime QA corpus: 1 gold articles + 1 others" in table
     built = sorted(p.name for p in (tmp_path / "index/dev-suite").iterdir())

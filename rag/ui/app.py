@@ -367,12 +367,14 @@ def build_demo(rag: RAG) -> gr.Blocks:
     return demo
 
 
-def serve(host: str | None = None, port: int | None = None, answerer: str | None = None) -> int:
-    """Start the web UI (blocks until interrupted); `answerer` is the one selected when a page opens (default:
-    the settings'). Seeds a fresh index first, and asks one question so the first visitor waits for no model."""
+def serve(rag: RAG | None = None, host: str | None = None, port: int | None = None, seed: bool = True) -> int:
+    """Start the web UI over `rag` (default: the settings' RAG; its answerer setting is the one selected when a
+    page opens); blocks until interrupted. Seeds a fresh index first unless `seed` is False (an index folder the
+    user named is theirs: empty, it waits for uploads), and asks one question so the first visitor waits for
+    no model."""
     offline_environment()
-    rag = RAG(answerer=answerer)
-    report = rag.ensure_index()
+    rag = rag or RAG()
+    report = rag.ensure_index() if seed else None
     if report:
         print(f"first run: indexed {report.seen} seed articles from {rag.settings.paths.seeds_dir}", flush=True)
     try:
