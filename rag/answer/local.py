@@ -231,7 +231,7 @@ class LocalAnswerer:
         if kind == "number" and not counted(question, best.text):  # None at once when the question counts nothing
             best = next((x for x in close if counted(question, x.text)), best)
         recent, lead = wants_recent(question), (best, *close)
-        pool = [x for x in ranked if x in lead or any(_follows(y, x) for y in lead)] if recent else lead
+        pool = [x for x in ranked if any(x is y or _follows(y, x) for y in lead)] if recent else lead
         typed = [x for x in pool if holds_asked_type(kind, question, x.text)]  # max: the first of the newest
         return (max(typed, key=lambda x: x.passage.hit.published_at or "") if recent else typed[0]) if typed else best
 

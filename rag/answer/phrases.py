@@ -156,9 +156,9 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     if not labels:
         return []
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
-    qwords = {stem(w) for w in _words(question)}
+    asked = {stem(w) for w in _words(question)}
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
-             if not {stem(w) for w in _words(_POSSESSIVE.sub("", sentence[s:e]))} <= qwords
+             if not _repeats(sentence[s:e], asked)
              and not (label == "NORP" and _modifier(sentence, s, e))]
     tier = min((labels.index(label) for _, _, label in found), default=None)
     found = [(s, e, label) for s, e, label in found if not tiered or labels.index(label) == tier]
@@ -169,6 +169,12 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
 
 
 _POSSESSIVE = re.compile(r"[’']s?$")  # the NER's "Kestrel Bay's" repeats the question's "Kestrel Bay"
+
+
+def _repeats(span: str, asked: set[str]) -> bool:
+    """Whether every word of a candidate span is one of the question's (`asked`: their stems), in any form
+    ("Acquire" for "Who acquired ...?", "Kestrel Bay's" for "Kestrel Bay"): such a span names nothing new."""
+    return {stem(w) for w in _words(_POSSESSIVE.sub("", span))} <= asked
 
 
 def _modifier(sentence: str, start: int, end: int) -> bool:
@@ -258,8 +264,9 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     named = _countries(question, sentence) if asks_country else []
     typed = [(s, e) for _, s, e in named] if asks_country else typed_spans(kind, question, sentence)
     # a number is read as the whole words it is part of ("19" of "COVID-19") before it is compared with the question
+    asked = {stem(w) for w in _words(question)}
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
-                if not {w.lower() for w in re.findall(r"\w+", _POSSESSIVE.sub("", sentence[sp[0]:sp[1]]))} <= qwords]
+                if not _repeats(sentence[sp[0]:sp[1]], asked)]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
     if kind == "date":  # a pattern inside a typed range ("May 3" of "between May 3 and May 10") is part of it
         patterns = [p for p in _of_unit(question, sentence, patterns) if not _inside(p, typed)]
