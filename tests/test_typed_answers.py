@@ -556,3 +556,36 @@ def test_a_possessive_name_repeats_the_question_and_answers_no_who():
 def test_a_price_is_asked_by_its_verb_or_its_noun(question, price):
     from rag.answer.question import asks_price
     assert asks_price(question) is price
+
+
+ROLES = {
+    "kiln.txt": "Kestrel Kilns moves north\n\nKestrel Kilns, whose CEO announced the move on Monday, will shift its "
+                "head office to Sandviken, Sweden, next year. The move was announced by CEO Mona Ek, who joined the "
+                "firm in 2019. About 200 jobs will follow.\n",
+    "court.txt": "Fraudster jailed\n\nA 41-year-old man who stole £90,000 from a charity was jailed for four years "
+                 "at Leeds Crown Court on Friday. Sentencing him, Judge Simon Batiste said the theft was a grave "
+                 "breach of trust.\n",
+    "cup.txt": "Harbour Cup final\n\nNorway beat Denmark 2-1 to win the Harbour Cup on Sunday. Denmark were "
+               "runners-up for the third year in a row.\n",
+}
+
+
+def test_a_role_the_evidence_gives_to_people_is_answered_by_a_person(tmp_path_factory):
+    """A new user's "Who is the CEO ...?" was answered "Sandviken, Sweden": the best sentence names the company's
+    town and no person, and "who" also takes organisations and places ("Who acquired Instagram?"). The evidence
+    ties "CEO" to a person ("CEO Mona Ek"), so only a person answers."""
+    answer = indexed_rag(tmp_path_factory, ROLES, "roles").ask("Who is the CEO of Kestrel Kilns?")
+    assert not answer.abstained and answer.answer.startswith("Mona Ek"), answer.text
+
+
+@pytest.mark.parametrize("role,texts,held", [
+    ("ceo", ["Google CEO Sundar Pichai spoke.", "Sundar Pichai, the CEO of Google, spoke."], True),
+    ("ceo", ["Elon Musk is the CEO of Tesla."], True),
+    ("runner", ["Denmark were runners-up for the third year in a row."], False),
+    ("ceo", ["Panasonic will supply batteries, its CEO said."], False),  # tied to no name
+])
+def test_held_by_people_reads_who_holds_the_role_from_the_parse(role, texts, held):
+    from rag.answer.phrases import held_by_people
+
+    assert held_by_people(role, texts) is held
+

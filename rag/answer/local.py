@@ -19,8 +19,8 @@ from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, r
 from .copies import with_copies
 from .corroborate import most_named
 from .parts import part_named
-from .phrases import ANSWER_LABELS, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
-from .question import asked_head, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
+from .phrases import ANSWER_LABELS, PEOPLE_ONLY, held_by_people, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
+from .question import asked_head, asked_role, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|that|those)\b", re.I)  # at a thing, not a person
@@ -146,6 +146,13 @@ class LocalAnswerer:
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
+        scope = PEOPLE_ONLY.set(False)  # the asked type as this question's evidence reads it: for this answer only
+        try:
+            return self._answer(question, passages, context)
+        finally:
+            PEOPLE_ONLY.reset(scope)
+
+    def _answer(self, question: str, passages: list[Passage], context: Context) -> Answer:
         # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM
         cased = question != question.lower()  # `unnamed` reads capitals as names only if the writer uses them
         question = truecased(question, (p.hit.text for p in (*passages, *context.others)))
@@ -172,6 +179,10 @@ class LocalAnswerer:
             if answer is not None:
                 return answer
         kind = question_kind(question, earlier)
+        # "Who is the CEO ...?" asks for a person where the evidence gives that role to people: a company or
+        # a town the best sentence names is no answer (RGB rejection 0.24 -> 0.26, conflict 0.64 -> 0.66)
+        PEOPLE_ONLY.set(kind == "person" and bool(role := asked_role(question))
+                        and held_by_people(role, [x.text for x in everything]))
         typed = self._typed_leader(kind, question, ranked)
         if kind in ("date", "number"):
             typed = self._fuller(kind, question, typed, ranked, known)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 
 from ..dates import coarser
 from ..nlp import clause_tense, entities, name_end, nlp, parse, read, tree_distance, wh_verb
@@ -74,8 +75,15 @@ TYPED_CHARS = 1000  # a run-on scraped "sentence" is read this far for entities
 _ASKS_GPE = re.compile(r"\b(?:which|what)\s+(?:city|cities|country|countries|capital|nation|state|states)\b", re.I)
 
 
+# Set by the extractive answerer for one answer when the question's evidence gives the asked role to people
+# (`held_by_people`): a "who" is then answered by a PERSON only, not by an organisation or a place.
+PEOPLE_ONLY: ContextVar[bool] = ContextVar("people_only", default=False)
+
+
 def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
     """The entity labels that answer the question, most fitting first; () when its kind has no type."""
+    if kind == "person" and PEOPLE_ONLY.get():
+        return ("PERSON",)
     if kind == "number" and asks_price(question):
         return ("MONEY",)
     if kind == "place" and _ASKS_GPE.search(asked_sentence(question)):
@@ -366,3 +374,26 @@ def counted(question: str, sentence: str) -> str | None:
             start = min(w.i for w in t.subtree)
             return doc[start:t.head.i + 1].text
     return None
+
+
+def held_by_people(role: str, texts) -> bool:
+    """Whether the evidence gives a role ("ceo", from `asked_role`) to people: among the `texts` that use the
+    word, the names it is tied to in spaCy's parse (the head of "Google CEO Sundar Pichai", the name "the CEO"
+    stands in apposition to, the subject of "... is the CEO") are people more often than not. A role held
+    by people is answered by a person only; one held by teams or countries ("runner-up") by any name."""
+    people = others = 0
+    for text in texts:
+        if role not in text.lower():
+            continue
+        for t in parse(text[:TYPED_CHARS]):
+            if t.lemma_.lower() != role:
+                continue
+            holders = [t.head] if t.dep_ in ("compound", "appos") else []
+            holders += [c for c in t.children if c.dep_ == "appos"]
+            if t.dep_ == "attr":
+                holders += [c for c in t.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            for h in holders:
+                people += h.ent_type_ == "PERSON"
+                others += h.ent_type_ in ("ORG", "GPE", "NORP", "LOC", "FAC")
+    return people > others
+

@@ -203,3 +203,17 @@ def asked_tense(question: str) -> str | None:
     doc = _asked_doc(question)
     verb = next((t for t in doc if t.pos_ == "AUX"), None) or next((t for t in doc if t.pos_ == "VERB"), None)
     return tense_of(verb) if verb is not None else None
+
+
+def asked_role(question: str) -> str | None:
+    """The role a "who is the <noun>" question asks about, as its noun's lemma ("Who is the CEO of Lego?" ->
+    "ceo", "Who was the runner-up ...?" -> its head word); None for a "who" that asks about a doing ("Who won
+    ...?"). Read from spaCy's parse: the noun that is the subject or complement of the question's "be"."""
+    doc = _asked_doc(question)
+    who = next((t for t in doc if t.lower_ == "who"), None)
+    if who is None or who.head.lemma_ != "be":
+        return None
+    role = next((t for t in who.head.children if t is not who and t.dep_ in ("attr", "nsubj")
+                 and (t.pos_ == "NOUN" or t.pos_ == "PROPN" and t.ent_type_ != "PERSON")),
+                None)
+    return role.lemma_.lower() if role is not None else None
