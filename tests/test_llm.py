@@ -498,6 +498,27 @@ def test_a_model_that_reads_on_in_the_article_the_extractive_answerer_read_stand
     assert answer.abstained and answer.notice.startswith("not answered: no person in the evidence"), answer.answer
 
 
+def test_a_model_that_reads_on_to_a_company_for_a_role_people_hold_gives_way():
+    """Where the extractive answerer found the asked role held by people in the evidence ("people_only") and no
+    person in the article it read, a model quoting that article for a company ("Panasonic" for Tesla's CEO,
+    RGB's answerless snippets) has not read on to an answer; a quote naming a person has."""
+    from rag.answer.base import Context
+    from rag.answer.llm import _read_on
+    from rag.types import Citation
+
+    def model(quote):
+        return Answer(text="x [1]", answer="x", answerer="openai:fake-model", abstained=False,
+                      citations=[Citation(1, "tesla", "Tesla batteries", "web", None, quote, 0, len(quote))])
+
+    q = "Who is the CEO of Tesla in 2021?"
+    local = Answer(text=NOT_FOUND, citations=[], answer="", answerer="local", abstained=True,
+                   diagnostics={"read": "tesla", "people_only": True, "off_topic": True})
+    company, person = model("Panasonic will supply the batteries, Tesla said."), model("Elon Musk said sales rose.")
+    assert not _read_on(q, Context(), company, local) and _read_on(q, Context(), person, local)
+    local.diagnostics.pop("people_only")  # a "who" that any name answers ("Who acquired Instagram?")
+    assert _read_on(q, Context(), company, local)
+
+
 def test_a_piped_rag_ask_writes_the_checked_answer_alone(fake, tmp_path):
     """At a terminal `rag ask` streams the model's words, then the checked answer where it differs; piped, it
     writes the checked answer alone: a draft whose claim no passage backs ("January 1") never reaches a file."""

@@ -19,7 +19,7 @@ from ..nlp import entities
 from ..types import Answer, Turn
 from .base import DIFFER, NOT_FOUND, Answerer, Context, Passage, Request, abstention, final, without_year, passage_text
 from .copies import with_copies
-from .phrases import holds_asked_type
+from .phrases import holds_asked_type, people_only
 from .question import asked_sentence, question_kind, question_parts, wants_list
 from .verify import ABSTAINED, MARKS, Markers, stems, verify
 
@@ -225,8 +225,9 @@ def _read_on(question: str, context: Context, model: Answer, local: Answer) -> b
     `holds_asked_type`): the model read on ("Chief librarian Yusuf Demir said ..." below a library's opening)."""
     read = local.diagnostics.get("read")
     kind = question_kind(question, context.follows)
-    return bool(read and kind) and any(c.doc_id == read and holds_asked_type(kind, question, c.quote)
-                                       for c in model.citations)
+    with people_only(bool(local.diagnostics.get("people_only"))):  # a person where the extractive answerer wanted one
+        return bool(read and kind) and any(c.doc_id == read and holds_asked_type(kind, question, c.quote)
+                                           for c in model.citations)
 
 
 def _one_source(question: str, text: str) -> bool:

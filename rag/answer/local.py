@@ -19,7 +19,7 @@ from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, r
 from .copies import with_copies
 from .corroborate import most_named
 from .parts import part_named
-from .phrases import ANSWER_LABELS, PEOPLE_ONLY, held_by_people, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
+from .phrases import ANSWER_LABELS, PEOPLE_ONLY, held_by_people, people_only, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
 from .question import asked_head, asked_role, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"
@@ -146,11 +146,8 @@ class LocalAnswerer:
     def answer(self, question: str, passages: list[Passage], context: Context = Context()) -> Answer:
         """Answers from `passages`; `context.others` (retrieved beyond them) are read only for a report that
         disagrees with the answer, which top-k passages often miss: a denial sits lower than the claim."""
-        scope = PEOPLE_ONLY.set(False)  # the asked type as this question's evidence reads it: for this answer only
-        try:
+        with people_only():  # the asked type as this question's evidence reads it: for this answer only
             return self._answer(question, passages, context)
-        finally:
-            PEOPLE_ONLY.reset(scope)
 
     def _answer(self, question: str, passages: list[Passage], context: Context) -> Answer:
         # case matters to the NER and the date rules, not to retrieval: recased here, not for an LLM
@@ -181,8 +178,9 @@ class LocalAnswerer:
         kind = question_kind(question, earlier)
         # "Who is the CEO ...?" asks for a person where the evidence gives that role to people: a company or
         # a town the best sentence names is no answer (RGB rejection 0.24 -> 0.26, conflict 0.64 -> 0.66)
-        PEOPLE_ONLY.set(kind == "person" and bool(role := asked_role(question))
-                        and held_by_people(role, [x.text for x in everything]))
+        if kind == "person" and (role := asked_role(question)) and held_by_people(role, [x.text for x in everything]):
+            PEOPLE_ONLY.set(True)
+            diag["people_only"] = True
         typed = self._typed_leader(kind, question, ranked)
         if kind in ("date", "number"):
             typed = self._fuller(kind, question, typed, ranked, known)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..dates import coarser
@@ -78,6 +79,16 @@ _ASKS_GPE = re.compile(r"\b(?:which|what)\s+(?:city|cities|country|countries|cap
 # Set by the extractive answerer for one answer when the question's evidence gives the asked role to people
 # (`held_by_people`): a "who" is then answered by a PERSON only, not by an organisation or a place.
 PEOPLE_ONLY: ContextVar[bool] = ContextVar("people_only", default=False)
+
+
+@contextmanager
+def people_only(flag: bool = False):
+    """`PEOPLE_ONLY` set to `flag` inside the block, as it was after it."""
+    scope = PEOPLE_ONLY.set(flag)
+    try:
+        yield
+    finally:
+        PEOPLE_ONLY.reset(scope)
 
 
 def asked_labels(kind: str | None, question: str) -> tuple[str, ...]:
