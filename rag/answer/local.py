@@ -19,7 +19,8 @@ from .conflicts import Side, asks_stance, close_sides, disagreement, excludes, r
 from .copies import with_copies
 from .corroborate import most_named
 from .parts import part_named
-from .phrases import ANSWER_LABELS, PEOPLE_ONLY, held_by_people, people_only, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted, holds_asked_type, read_ahead, typed_spans_of
+from .phrases import (ANSWER_LABELS, PEOPLE_ONLY, THING_LABELS, TYPED_CHARS, alike, best_phrase, candidates, counted,
+                      held_by_people, holds_asked_type, people_only, read_ahead, typed_spans_of)
 from .question import asked_head, asked_role, asked_sentence, asks_price, asks_type, question_kind, question_parts, wants_list
 
 NAME = "local"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 
 from ..dates import coarser
 from ..nlp import clause_tense, entities, name_end, nlp, parse, read, tree_distance, wh_verb
@@ -175,7 +176,7 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
     if not labels:
         return []
     # a name that only repeats the question's words, in any form ("Acquire" for "Who acquired ...?"), is none
-    asked = {stem(w) for w in _words(question)}
+    asked = _asked_stems(question)
     found = [(s, e, label) for s, e, label in entities(sentence[:TYPED_CHARS], labels)
              if not _repeats(sentence[s:e], asked)
              and not (label == "NORP" and _modifier(sentence, s, e))]
@@ -190,7 +191,14 @@ def typed_spans_of(labels: tuple[str, ...], question: str, sentence: str,
 _POSSESSIVE = re.compile(r"[’']s?$")  # the NER's "Kestrel Bay's" repeats the question's "Kestrel Bay"
 
 
-def _repeats(span: str, asked: set[str]) -> bool:
+@lru_cache(maxsize=256)
+def _asked_stems(question: str) -> frozenset[str]:
+    """The stems of the question's words, which `_repeats` compares a span's with: read once a question, not
+    once for each candidate sentence."""
+    return frozenset(stem(w) for w in _words(question))
+
+
+def _repeats(span: str, asked: frozenset[str]) -> bool:
     """Whether every word of a candidate span is one of the question's (`asked`: their stems), in any form
     ("Acquire" for "Who acquired ...?", "Kestrel Bay's" for "Kestrel Bay"): such a span names nothing new."""
     return {stem(w) for w in _words(_POSSESSIVE.sub("", span))} <= asked
@@ -283,7 +291,7 @@ def best_phrase(kind: str | None, question: str, sentence: str, earlier: str | N
     named = _countries(question, sentence) if asks_country else []
     typed = [(s, e) for _, s, e in named] if asks_country else typed_spans(kind, question, sentence)
     # a number is read as the whole words it is part of ("19" of "COVID-19") before it is compared with the question
-    asked = {stem(w) for w in _words(question)}
+    asked = _asked_stems(question)
     patterns = [sp for sp in (_whole_words(sentence, *sp) if kind == "number" else sp for sp in candidates(kind, sentence))
                 if not _repeats(sentence[sp[0]:sp[1]], asked)]
     # a date pattern ("Jul 23") competes with the NER's dates ("Wednesday"): the more specific one wins below
@@ -407,4 +415,3 @@ def held_by_people(role: str, texts) -> bool:
                 people += h.ent_type_ == "PERSON"
                 others += h.ent_type_ in ("ORG", "GPE", "NORP", "LOC", "FAC")
     return people > others
-
